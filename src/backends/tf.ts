@@ -1,0 +1,123 @@
+/**
+ * The only module that loads TensorFlow.js. It picks the fastest runtime that loads here,
+ * once per process: tfjs-node-gpu (device cuda|auto) → tfjs-node → wasm (with the
+ * training kernels the project registers) → pure-JS cpu, and logs which one it chose and why
+ * the faster ones were skipped.
+ */
+import type * as TfModule from '@tensorflow/tfjs';
+import { BackendUnavailableError } from '../errors';
+import { log } from '../log';
+import type { Device } from './device';
+import { registerWasmTrainingKernels } from './wasm-kernels';
+
+export type Tf = typeof TfModule;
+export type TfBackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const TF_BACKENDS = Object.freeze(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const);
+
+export interface TfRuntime {
+  tf: Tf;
+  /** What actually runs the kernels. */
+  backend: TfBackendName;
+  /** One line for logs and run.json, e.g. "tensorflow (tfjs-node 4.22.0, TF 2.21.0)". */
+  description: string;
+  /** Faster runtimes that were tried and why they were skipped. */
+  skipped: Array<{ name: string; reason: string }>;
+}
+
+export interface TfOptions {
+  device?: Device;
+  /** Force one runtime (tests use 'cpu' or 'wasm' to compare backends); env ONNXTUNE_TF_BACKEND does the same. */
+  backend?: TfBackendName;
+}
+
+let current: Promise<TfRuntime> | undefined;
+let currentKey = '';
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0].trim();
+}
+
+function loadNative(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Tf {
+  // NOTE: a plain require; these packages are optionalDependencies and may be absent or unbuilt.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(pkg) as Tf;
+}
+
+async function choose(opts: TfOptions): Promise<TfRuntime> {
+  const want = opts.backend ?? (process.env.ONNXTUNE_TF_BACKEND as TfBackendName | undefined);
+  if (want && !TF_BACKENDS.includes(want)) {
+    throw new BackendUnavailableError('TensorFlow.js', [
+      { name: want, reason: `unknown backend; expected one of ${TF_BACKENDS.join(', ')}` },
+    ]);
+  }
+  const device = opts.device ?? 'auto';
+  const skipped: Array<{ name: string; reason: string }> = [];
+  const candidates: TfBackendName[] = want
+    ? [want]
+    : device === 'cpu'
+      ? ['tensorflow', 'wasm', 'cpu']
+      : ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+  for (const name of candidates) {
+    try {
+      if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+        const tf = loadNative(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+        await tf.ready();
+        if (tf.getBackend() !== 'tensorflow') throw new Error(`backend is '${tf.getBackend()}'`);
+        const versions = tf.version as Record<string, string>;
+        return {
+          tf,
+          backend: name,
+          description: `${name} (tfjs-node ${versions['tfjs-node'] ?? '?'}, TF ${versions['tfjs-backend-tensorflow'] ?? versions.tensorflow ?? '?'})`,
+          skipped,
+        };
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const tf = require('@tensorflow/tfjs') as Tf;
+      if (name === 'wasm') {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const wasm = require('@tensorflow/tfjs-backend-wasm') as { setThreadsCount?: (n: number) => void };
+        void wasm;
+        registerWasmTrainingKernels(tf);
+      }
+      if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+      await tf.ready();
+      return { tf, backend: name, description: `${name} (tfjs ${tf.version.tfjs})`, skipped };
+    } catch (err) {
+      skipped.push({ name, reason: firstLine(err) });
+    }
+  }
+  throw new BackendUnavailableError('TensorFlow.js', skipped);
+}
+
+/**
+ * Loads TensorFlow.js once per process and logs the choice.
+ * @throws BackendUnavailableError when nothing loads (or a forced backend does not).
+ */
+export function initTf(opts: TfOptions = {}): Promise<TfRuntime> {
+  const key = `${opts.backend ?? process.env.ONNXTUNE_TF_BACKEND ?? ''}|${opts.device ?? 'auto'}`;
+  if (current && key === currentKey) return current;
+  if (current) {
+    // A different request in the same process: keep the runtime already loaded rather than mixing two.
+    return current;
+  }
+  currentKey = key;
+  current = choose(opts).then((rt) => {
+    const why = rt.skipped.length ? ` (skipped: ${rt.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
+    log.info(`TensorFlow.js backend: ${rt.description}${why}`);
+    if (rt.backend === 'wasm' || rt.backend === 'cpu') {
+      log.info('Native TensorFlow.js is 5–7× faster for training; `npm run setup:native` installs it offline.');
+    }
+    return rt;
+  });
+  current.catch(() => {
+    current = undefined;
+  });
+  return current;
+}
+
+/** The loaded module; throws if initTf() has not completed. */
+export async function getTf(): Promise<Tf> {
+  return (await initTf()).tf;
+}

@@ -1,0 +1,54 @@
+/**
+ * Crash-safe writes: every artifact goes to a temp file in the same folder, is fsynced,
+ * then renamed over its final name, so a reader never sees a truncated file and an
+ * interrupted write never destroys the previous version.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+let counter = 0;
+function tmpName(target: string): string {
+  counter += 1;
+  return path.join(path.dirname(target), `.tmp-${path.basename(target)}-${process.pid}-${counter}`);
+}
+
+/** Writes `data` to `file` atomically (temp file + fsync + rename), creating parent folders. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = tmpName(file);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+}
+
+/** Writes JSON (2-space indented, trailing newline) atomically. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Reads and parses a JSON file. */
+export function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+/** fsyncs a directory so a rename inside it survives a power loss (best effort: not all filesystems allow it). */
+export function fsyncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    /* some filesystems refuse fsync on directories; the rename is still atomic */
+  }
+}

@@ -1,0 +1,2 @@
+/** Jest setup: shared matchers. */
+import './helpers/matchers';
