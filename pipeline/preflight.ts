@@ -1,0 +1,49 @@
+/**
+ * Checks made before any stage runs, so a bad job fails in a second with a one-line message
+ * (exit code 2) instead of after the data stage: the encoder file parses as ONNX, passes the
+ * structural check, and every tap names a tensor the encoder computes.
+ */
+import type { JobConfig } from '../src/config/schema';
+import { ConfigError } from '../src/errors';
+import { loadModel } from '../src/onnx/model-io';
+import { assertModelValid } from '../src/onnx/check';
+import { suggest } from '../src/text';
+
+/** Names of every tensor an encoder graph computes or takes as input. */
+export function producedTensors(model: ReturnType<typeof loadModel>): string[] {
+  const g = model.graph;
+  const names = new Set<string>();
+  for (const i of g?.input ?? []) if (i.name) names.add(i.name);
+  for (const n of g?.node ?? []) for (const o of n.output ?? []) if (o) names.add(o);
+  return [...names];
+}
+
+export async function preflight(job: JobConfig): Promise<void> {
+  const model = loadModel(job.encoder.onnx);
+  assertModelValid(model, job.encoder.onnx);
+  const produced = producedTensors(model);
+  const set = new Set(produced);
+  job.encoder.taps.forEach((tap, i) => {
+    if (!set.has(tap)) {
+      const hint = suggest(tap, produced);
+      throw new ConfigError(
+        job.encoder.onnx,
+        `encoder.taps[${i}]`,
+        `tensor '${tap}' is not computed by the encoder` + (hint ? `; did you mean '${hint}'?` : '') +
+          ` (list tensors with 'onnxtune inspect ${job.encoder.onnx}')`,
+      );
+    }
+  });
+  const inputs = (model.graph?.input ?? []).map((x) => x.name as string);
+  const initializers = new Set((model.graph?.initializer ?? []).map((x) => x.name));
+  const realInputs = inputs.filter((n) => !initializers.has(n));
+  if (job.encoder.input ? !realInputs.includes(job.encoder.input) : realInputs.length !== 1) {
+    throw new ConfigError(
+      job.encoder.onnx,
+      'encoder.input',
+      job.encoder.input
+        ? `'${job.encoder.input}' is not an input of the encoder (inputs: ${realInputs.join(', ')})`
+        : `the encoder has ${realInputs.length} inputs (${realInputs.join(', ')}); name the image input with encoder.input`,
+    );
+  }
+}

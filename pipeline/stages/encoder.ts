@@ -1,0 +1,131 @@
+/**
+ * Stage `encoder`: imports the ONNX encoder, cuts it at the requested taps (dead nodes and
+ * unused weights pruned), puts channel adaptation (gray → RGB) and input normalization in
+ * front of it as ONNX nodes, and measures each tap's channels and stride on the dataset's
+ * image size by one onnxruntime run. Writes `encoder.onnx` and `io.json`.
+ */
+import * as path from 'node:path';
+import { createSession } from '../../src/backends/ort';
+import type { JobConfig } from '../../src/config/schema';
+import { ConfigError } from '../../src/errors';
+import { writeJsonAtomic } from '../../src/io/atomic';
+import { sha256File } from '../../src/io/hash';
+import { log } from '../../src/log';
+import { GraphBuilder } from '../../src/onnx/builder';
+import { assertModelValid } from '../../src/onnx/check';
+import { mergeModels } from '../../src/onnx/compose';
+import { extractSubModel } from '../../src/onnx/extract';
+import { modelInfo } from '../../src/onnx/info';
+import { encodeModel, loadModel, saveModel } from '../../src/onnx/model-io';
+import type { ModelProto } from '../../src/onnx/proto';
+import { encoderModelFile, readManifest, type EncoderIo } from '../artifacts';
+import { defineStage } from '../define-stage';
+
+/** The tensor name of the image input of every encoder this stage writes. */
+export const ENCODER_IMAGE_INPUT = 'image';
+
+function encoderInputName(model: ModelProto, job: JobConfig): string {
+  if (job.encoder.input) return job.encoder.input;
+  const inits = new Set((model.graph?.initializer ?? []).map((t) => t.name));
+  return (model.graph?.input ?? []).map((i) => i.name as string).find((n) => !inits.has(n)) as string;
+}
+
+/** Channels the encoder's input declares (undefined when symbolic). */
+function declaredChannels(model: ModelProto, input: string): number | undefined {
+  const info = modelInfo(model).inputs.find((i) => i.name === input);
+  const c = info?.dims[1];
+  return typeof c === 'number' && c > 0 ? c : undefined;
+}
+
+/**
+ * Builds `image → [channel repeat] → [(x − mean) / std] → encoder input` as a model to merge
+ * in front of the encoder, or undefined when the encoder takes the image as it is.
+ */
+function preprocessModel(job: JobConfig, dataChannels: number, encChannels: number, opset: number): ModelProto | undefined {
+  const norm = job.encoder.normalization;
+  const repeat = encChannels !== dataChannels;
+  if (!norm && !repeat) return undefined;
+  if (repeat && !(dataChannels === 1 && encChannels === 3)) {
+    throw new ConfigError(job.encoder.onnx, 'encoder', `the encoder takes ${encChannels} channels but the data has ${dataChannels}`);
+  }
+  const b = new GraphBuilder();
+  b.addInput(ENCODER_IMAGE_INPUT, ['batch', dataChannels, 'height', 'width']);
+  let x = ENCODER_IMAGE_INPUT;
+  if (repeat) {
+    b.addNode('Concat', [x, x, x], ['pre_rgb'], { axis: 1 });
+    x = 'pre_rgb';
+  }
+  if (norm) {
+    const c = encChannels;
+    const expand = (v: number[], what: string) => {
+      if (v.length !== 1 && v.length !== c) {
+        throw new ConfigError(job.encoder.onnx, `encoder.normalization.${what}`, `expected 1 or ${c} values, got ${v.length}`);
+      }
+      return Float32Array.from({ length: c }, (_, i) => v[v.length === 1 ? 0 : i]);
+    };
+    b.addInitializer('pre_mean', [1, c, 1, 1], expand(norm.mean, 'mean'));
+    b.addInitializer('pre_std', [1, c, 1, 1], expand(norm.std, 'std'));
+    b.addNode('Sub', [x, 'pre_mean'], ['pre_centered']);
+    b.addNode('Div', ['pre_centered', 'pre_std'], ['pre_out']);
+    x = 'pre_out';
+  }
+  b.addOutput(x, ['batch', encChannels, 'height', 'width']);
+  return b.toModel({ opset });
+}
+
+export const encoderStage = defineStage({
+  name: 'encoder',
+  version: 1,
+  description: 'import the ONNX encoder, cut at the taps, add preprocessing',
+  inputs: ['data'],
+  configSlice: (job) => ({ taps: job.encoder.taps, input: job.encoder.input, normalization: job.encoder.normalization }),
+  externalKey: (job) => ({ encoder: sha256File(job.encoder.onnx) }),
+  async run(ctx) {
+    const { job } = ctx;
+    const manifest = readManifest(ctx.inputs.data as string);
+    const source = loadModel(job.encoder.onnx);
+    const input = encoderInputName(source, job);
+    const encChannels = declaredChannels(source, input) ?? manifest.channels;
+    let model = extractSubModel(source, job.encoder.taps, [input]);
+    const opset = modelInfo(model).opsets.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 17;
+    const pre = preprocessModel(job, manifest.channels, encChannels, opset);
+    let imageInput = input;
+    if (pre) {
+      model = mergeModels(pre, model, {
+        connect: [[(pre.graph?.output?.[0]?.name as string), input]],
+        outputs: job.encoder.taps,
+        prefixA: '',
+        prefixB: '',
+      });
+      imageInput = ENCODER_IMAGE_INPUT;
+    }
+    assertModelValid(model, 'encoder.onnx');
+    const file = encoderModelFile(ctx.outDir);
+    saveModel(model, file);
+
+    // One run on a zero image of the dataset's size gives every tap's shape, hence its stride.
+    const session = await createSession(encodeModel(model), { device: job.device, label: job.encoder.onnx });
+    const { height: H, width: W, channels: C } = manifest;
+    const out = await session.run({ [imageInput]: { data: new Float32Array(C * H * W), dims: [1, C, H, W] } });
+    await session.release();
+    const taps = job.encoder.taps.map((name) => {
+      const [, ch, h, w] = out[name].dims;
+      if (out[name].dims.length !== 4) {
+        throw new ConfigError(job.encoder.onnx, 'encoder.taps', `tap '${name}' has shape [${out[name].dims}]; expected a 4-D NCHW feature map`);
+      }
+      const stride = H / h;
+      if (!Number.isInteger(stride) || W / w !== stride) {
+        throw new ConfigError(
+          job.encoder.onnx,
+          'encoder.taps',
+          `tap '${name}' is ${h}×${w} for a ${H}×${W} image: not an integer stride (resize images to a multiple of the stride)`,
+        );
+      }
+      return { name, channels: ch, height: h, width: w, stride };
+    });
+    const io: EncoderIo = { input: imageInput, channels: manifest.channels, taps, source: { file: job.encoder.onnx, sha256: sha256File(job.encoder.onnx) } };
+    writeJsonAtomic(path.join(ctx.outDir, 'io.json'), io);
+    log.info(`Encoder ${path.basename(job.encoder.onnx)}: taps ${taps.map((t) => `${t.name} ${t.channels}ch /${t.stride}`).join(', ')}`);
+    return { taps, nodes: model.graph?.node?.length ?? 0, preprocessing: Boolean(pre) };
+  },
+});

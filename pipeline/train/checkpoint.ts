@@ -1,0 +1,72 @@
+/**
+ * Training checkpoints in a stage's work folder: `ckpt-<epoch>/{state.json, tensors.bin}` plus
+ * a `latest` pointer written last (atomic rename), so a crash at any moment leaves the previous
+ * checkpoint intact. Tensors are stored by position (model weights, optimizer slots, best
+ * weights), since tfjs variable names get suffixes that differ between processes.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fsyncDir, readJson, writeFileAtomic, writeJsonAtomic } from '../../src/io/atomic';
+
+export interface StoredArray {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface CheckpointState {
+  /** Last completed epoch (0-based). */
+  epoch: number;
+  [key: string]: unknown;
+}
+
+export interface Checkpoint<S extends CheckpointState> {
+  state: S;
+  groups: Record<string, StoredArray[]>;
+}
+
+interface Layout {
+  groups: Record<string, number[][]>;
+}
+
+/** Writes a checkpoint for `state.epoch` and prunes older ones. */
+export function saveCheckpoint<S extends CheckpointState>(dir: string, ckpt: Checkpoint<S>): void {
+  const name = `ckpt-${String(ckpt.state.epoch).padStart(4, '0')}`;
+  const target = path.join(dir, name);
+  fs.rmSync(target, { recursive: true, force: true });
+  const layout: Layout = { groups: {} };
+  const parts: Uint8Array[] = [];
+  for (const [g, arrays] of Object.entries(ckpt.groups)) {
+    layout.groups[g] = arrays.map((a) => a.shape);
+    for (const a of arrays) parts.push(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength));
+  }
+  writeFileAtomic(path.join(target, 'tensors.bin'), Buffer.concat(parts));
+  writeJsonAtomic(path.join(target, 'state.json'), { ...ckpt.state, layout });
+  fsyncDir(target);
+  writeFileAtomic(path.join(dir, 'latest'), name + '\n');
+  for (const entry of fs.readdirSync(dir)) {
+    if (entry.startsWith('ckpt-') && entry !== name) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  }
+}
+
+/** Reads the checkpoint `latest` points to, or undefined when there is none. */
+export function loadCheckpoint<S extends CheckpointState>(dir: string): Checkpoint<S> | undefined {
+  const pointer = path.join(dir, 'latest');
+  if (!fs.existsSync(pointer)) return undefined;
+  const target = path.join(dir, fs.readFileSync(pointer, 'utf8').trim());
+  const raw = readJson<S & { layout: Layout }>(path.join(target, 'state.json'));
+  const bin = fs.readFileSync(path.join(target, 'tensors.bin'));
+  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  let off = 0;
+  const groups: Record<string, StoredArray[]> = {};
+  for (const [g, shapes] of Object.entries(raw.layout.groups)) {
+    groups[g] = shapes.map((shape) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = all.slice(off, off + n);
+      off += n;
+      return { shape, data };
+    });
+  }
+  if (off !== all.length) throw new Error(`checkpoint ${target} is inconsistent: ${all.length} values, layout needs ${off}`);
+  const { layout: _layout, ...state } = raw;
+  return { state: state as unknown as S, groups };
+}

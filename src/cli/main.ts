@@ -1,0 +1,62 @@
+/**
+ * The `onnxtune` command line: a non-singleton yargs with an explicit command list. Errors are
+ * printed as one line (stack with --verbose); exit codes: 0 ok, 1 failure while working,
+ * 2 usage/config/input error.
+ */
+import yargs, { type Argv } from 'yargs';
+import { exitCodeOf } from '../errors';
+import { LOG_LEVELS, setLogLevel, type LogLevel } from '../log';
+import { ONNXTUNE_VERSION } from '../version';
+import { demoCommand } from './commands/demo';
+import { inspectCommand } from './commands/inspect';
+import { pretrainCommand } from './commands/pretrain';
+import { runCommand } from './commands/run';
+import { printError, setJsonOutput } from './output';
+
+export interface GlobalArgs {
+  'log-level'?: LogLevel;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+export function buildCli(argv: string[]): Argv<GlobalArgs> {
+  return yargs(argv)
+    .scriptName('onnxtune')
+    .usage('$0 <command> [options]\n\nTrain a TensorFlow.js denoising decoder on a frozen ONNX encoder and export both as one ONNX model.')
+    .option('log-level', { choices: LOG_LEVELS, describe: 'console log level (default info; env ONNXTUNE_LOG_LEVEL)' })
+    .option('verbose', { type: 'boolean', describe: 'debug logging and stack traces on errors' })
+    .option('json', { type: 'boolean', describe: 'print results as JSON on stdout (logs stay on stderr)' })
+    .middleware((a) => {
+      if (a.verbose) setLogLevel('debug');
+      else if (a['log-level']) setLogLevel(a['log-level']);
+      setJsonOutput(Boolean(a.json));
+    })
+    .command(runCommand)
+    .command(demoCommand)
+    .command(pretrainCommand)
+    .command(inspectCommand)
+    .demandCommand(1, 'choose a command (see --help)')
+    .recommendCommands()
+    .strict()
+    .version(ONNXTUNE_VERSION)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .epilogue('Job files: configs/README.md. Each run writes runs/<job>-<timestamp>/ with one folder per stage.')
+    .fail(false) as Argv<GlobalArgs>;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    await buildCli(argv).parseAsync();
+    return 0;
+  } catch (err) {
+    // yargs usage errors (unknown option, missing argument) are plain Errors with name 'YError'.
+    const usage = err instanceof Error && err.name === 'YError';
+    printError(err, verbose);
+    if (usage) process.stderr.write('Run with --help for usage.\n');
+    return usage ? 2 : exitCodeOf(err);
+  }
+}

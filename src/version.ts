@@ -1,0 +1,35 @@
+/** Versions recorded in run provenance and ONNX metadata. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+function pkgVersion(dir: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function findRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return __dirname;
+}
+
+/** The project's root folder (where package.json is), from source or from dist/. */
+export const PROJECT_ROOT = findRoot();
+export const ONNXTUNE_VERSION = pkgVersion(PROJECT_ROOT);
+
+/** Versions of the tool and the runtimes it depends on. */
+export function toolVersions(): Record<string, string> {
+  const dep = (name: string) => pkgVersion(path.join(PROJECT_ROOT, 'node_modules', name));
+  return {
+    onnxtune: ONNXTUNE_VERSION,
+    node: process.versions.node,
+    'onnxruntime-node': dep('onnxruntime-node'),
+    '@tensorflow/tfjs': dep('@tensorflow/tfjs'),
+  };
+}
