@@ -101,62 +101,80 @@ function replaceAside(dir: string, key: string): string {
   return target;
 }
 
+interface PlannedStage {
+  name: StageName;
+  key: string;
+  parents: Record<string, string>;
+  action: 'load' | 'run' | 'redo';
+  oldKey?: string;
+}
+
+/** Decides, before anything is written, which stages load, run or are redone; refuses stale results. */
+function plan(job: JobConfig, runDir: string, opts: RunJobOptions): PlannedStage[] {
+  const keys: Partial<Record<StageName, string>> = {};
+  const fromIdx = opts.from ? STAGE_NAMES.indexOf(opts.from) : Infinity;
+  const untilIdx = opts.until ? STAGE_NAMES.indexOf(opts.until) : STAGE_NAMES.length - 1;
+  const steps: PlannedStage[] = [];
+  for (const stage of STAGES) {
+    const idx = STAGE_NAMES.indexOf(stage.name);
+    if (idx > untilIdx) break;
+    const parents: Record<string, string> = {};
+    for (const p of stage.inputs) parents[p] = keys[p] as string;
+    const key = stageKey(stage.name, job, parents);
+    keys[stage.name] = key;
+    const doneKey = readDoneKey(path.join(runDir, stage.name));
+    if (doneKey === undefined) {
+      steps.push({ name: stage.name, key, parents, action: 'run' });
+    } else if (idx >= fromIdx) {
+      steps.push({ name: stage.name, key, parents, action: 'redo', oldKey: doneKey });
+    } else if (doneKey === key) {
+      steps.push({ name: stage.name, key, parents, action: 'load' });
+    } else {
+      throw new ConfigError(
+        path.join(runDir, JOB_FILE),
+        '',
+        `stage ${stage.name} was finished with a different configuration (key ${doneKey}, now ${key}); ` +
+          `use --from ${stage.name} to redo it and the stages after it (the old results are kept aside)`,
+      );
+    }
+  }
+  return steps;
+}
+
 /**
  * Runs (or resumes) a job.
- * @throws ConfigError/InputError before any stage runs; StageError when a stage fails.
+ * @throws ConfigError/InputError before any stage runs (nothing in the run directory changes);
+ *   StageError when a stage fails (finished stages stay as they are).
  */
 export async function runJob(opts: RunJobOptions): Promise<RunJobResult> {
   const { job, runDir, isNew } = resolveJob(opts);
   await preflight(job);
+  const steps = plan(job, runDir, opts);
 
   fs.mkdirSync(runDir, { recursive: true });
   const closeLog = addFileSink(path.join(runDir, 'log.txt'));
   try {
-    if (isNew || opts.jobFile || opts.overrides?.length) {
-      // The resolved job (absolute paths, defaults filled) is what --resume reads back.
-      writeFileAtomic(path.join(runDir, JOB_FILE), YAML.stringify(job));
-    }
+    // The resolved job (absolute paths, defaults filled) is what --resume reads back.
+    writeFileAtomic(path.join(runDir, JOB_FILE), YAML.stringify(job));
     log.info(`${isNew ? 'Run' : 'Resuming run'} ${runDir}`);
-
-    const keys: Partial<Record<StageName, string>> = {};
     const result: RunJobResult = { runDir, job, executed: [], loaded: [], summaries: {} };
-    const fromIdx = opts.from ? STAGE_NAMES.indexOf(opts.from) : Infinity;
-    const untilIdx = opts.until ? STAGE_NAMES.indexOf(opts.until) : STAGE_NAMES.length - 1;
-
-    for (const stage of STAGES) {
-      const idx = STAGE_NAMES.indexOf(stage.name);
-      if (idx > untilIdx) break;
-      const parents: Record<string, string> = {};
-      for (const p of stage.inputs) parents[p] = keys[p] as string;
-      const key = stageKey(stage.name, job, parents);
-      keys[stage.name] = key;
-      const finalDir = path.join(runDir, stage.name);
-
-      const doneKey = readDoneKey(finalDir);
-      if (doneKey !== undefined && idx < fromIdx) {
-        if (doneKey !== key) {
-          throw new ConfigError(
-            path.join(runDir, JOB_FILE),
-            '',
-            `stage ${stage.name} was finished with a different configuration (key ${doneKey}, now ${key}); ` +
-              `use --from ${stage.name} to redo it and the stages after it (the old results are kept aside)`,
-          );
-        }
-        log.info(`Loaded stage ${stage.name} from the run directory (key ${key})`);
-        result.loaded.push(stage.name);
-        result.summaries[stage.name] = readJson<StageRecord>(path.join(finalDir, 'run.json')).summary;
+    for (const step of steps) {
+      const finalDir = path.join(runDir, step.name);
+      if (step.action === 'load') {
+        log.info(`Loaded stage ${step.name} from the run directory (key ${step.key})`);
+        result.loaded.push(step.name);
+        result.summaries[step.name] = readJson<StageRecord>(path.join(finalDir, 'run.json')).summary;
         continue;
       }
-      if (doneKey !== undefined) {
-        const aside = replaceAside(finalDir, doneKey);
-        log.info(`Stage ${stage.name}: previous results moved to ${path.basename(aside)}`);
+      if (step.action === 'redo') {
+        const aside = replaceAside(finalDir, step.oldKey as string);
+        log.info(`Stage ${step.name}: previous results moved to ${path.basename(aside)}`);
       } else if (fs.existsSync(finalDir)) {
         // A folder without DONE is a crash leftover from between rename and DONE: never trusted.
         fs.rmSync(finalDir, { recursive: true, force: true });
       }
-
-      result.summaries[stage.name] = await executeStage(stage.name, job, runDir, key, parents);
-      result.executed.push(stage.name);
+      result.summaries[step.name] = await executeStage(step.name, job, runDir, step.key, step.parents);
+      result.executed.push(step.name);
     }
     return result;
   } finally {

@@ -16,13 +16,13 @@ import { forkRng } from '../src/random';
 import { saveModel } from '../src/onnx/model-io';
 import { setMetadata } from '../src/onnx/metadata';
 import { gatherRows } from '../src/tensor/layout';
-import { ONNXTUNE_VERSION } from '../src/version';
+import { ONNXTUNE_VERSION, PROJECT_ROOT } from '../src/version';
 import { tfjsToOnnx } from '../converters/tfjs-to-onnx';
 import { permutation, splitCounts } from '../pipeline/stages/data';
 import { trainDecoder, evaluateLoss, type TrainSplit } from '../pipeline/train/loop';
 import type { NoiseConfig } from '../src/config/schema';
 
-export const MNIST_ENCODER_DIR = path.join(__dirname, 'mnist-conv-ae');
+export const MNIST_ENCODER_DIR = path.join(PROJECT_ROOT, 'pretrained', 'mnist-conv-ae');
 /** Tap names the encoder exposes (outputs of the ONNX file). */
 export const MNIST_ENCODER_TAPS = Object.freeze(['stage1', 'stage2']);
 

@@ -70,7 +70,7 @@ export const evaluateStage = defineStage({
     const k = Math.min(job.evaluate.grid_samples, n);
     const pix = H * W * C;
     const pick = (a: Float32Array) => Array.from({ length: k }, (_, i) => a.slice(i * pix, (i + 1) * pix));
-    writeGrid(
+    await writeGrid(
       path.join(ctx.outDir, 'grid.png'),
       [
         { label: 'clean', images: pick(clean) },

@@ -69,7 +69,8 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
     try {
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [ep],
-        logSeverityLevel: ortSeverityLevel(),
+        // A missing CUDA library is expected on CPU machines: keep ORT's own red error line quiet, we log one line.
+        logSeverityLevel: ep === 'cpu' ? ortSeverityLevel() : 4,
         graphOptimizationLevel: 'all',
       };
       if (opts.threads) sessionOptions.intraOpNumThreads = opts.threads;

@@ -43,6 +43,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .alias('h', 'help')
     .wrap(Math.min(120, process.stdout.columns || 100))
     .epilogue('Job files: configs/README.md. Each run writes runs/<job>-<timestamp>/ with one folder per stage.')
+    .exitProcess(false)
     .fail(false) as Argv<GlobalArgs>;
 }
 

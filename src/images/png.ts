@@ -1,0 +1,108 @@
+/**
+ * Image files ⇄ Float32Array in [0, 1], HWC layout, 1 (gray) or 3 (RGB) channels, via sharp.
+ * Reading accepts 8- and 16-bit gray/RGB (alpha is dropped, palettes expanded); writing is
+ * 8-bit PNG (clipped and rounded) through an atomic rename.
+ */
+import * as fs from 'node:fs';
+import sharp from 'sharp';
+import { InputError } from '../errors';
+import { writeFileAtomic } from '../io/atomic';
+
+/** A decoded image: values in [0, 1], HWC order. */
+export interface DecodedImage {
+  data: Float32Array;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
+function checkGeometry(data: ArrayLike<number>, width: number, height: number, channels: number, what: string): void {
+  if (!Number.isInteger(width) || width < 1 || !Number.isInteger(height) || height < 1) {
+    throw new RangeError(`${what}: width and height must be positive integers, got ${width}×${height}`);
+  }
+  if (channels !== 1 && channels !== 3) throw new RangeError(`${what}: channels must be 1 or 3, got ${channels}`);
+  if (data.length !== width * height * channels) {
+    throw new RangeError(`${what}: ${data.length} values do not make a ${width}×${height}×${channels} image`);
+  }
+}
+
+/**
+ * Converts [0, 1] floats to 8-bit: clip, then round half up (NaN becomes 0).
+ * @returns a new Uint8Array of the same length
+ */
+export function toUint8(data: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    out[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
+  }
+  return out;
+}
+
+/**
+ * Encodes an image as an 8-bit PNG (gray or RGB).
+ * @param data values in [0, 1], HWC; out-of-range values are clipped
+ * @throws {RangeError} when the geometry does not match the data
+ */
+export async function encodePng(
+  data: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: 1 | 3,
+): Promise<Buffer> {
+  checkGeometry(data, width, height, channels, 'encodePng');
+  return sharp(toUint8(data), { raw: { width, height, channels } })
+    .toColourspace(channels === 1 ? 'b-w' : 'srgb') // keep gray as a 1-channel PNG
+    .png()
+    .toBuffer();
+}
+
+/**
+ * Writes an 8-bit PNG atomically (temp file + rename), creating parent folders.
+ * @param data values in [0, 1], HWC; out-of-range values are clipped, then rounded to 1/255 steps
+ * @throws {RangeError} when the geometry does not match the data
+ */
+export async function writePng(
+  file: string,
+  data: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: 1 | 3,
+): Promise<void> {
+  writeFileAtomic(file, await encodePng(data, width, height, channels));
+}
+
+/**
+ * Reads a PNG/JPEG/… file as floats in [0, 1] (divided by 255 or 65535 by bit depth).
+ * Gray files give 1 channel, anything else 3 (sRGB); alpha is dropped.
+ * @throws {InputError} naming the file when it is missing, unreadable or not an image
+ */
+export async function readImage(file: string): Promise<DecodedImage> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'image file not found' : `cannot read image (${code ?? String(err)})`;
+    throw new InputError(file, reason, { cause: err });
+  }
+  try {
+    const meta = await sharp(bytes).metadata();
+    const gray = meta.space === 'b-w' || meta.space === 'grey16';
+    const deep = meta.depth === 'ushort';
+    let img = sharp(bytes);
+    if (meta.hasAlpha) img = img.removeAlpha();
+    img = img.toColourspace(gray ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb');
+    const { data, info } = await img.raw({ depth: deep ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1 && info.channels !== 3) {
+      throw new Error(`unexpected ${info.channels} channels after conversion`);
+    }
+    const values = deep ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : data;
+    const scale = deep ? 1 / 65535 : 1 / 255;
+    const out = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = values[i] * scale;
+    return { data: out, width: info.width, height: info.height, channels: info.channels };
+  } catch (err) {
+    throw new InputError(file, `cannot decode image: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Additive white Gaussian noise, σ on the 0–255 scale: x' = x + (σ/255)·N(0, 1).
+ * The paper protocol never clips; `clip: true` with σ = 127.5 reproduces the MNIST tutorial's
+ * `clip(x + 0.5·N(0, 1), 0, 1)`.
+ */
+import { z } from 'zod';
+import { clip01, clipField, realizationsField, sigmaField, type NoiseModel, type NoiseModelSpec } from './types';
+
+/** Config block for `type: gaussian`. */
+export const gaussianNoiseSchema = z
+  .object({
+    type: z.literal('gaussian').describe('additive white Gaussian noise'),
+    sigma: sigmaField,
+    clip: clipField,
+    realizations: realizationsField,
+  })
+  .strict()
+  .describe('additive white Gaussian noise: x + (sigma/255)·N(0, 1)');
+
+export type GaussianNoiseConfig = z.infer<typeof gaussianNoiseSchema>;
+
+/** Creates the Gaussian noise model. */
+export function gaussianNoise(cfg: Pick<GaussianNoiseConfig, 'sigma' | 'clip'>): NoiseModel {
+  const std = cfg.sigma / 255;
+  return {
+    apply(clean, rng) {
+      const out = new Float32Array(clean.length);
+      for (let i = 0; i < clean.length; i++) out[i] = clean[i] + std * rng.normal();
+      return cfg.clip ? clip01(out) : out;
+    },
+  };
+}
+
+/** Registry entry. */
+export const GAUSSIAN: NoiseModelSpec<GaussianNoiseConfig> = {
+  description: 'additive white Gaussian noise, sigma on the 0-255 scale',
+  schema: gaussianNoiseSchema,
+  create: gaussianNoise,
+};

@@ -1,0 +1,124 @@
+/**
+ * Bad input through the CLI: a typo in a job key, a missing ONNX file and a corrupt ONNX file
+ * each end with one line on stderr naming the problem, exit code 2, no stack trace, and an
+ * existing run directory is left exactly as it was.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import { quickJob, writeJob } from '../helpers/jobs';
+import { tmpDir } from '../helpers/tmp';
+
+async function cli(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
+  let stderr = '';
+  let stdout = '';
+  const errSpy = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+    stderr += String(c);
+    return true;
+  });
+  const outSpy = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+    stdout += String(c);
+    return true;
+  });
+  // yargs prints --help through console.log.
+  const logSpy = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+    stdout += a.join(' ') + '\n';
+  });
+  try {
+    return { code: await main(args), stderr, stdout };
+  } finally {
+    errSpy.mockRestore();
+    outSpy.mockRestore();
+    logSpy.mockRestore();
+  }
+}
+
+function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = fs.readFileSync(p).toString('base64');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('CLI errors', () => {
+  const dir = tmpDir();
+  const runDir = path.join(dir, 'existing-run');
+
+  beforeAll(() => {
+    fs.mkdirSync(path.join(runDir, 'data'), { recursive: true });
+    fs.writeFileSync(path.join(runDir, 'job.yaml'), 'name: earlier\n');
+    fs.writeFileSync(path.join(runDir, 'data', 'precious.npy'), 'finished work');
+    fs.writeFileSync(path.join(runDir, 'data', 'DONE'), 'abc\n');
+  });
+
+  const cases: Array<[string, () => string, RegExp]> = [
+    [
+      'a typo in a key',
+      () => {
+        const job = quickJob();
+        (job.train as Record<string, unknown>).learning_rat = 0.1;
+        return writeJob(dir, job, 'typo.yaml');
+      },
+      /typo\.yaml:\d+:\d+ train\.learning_rat: unknown key/,
+    ],
+    [
+      'an ONNX path that does not exist',
+      () => writeJob(dir, quickJob({ encoder: { onnx: 'nowhere/enc.onnx', taps: ['x'] } }), 'missing.yaml'),
+      /missing\.yaml:\d+:\d+ encoder\.onnx: file not found: .*nowhere\/enc\.onnx/,
+    ],
+    [
+      'a corrupt ONNX file',
+      () => {
+        fs.writeFileSync(path.join(dir, 'corrupt.onnx'), Buffer.from('this is not a protobuf \x00\xff\xfe garbage'));
+        return writeJob(dir, quickJob({ encoder: { onnx: path.join(dir, 'corrupt.onnx'), taps: ['x'] } }), 'corrupt.yaml');
+      },
+      /corrupt\.onnx: /,
+    ],
+  ];
+
+  it.each(cases)('%s gives one line, exit code 2 and keeps the run directory', async (_name, make, pattern) => {
+    const before = snapshotTree(runDir);
+    const jobFile = make();
+    const r = await cli(['run', jobFile, '--resume', runDir]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('onnxtune: error:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(snapshotTree(runDir)).toEqual(before);
+  });
+
+  it('a new run into a non-empty folder is refused and the folder kept', async () => {
+    const before = snapshotTree(runDir);
+    const r = await cli(['run', writeJob(dir, quickJob(), 'ok.yaml'), '--out', runDir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/run directory exists and is not empty; use --resume/);
+    expect(snapshotTree(runDir)).toEqual(before);
+  });
+
+  it('--verbose adds the stack trace', async () => {
+    const jobFile = writeJob(dir, quickJob({ encoder: { onnx: path.join(dir, 'corrupt.onnx'), taps: ['x'] } }), 'corrupt2.yaml');
+    const r = await cli(['run', jobFile, '--out', path.join(dir, 'new-run'), '--verbose']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('an unknown tap names the tensor and suggests a close one', async () => {
+    const jobFile = writeJob(dir, quickJob({ encoder: { onnx: quickJob().encoder && (quickJob().encoder as { onnx: string }).onnx, taps: ['stage3'] } }), 'tap.yaml');
+    const r = await cli(['run', jobFile, '--out', path.join(dir, 'tap-run')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/encoder\.taps\[0\]: tensor 'stage3' is not computed by the encoder; did you mean 'stage[12]'\?/);
+    expect(fs.existsSync(path.join(dir, 'tap-run'))).toBe(false);
+  });
+
+  it('--help on run explains every option', async () => {
+    const r = await cli(['run', '--help']);
+    for (const opt of ['--set', '--out', '--resume', '--from', '--until', '--log-level', '--json']) expect(r.stdout).toContain(opt);
+  });
+});

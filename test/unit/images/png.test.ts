@@ -1,0 +1,89 @@
+/** PNG write/read round trips (8/16-bit, gray/RGB, alpha) and error reporting. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { InputError } from '../../../src/errors';
+import { encodePng, readImage, toUint8, writePng } from '../../../src/images/png';
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnxtune-png-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('toUint8', () => {
+  it('clips, rounds to the nearest 1/255 step and maps NaN to 0', () => {
+    expect(Array.from(toUint8([-0.2, 0, 0.5, 1 / 255, 0.999, 1, 3, NaN]))).toEqual([0, 0, 128, 1, 255, 255, 255, 0]);
+  });
+});
+
+describe('writePng / readImage', () => {
+  for (const channels of [1, 3] as const) {
+    it(`round-trips a ${channels === 1 ? 'gray' : 'RGB'} image exactly on the 8-bit grid`, async () => {
+      const width = 5;
+      const height = 4;
+      const data = Float32Array.from({ length: width * height * channels }, (_, i) => ((i * 37) % 256) / 255);
+      const file = path.join(dir, `rt-${channels}`, 'img.png'); // parent folder is created
+      await writePng(file, data, width, height, channels);
+      const img = await readImage(file);
+      expect({ width: img.width, height: img.height, channels: img.channels }).toEqual({ width, height, channels });
+      expect(img.data).toBeCloseToArray(data, { atol: 1e-7 });
+      const meta = await sharp(file).metadata();
+      expect(meta.channels).toBe(channels);
+      expect(fs.readdirSync(path.dirname(file))).toEqual(['img.png']); // no temp files left
+    });
+  }
+
+  it('writes off-grid values rounded (0.3·255 = 76.5 → 77, 0.71·255 = 181.05 → 181) and clipped', async () => {
+    const file = path.join(dir, 'clip.png');
+    await writePng(file, new Float32Array([-1, 0.3, 0.71, 2]), 2, 2, 1);
+    const img = await readImage(file);
+    expect(Array.from(img.data)).toEqual([0, 77 / 255, 181 / 255, 1].map(Math.fround));
+  });
+
+  it('reads 16-bit gray and RGB files with 1/65535 precision', async () => {
+    const gray16 = new Uint16Array([0, 1000, 65535, 30000, 40000, 50000]);
+    const g = path.join(dir, 'g16.png');
+    await sharp(gray16, { raw: { width: 3, height: 2, channels: 1 } }).toColourspace('grey16').png().toFile(g);
+    const gi = await readImage(g);
+    expect(gi.channels).toBe(1);
+    expect(gi.data).toBeCloseToArray(Array.from(gray16, (v) => v / 65535), { atol: 1e-7 });
+
+    const rgb16 = Uint16Array.from({ length: 18 }, (_, i) => i * 3000);
+    const c = path.join(dir, 'rgb16.png');
+    await sharp(rgb16, { raw: { width: 3, height: 2, channels: 3 } }).toColourspace('rgb16').png().toFile(c);
+    const ci = await readImage(c);
+    expect(ci.channels).toBe(3);
+    expect(ci.data).toBeCloseToArray(Array.from(rgb16, (v) => v / 65535), { atol: 1e-7 });
+  });
+
+  it('drops alpha: gray+alpha → 1 channel, RGBA → 3 channels', async () => {
+    const ga = path.join(dir, 'ga.png');
+    const grayAlpha = Buffer.from([10, 255, 20, 0]);
+    await sharp(grayAlpha, { raw: { width: 2, height: 1, channels: 2 } }).toColourspace('b-w').png().toFile(ga);
+    const gi = await readImage(ga);
+    expect(gi.channels).toBe(1);
+    expect(gi.data).toBeCloseToArray([10 / 255, 20 / 255], { atol: 1e-7 });
+    const rgba = path.join(dir, 'rgba.png');
+    const rgbaBytes = Buffer.from([1, 2, 3, 255, 4, 5, 6, 0]);
+    await sharp(rgbaBytes, { raw: { width: 2, height: 1, channels: 4 } }).png().toFile(rgba);
+    const ci = await readImage(rgba);
+    expect(ci.channels).toBe(3);
+    expect(ci.data).toBeCloseToArray([1, 2, 3, 4, 5, 6].map((v) => v / 255), { atol: 1e-7 });
+  });
+
+  it('throws InputError naming the file when it is missing or not an image', async () => {
+    const missing = path.join(dir, 'missing.png');
+    await expect(readImage(missing)).rejects.toThrow(InputError);
+    await expect(readImage(missing)).rejects.toThrow(`${missing}: image file not found`);
+    const junk = path.join(dir, 'junk.png');
+    fs.writeFileSync(junk, 'not a png');
+    await expect(readImage(junk)).rejects.toThrow(`${junk}: cannot decode image`);
+  });
+
+  it('rejects data that does not match the geometry', async () => {
+    await expect(encodePng(new Float32Array(5), 2, 2, 1)).rejects.toThrow(RangeError);
+    await expect(encodePng(new Float32Array(4), 2, 2, 2 as 1)).rejects.toThrow(/channels must be 1 or 3/);
+  });
+});
