@@ -89,7 +89,15 @@ function setLr(opt: TfModule.Optimizer, lr: number): void {
   (opt as unknown as { learningRate: number }).learningRate = lr;
 }
 
-const snapshot = (ts: TfModule.Tensor[]): StoredArray[] => ts.map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array }));
+/** Copies tensors out as float32 (the optimizer's iteration count is int32: store its value, not its bits). */
+const snapshot = (ts: TfModule.Tensor[]): StoredArray[] =>
+  ts.map((t) => ({ shape: t.shape, data: Float32Array.from(t.dataSync() as ArrayLike<number>) }));
+
+function setWeightsFrom(tf: Tf, model: TfModule.LayersModel, arrays: StoredArray[]): void {
+  const ts = arrays.map((a) => tf.tensor(a.data, a.shape));
+  model.setWeights(ts);
+  tf.dispose(ts);
+}
 
 /**
  * Trains `model` in place.
@@ -115,10 +123,13 @@ export async function trainDecoder(
   const ckpt = loadCheckpoint<LoopState>(workDir);
   if (ckpt) {
     state = ckpt.state;
-    model.setWeights(ckpt.groups.model.map((a) => tf.tensor(a.data, a.shape)));
+    setWeightsFrom(tf, model, ckpt.groups.model);
     if (ckpt.groups.optimizer.length) {
       const names = (ckpt.state as unknown as { optimizerNames: string[] }).optimizerNames;
-      await optimizer.setWeights(ckpt.groups.optimizer.map((a, i) => ({ name: names[i], tensor: tf.tensor(a.data, a.shape) })));
+      const dtypes = (ckpt.state as unknown as { optimizerDtypes: TfModule.DataType[] }).optimizerDtypes;
+      const named = ckpt.groups.optimizer.map((a, i) => ({ name: names[i], tensor: tf.tensor(a.data, a.shape, dtypes[i]) }));
+      await optimizer.setWeights(named);
+      tf.dispose(named.map((w) => w.tensor));
     }
     best = ckpt.groups.best.length ? ckpt.groups.best : null;
     resumedFromEpoch = state.epoch;
@@ -189,12 +200,12 @@ export async function trainDecoder(
     state.epoch = epoch;
     const optWeights = await optimizer.getWeights();
     saveCheckpoint(workDir, {
-      state: { ...state, optimizerNames: optWeights.map((w) => w.name) } as LoopState,
+      state: { ...state, optimizerNames: optWeights.map((w) => w.name), optimizerDtypes: optWeights.map((w) => w.tensor.dtype) } as LoopState,
       groups: { model: snapshot(model.getWeights()), optimizer: snapshot(optWeights.map((w) => w.tensor)), best: best ?? [] },
     });
   }
   if (cfg.early_stopping && best && state.bestEpoch !== state.epoch) {
-    model.setWeights(best.map((a) => tf.tensor(a.data, a.shape)));
+    setWeightsFrom(tf, model, best);
     log.info(`Restored the best weights (epoch ${state.bestEpoch + 1})`);
   }
   optimizer.dispose();

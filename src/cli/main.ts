@@ -11,6 +11,7 @@ import { demoCommand } from './commands/demo';
 import { inspectCommand } from './commands/inspect';
 import { pretrainCommand } from './commands/pretrain';
 import { runCommand } from './commands/run';
+import { schemaCommand } from './commands/schema';
 import { printError, setJsonOutput } from './output';
 
 export interface GlobalArgs {
@@ -35,6 +36,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .command(demoCommand)
     .command(pretrainCommand)
     .command(inspectCommand)
+    .command(schemaCommand)
     .demandCommand(1, 'choose a command (see --help)')
     .recommendCommands()
     .strict()

@@ -75,7 +75,7 @@ export function jobSchema(baseDir: string) {
       widths: z.array(posInt('a positive integer')).min(1).default([64, 32, 32])
         .describe('conv widths, deepest level first; the last one works at input resolution'),
       output: z.enum(['direct', 'residual']).default('direct')
-        .describe('direct: predict the clean image; residual: predict the noise (denoised = noisy − prediction)'),
+        .describe('direct: predict the clean image; residual: predict the noise and remove it from the input (DnCNN style)'),
       activation: z.enum(['relu', 'leaky_relu', 'elu']).default('relu').describe('hidden activation'),
       dropout: z.number().min(0).lt(1).default(0).describe('dropout rate before each level conv (training only)'),
     })
@@ -116,10 +116,10 @@ export function jobSchema(baseDir: string) {
       name: z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'expected letters, digits, ".", "_" or "-"' }).describe('job name, used in the run folder name'),
       seed: z.number().int().min(0).default(42).describe('seed for the split, noise, weight init and batch order'),
       device: z.enum(DEVICES).default('auto').describe('auto: CUDA when present, else CPU (logged); cpu; cuda'),
-      data,
-      encoder,
-      decoder: decoder.default({ type: 'unet', widths: [64, 32, 32], output: 'direct', activation: 'relu', dropout: 0 }),
-      train: train.default({
+      data: data.describe('where the images come from, how they are split and which noise is added'),
+      encoder: encoder.describe('the frozen ONNX encoder and the tensors (taps) the decoder reads'),
+      decoder: decoder.describe('the TensorFlow.js decoder head that is trained').default({ type: 'unet', widths: [64, 32, 32], output: 'direct', activation: 'relu', dropout: 0 }),
+      train: train.describe('how the decoder is trained').default({
         loss: 'mse', optimizer: 'adam', lr: 1e-3, momentum: 0.9, l2: 0, epochs: 3, batch_size: 64,
         lr_schedule: { type: 'none', step_size: 1, gamma: 0.5, min_lr: 0 },
       }),
@@ -128,6 +128,7 @@ export function jobSchema(baseDir: string) {
           grid_samples: posInt('a positive integer').default(8).describe('test digits shown in the before/after grid'),
         })
         .strict()
+        .describe('test-split evaluation (MSE, PSNR, SSIM and a before/after grid)')
         .default({ grid_samples: 8 }),
       export: z
         .object({
@@ -136,6 +137,7 @@ export function jobSchema(baseDir: string) {
             .describe('file name of the combined model inside the export stage folder'),
         })
         .strict()
+        .describe('the combined encoder + decoder ONNX model')
         .default({ opset: 17, file: 'denoiser.onnx' }),
       verify: z
         .object({
@@ -143,6 +145,7 @@ export function jobSchema(baseDir: string) {
           tolerance: positive('a positive number').default(1e-4).describe('max abs difference allowed'),
         })
         .strict()
+        .describe('parity of the exported model with onnxruntime encoder + tfjs decoder')
         .default({ samples: 64, tolerance: 1e-4 }),
     })
     .strict();

@@ -1,0 +1,34 @@
+/** `onnxtune schema`: print (or write) the JSON Schema of job files. */
+import type { Argv, CommandModule } from 'yargs';
+import { jobFieldTable, jobJsonSchema } from '../../config/json-schema';
+import { writeJsonAtomic } from '../../io/atomic';
+import { printResult } from '../output';
+import type { GlobalArgs } from '../main';
+
+interface SchemaArgs extends GlobalArgs {
+  out?: string;
+  markdown?: boolean;
+}
+
+export const schemaCommand: CommandModule<GlobalArgs, SchemaArgs> = {
+  command: 'schema',
+  describe: 'Print the JSON Schema of job files (every field with its type, default and description)',
+  builder: (y) =>
+    y
+      .option('out', { type: 'string', describe: 'write it to this file instead (configs/schema.json is generated this way)' })
+      .option('markdown', { type: 'boolean', describe: 'print a markdown table of every field instead (as in configs/README.md)' })
+      .example('$0 schema --out configs/schema.json', 'regenerate the schema used by editors') as Argv<SchemaArgs>,
+  handler: (args) => {
+    if (args.markdown) {
+      process.stdout.write(jobFieldTable() + '\n');
+      return;
+    }
+    const schema = jobJsonSchema();
+    if (args.out) {
+      writeJsonAtomic(args.out, schema);
+      printResult(`Wrote ${args.out}`, { file: args.out });
+    } else {
+      process.stdout.write(JSON.stringify(schema, null, 2) + '\n');
+    }
+  },
+};

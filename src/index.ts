@@ -1,0 +1,34 @@
+/**
+ * The onnxtune library API: every public export, listed by name. The CLI calls only these,
+ * so a program can do everything the command line does.
+ */
+export { runJob, type RunJobOptions, type RunJobResult } from '../pipeline/runner';
+export { STAGE_NAMES, type StageName, type Stage, type StageContext, type StageRecord } from '../pipeline/types';
+export { STAGES, getStage } from '../pipeline/stages';
+export { loadJobConfig, type LoadJobOptions } from './config/load';
+export { jobSchema, type JobConfig, type NoiseConfig } from './config/schema';
+export { pretrainMnistEncoder, MNIST_ENCODER_DIR, MNIST_ENCODER_TAPS } from '../pretrained/mnist-conv-ae';
+export { tfjsToOnnx } from '../converters/tfjs-to-onnx';
+export { combine as combineEncoderDecoder, exportMetadata } from '../pipeline/stages/export';
+export { buildDecoder } from '../pipeline/train/decoder';
+export { trainDecoder, type TrainSplit, type EpochLog } from '../pipeline/train/loop';
+export { loadModel, saveModel, encodeModel, decodeModel } from './onnx/model-io';
+export { modelInfo } from './onnx/info';
+export { checkModel, assertModelValid } from './onnx/check';
+export { extractSubModel } from './onnx/extract';
+export { mergeModels } from './onnx/compose';
+export { getMetadata, setMetadata } from './onnx/metadata';
+export { GraphBuilder } from './onnx/builder';
+export { createSession, DEVICE_TO_EP, type OrtSession, type FloatTensor } from './backends/ort';
+export { initTf, TF_BACKENDS, type TfRuntime, type TfBackendName } from './backends/tf';
+export { DEVICES, type Device } from './backends/device';
+export { mse } from './metrics/mse';
+export { psnr } from './metrics/psnr';
+export { ssim } from './metrics/ssim';
+export { NOISE_MODELS, applyNoise } from './noise';
+export { createRng, forkRng } from './random';
+export { setLogLevel, type LogLevel } from './log';
+export {
+  OnnxtuneError, ConfigError, InputError, UnsupportedOpError, BackendUnavailableError, StageError, ParityError, TrainingError,
+} from './errors';
+export { ONNXTUNE_VERSION } from './version';

@@ -1,0 +1,177 @@
+/**
+ * Reading and writing .onnx files. Decoding names the file on any failure; loading inlines
+ * external tensor data (refusing paths that leave the model's folder) so the in-memory
+ * model can go straight to onnxruntime; saving is atomic.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InputError } from '../errors';
+import { writeFileAtomic } from '../io/atomic';
+import { forEachGraph } from './graph-utils';
+import { onnx, type ModelProto, type TensorProto } from './proto';
+import { elementSize, tensorNumel } from './tensor';
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+}
+
+/**
+ * Decodes ONNX protobuf bytes.
+ * @param label the file name (or other origin) named in errors.
+ * @throws InputError when the bytes are not a protobuf ModelProto (truncated, corrupt) or hold no graph.
+ */
+export function decodeModel(bytes: Uint8Array, label: string): onnx.ModelProto {
+  if (bytes.length === 0) throw new InputError(label, 'is empty, not an ONNX model');
+  let model: onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (err) {
+    throw new InputError(label, `is not a valid ONNX model (truncated or corrupt protobuf: ${firstLine(err)})`, {
+      cause: err,
+    });
+  }
+  if (!model.graph) throw new InputError(label, 'decoded as protobuf but holds no graph; not an ONNX model');
+  return model;
+}
+
+/** Serializes a model to protobuf bytes (a Uint8Array that owns its whole buffer). */
+export function encodeModel(model: ModelProto): Uint8Array {
+  const bytes = onnx.ModelProto.encode(model).finish();
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
+  const out = new Uint8Array(bytes.byteLength);
+  out.set(bytes);
+  return out;
+}
+
+/** Writes `model` to `file` atomically (temp file + fsync + rename). */
+export function saveModel(model: ModelProto, file: string): void {
+  writeFileAtomic(file, encodeModel(model));
+}
+
+/**
+ * Reads an .onnx file and inlines any external tensor data as raw_data.
+ * @throws InputError when the file is missing or malformed, or external data is missing,
+ *   too short, or points outside the model's folder.
+ */
+export function loadModel(file: string): onnx.ModelProto {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(file, code === 'ENOENT' ? 'file not found' : `cannot be read (${firstLine(err)})`, { cause: err });
+  }
+  const model = decodeModel(bytes, file);
+  resolveExternalData(model, path.dirname(path.resolve(file)), file);
+  return model;
+}
+
+/** Every tensor in the model that may carry external data: initializers and Constant-style attribute tensors, in all subgraphs. */
+function allTensors(model: ModelProto): TensorProto[] {
+  const out: TensorProto[] = [];
+  if (!model.graph) return out;
+  forEachGraph(model.graph, (g) => {
+    out.push(...(g.initializer ?? []));
+    for (const s of g.sparseInitializer ?? []) {
+      if (s.values) out.push(s.values);
+      if (s.indices) out.push(s.indices);
+    }
+    for (const node of g.node ?? []) {
+      for (const a of node.attribute ?? []) {
+        if (a.t) out.push(a.t);
+        out.push(...(a.tensors ?? []));
+      }
+    }
+  });
+  return out;
+}
+
+function parseNonNegInt(value: string | undefined, what: string, label: string, tensor: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value.trim())) throw new InputError(label, `tensor '${tensor}': external data ${what} '${value}' is not a non-negative integer`);
+  const n = Number(value.trim());
+  if (!Number.isSafeInteger(n)) throw new InputError(label, `tensor '${tensor}': external data ${what} ${value} is too large`);
+  return n;
+}
+
+/** Checks `location` is a relative path that stays inside `dir` (after resolving symlinks); returns the real path. */
+function safeExternalPath(dir: string, location: string, label: string, tensor: string): string {
+  const refuse = (why: string): never => {
+    throw new InputError(label, `tensor '${tensor}': external data location '${location}' refused: ${why}`);
+  };
+  if (!location) refuse('empty location');
+  if (location.includes('\0')) refuse('contains a NUL byte');
+  if (path.isAbsolute(location) || path.win32.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) {
+    refuse('absolute paths are not allowed; external data must sit in the model\'s folder');
+  }
+  const inside = (root: string, p: string) => {
+    const rel = path.relative(root, p);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  };
+  const resolved = path.resolve(dir, location);
+  if (!inside(dir, resolved)) refuse('it resolves outside the model\'s folder');
+  let real: string;
+  try {
+    real = fs.realpathSync(resolved);
+  } catch {
+    throw new InputError(label, `tensor '${tensor}': external data file '${location}' not found next to the model`);
+  }
+  const realDir = fs.realpathSync(dir);
+  if (!inside(realDir, real)) refuse('it links to a file outside the model\'s folder');
+  return real;
+}
+
+/**
+ * Replaces every EXTERNAL tensor's data by raw_data read from its file relative to `dir`.
+ * Declared offset/length are checked against the file size and the tensor's dims.
+ * @throws InputError on any unsafe path, missing file or size mismatch.
+ */
+export function resolveExternalData(model: ModelProto, dir: string, label: string): void {
+  const fds = new Map<string, { fd: number; size: number }>();
+  try {
+    for (const t of allTensors(model)) {
+      if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
+      const name = t.name ?? '';
+      const fields = new Map<string, string>();
+      for (const kv of t.externalData ?? []) if (kv.key) fields.set(kv.key, kv.value ?? '');
+      const location = fields.get('location');
+      if (location === undefined) throw new InputError(label, `tensor '${name}': external data has no 'location'`);
+      const file = safeExternalPath(dir, location, label, name);
+      let entry = fds.get(file);
+      if (!entry) {
+        const fd = fs.openSync(file, 'r');
+        entry = { fd, size: fs.fstatSync(fd).size };
+        fds.set(file, entry);
+      }
+      const offset = parseNonNegInt(fields.get('offset'), 'offset', label, name) ?? 0;
+      if (offset > entry.size) {
+        throw new InputError(label, `tensor '${name}': external data offset ${offset} is past the end of '${location}' (${entry.size} bytes)`);
+      }
+      const declared = parseNonNegInt(fields.get('length'), 'length', label, name);
+      const elem = elementSize(t.dataType);
+      const expected = elem === undefined ? undefined : tensorNumel(t) * elem;
+      const length = declared ?? expected ?? entry.size - offset;
+      if (offset + length > entry.size) {
+        throw new InputError(
+          label,
+          `tensor '${name}': external data needs bytes ${offset}..${offset + length} but '${location}' has ${entry.size}`,
+        );
+      }
+      if (expected !== undefined && length !== expected) {
+        throw new InputError(label, `tensor '${name}': external data length ${length} does not match its dims (${expected} bytes)`);
+      }
+      const buf = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const n = fs.readSync(entry.fd, buf, done, length - done, offset + done);
+        if (n <= 0) throw new InputError(label, `tensor '${name}': '${location}' ended early`);
+        done += n;
+      }
+      t.rawData = buf;
+      t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+      t.externalData = [];
+    }
+  } finally {
+    for (const { fd } of fds.values()) fs.closeSync(fd);
+  }
+}
