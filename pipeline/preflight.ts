@@ -7,7 +7,7 @@ import type { JobConfig } from '../src/config/schema';
 import { ConfigError } from '../src/errors';
 import { loadModel } from '../src/onnx/model-io';
 import { assertModelValid } from '../src/onnx/check';
-import { suggest } from '../src/text';
+import { suggestClosest } from '../src/text';
 
 /** Names of every tensor an encoder graph computes or takes as input. */
 export function producedTensors(model: ReturnType<typeof loadModel>): string[] {
@@ -25,7 +25,7 @@ export async function preflight(job: JobConfig): Promise<void> {
   const set = new Set(produced);
   job.encoder.taps.forEach((tap, i) => {
     if (!set.has(tap)) {
-      const hint = suggest(tap, produced);
+      const hint = suggestClosest(tap, produced);
       throw new ConfigError(
         job.encoder.onnx,
         `encoder.taps[${i}]`,

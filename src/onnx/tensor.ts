@@ -3,6 +3,7 @@
  * and float32 views of stored tensors whatever their encoding (raw_data, float_data,
  * float16/bfloat16/double). Dims come back as plain numbers.
  */
+import { fromHalf } from '../tensor/fp16';
 import { InputError } from '../errors';
 import { DataType, dataTypeName, onnx, toNumber, type TensorProto } from './proto';
 
@@ -64,16 +65,6 @@ export function tensorDims(t: TensorProto): number[] {
   return (t.dims ?? []).map((d) => toNumber(d));
 }
 
-/** IEEE half → float. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
 function rawView(raw: Uint8Array): DataView {
   return new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
 }
@@ -114,7 +105,7 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
     }
     case DataType.FLOAT16:
     case DataType.BFLOAT16: {
-      const read = (bits: number) => (type === DataType.FLOAT16 ? halfToFloat(bits) : bf16ToFloat(bits));
+      const read = (bits: number) => (type === DataType.FLOAT16 ? fromHalf(bits) : bf16ToFloat(bits));
       if (raw) {
         if (raw.length !== n * 2) throw sizeError(raw.length / 2, 'raw_data');
         const v = rawView(raw);

@@ -1,0 +1,42 @@
+/** .npy files: header layout per the NumPy format spec, float32/float16 round trips, bad files refused. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { encodeNpy, readNpy, writeNpy } from '../../../src/io/npy';
+import { InputError } from '../../../src/errors';
+import { tmpDir } from '../../helpers/tmp';
+
+describe('npy', () => {
+  const dir = tmpDir();
+
+  it('writes a NumPy 1.0 header padded to 64 bytes', () => {
+    const bytes = encodeNpy([2, 3], new Float32Array(6));
+    expect(Array.from(bytes.subarray(0, 8))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+    const hlen = bytes[8] | (bytes[9] << 8);
+    expect((10 + hlen) % 64).toBe(0);
+    const header = Buffer.from(bytes.subarray(10, 10 + hlen)).toString('latin1');
+    expect(header).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(2, 3\), \}\s*\n$/);
+    expect(bytes.length).toBe(10 + hlen + 24);
+  });
+
+  it.each(['float32', 'float16'] as const)('round-trips %s', (dtype) => {
+    const data = Float32Array.from([0, 1, -2.5, 0.125, 1000, 3]);
+    const file = path.join(dir, `${dtype}.npy`);
+    writeNpy(file, [3, 2], data, dtype);
+    const back = readNpy(file);
+    expect(back.dims).toEqual([3, 2]);
+    expect(Array.from(back.data)).toEqual(Array.from(data));
+  });
+
+  it('1-D shapes use the (n,) tuple', () => {
+    const bytes = encodeNpy([4], new Float32Array(4));
+    expect(Buffer.from(bytes).toString('latin1')).toContain("'shape': (4,)");
+  });
+
+  it('refuses truncated and foreign files', () => {
+    const file = path.join(dir, 'cut.npy');
+    fs.writeFileSync(file, encodeNpy([10], new Float32Array(10)).subarray(0, 90));
+    expect(() => readNpy(file)).toThrow(/truncated/);
+    fs.writeFileSync(file, 'hello');
+    expect(() => readNpy(file)).toThrow(InputError);
+  });
+});
