@@ -1,0 +1,271 @@
+/**
+ * Decoder-training throughput (samples/s) on each TF.js backend that loads here. src/backends/tf.ts
+ * loads one runtime per process, so every backend runs in its own child process (this file with
+ * --worker and ONNXTUNE_TF_BACKEND=tensorflow|wasm|cpu). Prints a table and writes
+ * bench/results/tf-backends.json. Usage: node dist/bench/tf-backends.js [--seconds 8]
+ * [--batch 64] [--backends tensorflow,wasm,cpu] [--timeout 300].
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initTf, type Tf, type TfBackendName } from '../src/backends/tf';
+import { setLogLevel } from '../src/log';
+
+export interface TfBenchOptions {
+  /** Timed training seconds per backend (after warm-up); at least one step always runs. */
+  seconds: number;
+  batch: number;
+  backends: TfBackendName[];
+  /** Wall-clock limit per child process, seconds. */
+  timeout: number;
+}
+
+export interface TfBenchResult {
+  backend: TfBackendName;
+  available: boolean;
+  /** Why the backend did not run (not installed, timed out, …). */
+  reason?: string;
+  description?: string;
+  samplesPerSec?: number;
+  msPerStep?: number;
+  steps?: number;
+  warmupSteps?: number;
+  firstLoss?: number;
+  lastLoss?: number;
+}
+
+export interface TfBenchReport {
+  bench: 'tf-backends';
+  date: string;
+  machine: { cpus: number; cpuModel: string; node: string; platform: string };
+  model: {
+    name: string;
+    params: number;
+    inputs: number[][];
+    output: number[];
+    batch: number;
+    loss: string;
+    optimizer: string;
+  };
+  seconds: number;
+  results: TfBenchResult[];
+}
+
+export const DEFAULT_TF_BENCH: TfBenchOptions = Object.freeze({
+  seconds: 8,
+  batch: 64,
+  backends: ['tensorflow', 'wasm', 'cpu'] as TfBackendName[],
+  timeout: 300,
+});
+
+const INPUTS: number[][] = [
+  [7, 7, 64],
+  [14, 14, 32],
+  [28, 28, 1],
+];
+const OUTPUT = [28, 28, 1];
+const MARKER = 'TF_BENCH_RESULT ';
+type Sym = ReturnType<Tf['input']>;
+
+/**
+ * The U-Net-style decoder head of the design notes (about 78k parameters): deepest tap → conv →
+ * upsample ×2 + concat 14×14 tap → conv → upsample ×2 + concat noisy image → 2 convs → linear
+ * 1-channel output.
+ */
+export function buildDecoder(tf: Tf): ReturnType<Tf['model']> {
+  const seed = (s: number) => tf.initializers.glorotUniform({ seed: s });
+  const conv = (filters: number, s: number, activation: 'relu' | 'linear' = 'relu') =>
+    tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation, kernelInitializer: seed(s) });
+  const [deep, mid, noisy] = INPUTS.map((shape) => tf.input({ shape }));
+  let h = conv(48, 1).apply(deep) as Sym;
+  h = tf.layers.upSampling2d({ size: [2, 2] }).apply(h) as Sym;
+  h = tf.layers.concatenate().apply([h, mid]) as Sym;
+  h = conv(40, 2).apply(h) as Sym;
+  h = tf.layers.upSampling2d({ size: [2, 2] }).apply(h) as Sym;
+  h = tf.layers.concatenate().apply([h, noisy]) as Sym;
+  h = conv(32, 3).apply(h) as Sym;
+  h = conv(32, 4).apply(h) as Sym;
+  const out = conv(1, 5, 'linear').apply(h) as Sym;
+  return tf.model({ inputs: [deep, mid, noisy], outputs: out, name: 'unet_head' });
+}
+
+/** Child side: trains on the backend chosen by ONNXTUNE_TF_BACKEND and prints one result line. */
+async function worker(seconds: number, batch: number): Promise<void> {
+  setLogLevel('warn');
+  const rt = await initTf();
+  const { tf } = rt;
+  const model = buildDecoder(tf);
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'meanSquaredError' });
+  const xs = INPUTS.map((shape, i) => tf.randomUniform([batch, ...shape], 0, 1, 'float32', 11 + i));
+  const ys = tf.randomUniform([batch, ...OUTPUT], 0, 1, 'float32', 21);
+  const step = async (): Promise<number> => {
+    const loss = await model.trainOnBatch(xs, ys);
+    return Array.isArray(loss) ? loss[0] : loss;
+  };
+  // Warm-up: the first steps compile kernels / set up XNNPACK operators.
+  const warmupSteps = 2;
+  let firstLoss = NaN;
+  const warmStart = Date.now();
+  for (let i = 0; i < warmupSteps; i++) {
+    const l = await step();
+    if (i === 0) firstLoss = l;
+    // A slow backend (pure-JS cpu) gets a single warm-up step.
+    if (Date.now() - warmStart > seconds * 1000) break;
+  }
+  let steps = 0;
+  let lastLoss = NaN;
+  const t0 = process.hrtime.bigint();
+  let elapsed = 0;
+  do {
+    lastLoss = await step();
+    steps += 1;
+    elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  } while (elapsed < seconds);
+  const result: TfBenchResult = {
+    backend: rt.backend,
+    available: true,
+    description: rt.description,
+    samplesPerSec: (steps * batch) / elapsed,
+    msPerStep: (elapsed * 1000) / steps,
+    steps,
+    warmupSteps,
+    firstLoss,
+    lastLoss,
+  };
+  process.stdout.write(`${MARKER}${JSON.stringify({ ...result, params: model.countParams() })}\n`);
+}
+
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+function lastMeaningfulLine(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/oneDNN|cpu_feature_guard|rebuild TensorFlow|^at /.test(l));
+  return (lines[lines.length - 1] ?? '').slice(0, 200);
+}
+
+/** Parent side: one child per backend; returns the report and writes bench/results/tf-backends.json. */
+export function runTfBackendsBench(opts: Partial<TfBenchOptions> = {}): TfBenchReport {
+  const o: TfBenchOptions = { ...DEFAULT_TF_BENCH, ...opts };
+  const results: TfBenchResult[] = [];
+  let params = 0;
+  for (const backend of o.backends) {
+    process.stderr.write(`tf-backends: ${backend} ...\n`);
+    const child = spawnSync(
+      process.execPath,
+      [__filename, '--worker', '--seconds', String(o.seconds), '--batch', String(o.batch)],
+      {
+        env: { ...process.env, ONNXTUNE_TF_BACKEND: backend },
+        encoding: 'utf8',
+        timeout: o.timeout * 1000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    const line = (child.stdout ?? '').split('\n').find((l) => l.startsWith(MARKER));
+    if (line) {
+      const r = JSON.parse(line.slice(MARKER.length)) as TfBenchResult & { params: number };
+      params = r.params;
+      const { params: _p, ...rest } = r;
+      void _p;
+      results.push(rest);
+    } else if (child.error && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+      results.push({ backend, available: false, reason: `timed out after ${o.timeout} s` });
+    } else {
+      const why = lastMeaningfulLine(child.stderr ?? '') || `exit code ${child.status}`;
+      results.push({ backend, available: false, reason: why });
+    }
+  }
+  const report: TfBenchReport = {
+    bench: 'tf-backends',
+    date: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '?',
+      node: process.version,
+      platform: `${process.platform}/${process.arch}`,
+    },
+    model: {
+      name: 'unet_head (7×7×64, 14×14×32, 28×28×1 → 28×28×1)',
+      params,
+      inputs: INPUTS,
+      output: OUTPUT,
+      batch: o.batch,
+      loss: 'mse',
+      optimizer: 'adam 1e-3',
+    },
+    seconds: o.seconds,
+    results,
+  };
+  const out = path.join(projectRoot(), 'bench', 'results', 'tf-backends.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  return report;
+}
+
+/** The table printed by the CLI entry. */
+export function formatTfBenchTable(report: TfBenchReport): string {
+  const fastest = Math.max(...report.results.map((r) => r.samplesPerSec ?? 0));
+  const rows = report.results.map((r) =>
+    r.available
+      ? [
+          r.backend,
+          (r.samplesPerSec ?? 0).toFixed(1),
+          (r.msPerStep ?? 0).toFixed(0),
+          String(r.steps),
+          fastest ? `${((r.samplesPerSec ?? 0) / fastest).toFixed(2)}×` : '-',
+          r.description ?? '',
+        ]
+      : [r.backend, '-', '-', '-', '-', `unavailable: ${r.reason ?? '?'}`],
+  );
+  const head = ['backend', 'samples/s', 'ms/step', 'steps', 'vs best', 'runtime'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  return [
+    `decoder training, ${report.model.params} params, batch ${report.model.batch}, ` +
+      `${report.machine.cpus} CPU(s) ${report.machine.cpuModel}`,
+    fmt(head),
+    fmt(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(fmt),
+  ].join('\n');
+}
+
+function parseArgs(argv: string[]): { worker: boolean; opts: Partial<TfBenchOptions> } {
+  const opts: Partial<TfBenchOptions> = {};
+  let isWorker = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--worker') isWorker = true;
+    else if (a === '--seconds') opts.seconds = Number(next());
+    else if (a === '--batch') opts.batch = Number(next());
+    else if (a === '--timeout') opts.timeout = Number(next());
+    else if (a === '--backends') opts.backends = next().split(',') as TfBackendName[];
+    else throw new Error(`unknown argument ${a}; expected --seconds, --batch, --backends, --timeout`);
+  }
+  return { worker: isWorker, opts };
+}
+
+if (require.main === module) {
+  const { worker: isWorker, opts } = parseArgs(process.argv.slice(2));
+  if (isWorker) {
+    const seconds = opts.seconds ?? DEFAULT_TF_BENCH.seconds;
+    worker(seconds, opts.batch ?? DEFAULT_TF_BENCH.batch).catch((err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
+  } else {
+    const report = runTfBackendsBench(opts);
+    process.stdout.write(formatTfBenchTable(report) + '\n');
+    process.stdout.write(`wrote ${path.join(projectRoot(), 'bench', 'results', 'tf-backends.json')}\n`);
+  }
+}
