@@ -9,14 +9,26 @@ import { readNpy, type NpyArray } from '../src/io/npy';
 export type Split = 'train' | 'val' | 'test';
 export const SPLITS: readonly Split[] = Object.freeze(['train', 'val', 'test']);
 
+/**
+ * A set of same-size images of one split, stored as one [count·realizations, H, W, C] array.
+ * MNIST splits are one group each; a folder's test split has one group per image.
+ */
+export interface SplitGroup {
+  id: string;
+  count: number;
+  height: number;
+  width: number;
+  /** Noisy draws per image; the noisy array holds row r·count + i. */
+  realizations: number;
+  /** Source file names of the images (folder sources). */
+  names?: string[];
+}
+
 /** `data/dataset.json`. */
 export interface DatasetManifest {
   source: string;
-  height: number;
-  width: number;
   channels: number;
-  /** Samples per split; noisy arrays hold `realizations` draws per sample (index r·count + i). */
-  splits: Record<Split, { count: number; realizations: number }>;
+  splits: Record<Split, SplitGroup[]>;
   noise: unknown;
   seed: number;
 }
@@ -24,23 +36,32 @@ export interface DatasetManifest {
 /** `encoder/io.json`. */
 export interface EncoderIo {
   input: string;
-  /** The input's channel count and the per-tap shapes as seen on the dataset's image size. */
+  /** The image channel count and each tap's channels and stride. */
   channels: number;
-  taps: Array<{ name: string; channels: number; height: number; width: number; stride: number }>;
+  taps: Array<{ name: string; channels: number; stride: number }>;
+  /** Image sides must be multiples of this (the deepest stride); other sizes are reflect-padded. */
+  strideMultiple: number;
   source: { file: string; sha256: string };
 }
 
-export const dataFiles = (dir: string, split: Split) => ({
-  clean: path.join(dir, `${split}.clean.npy`),
-  noisy: path.join(dir, `${split}.noisy.npy`),
+export const dataFiles = (dir: string, split: Split, group: string) => ({
+  clean: path.join(dir, `${split}.${group}.clean.npy`),
+  noisy: path.join(dir, `${split}.${group}.noisy.npy`),
 });
 export const readManifest = (dataDir: string) => readJson<DatasetManifest>(path.join(dataDir, 'dataset.json'));
 export const readEncoderIo = (encoderDir: string) => readJson<EncoderIo>(path.join(encoderDir, 'io.json'));
 export const encoderModelFile = (encoderDir: string) => path.join(encoderDir, 'encoder.onnx');
 
-/** Feature file of one tap (sanitized tensor name) for one split. */
-export function featureFile(featDir: string, split: Split, tapIndex: number): string {
-  return path.join(featDir, `${split}.tap${tapIndex}.npy`);
+/** Feature file of one tap for one group of a split. */
+export function featureFile(featDir: string, split: Split, group: string, tapIndex: number): string {
+  return path.join(featDir, `${split}.${group}.tap${tapIndex}.npy`);
+}
+
+/** The single group of a split that must hold same-size images (train, val). */
+export function onlyGroup(manifest: DatasetManifest, split: Split): SplitGroup | undefined {
+  const groups = manifest.splits[split];
+  if (groups.length > 1) throw new Error(`split ${split} has ${groups.length} image sizes; expected one`);
+  return groups[0];
 }
 
 export function readArray(file: string): NpyArray {

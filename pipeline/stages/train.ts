@@ -8,12 +8,12 @@ import { initTf } from '../../src/backends/tf';
 import { saveLayersModel } from '../../src/backends/tf-io';
 import { writeJsonAtomic } from '../../src/io/atomic';
 import { log } from '../../src/log';
-import { decoderDir, readEncoderIo, readManifest } from '../artifacts';
+import { decoderDir, onlyGroup, readEncoderIo, readManifest } from '../artifacts';
 import { defineStage } from '../define-stage';
 import { buildDecoder } from '../train/decoder';
 import { trainDecoder } from '../train/loop';
 import { predictRows } from '../train/predict';
-import { loadSplit } from './split-inputs';
+import { loadGroup } from './split-inputs';
 
 /** Output std below this on validation images means the head predicts a constant. */
 const COLLAPSE_STD = 1e-3;
@@ -33,8 +33,11 @@ export const trainStage = defineStage({
     const featDir = ctx.inputs.featurize as string;
     const manifest = readManifest(dataDir);
     const io = readEncoderIo(ctx.inputs.encoder as string);
-    const train = loadSplit(dataDir, featDir, manifest, io, 'train');
-    const val = manifest.splits.val.count ? loadSplit(dataDir, featDir, manifest, io, 'val') : null;
+    const trainGroup = onlyGroup(manifest, 'train');
+    if (!trainGroup) throw new Error('the data stage produced no training images');
+    const valGroup = onlyGroup(manifest, 'val');
+    const train = loadGroup(dataDir, featDir, manifest, io, 'train', trainGroup);
+    const val = valGroup ? loadGroup(dataDir, featDir, manifest, io, 'val', valGroup) : null;
 
     tf.engine().startScope();
     try {

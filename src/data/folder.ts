@@ -1,0 +1,52 @@
+/**
+ * Image folders: lists the image files of a folder (sorted, so the order is reproducible) and
+ * decodes them to [0,1] HWC float arrays with the channel count a job asks for.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InputError } from '../errors';
+import { readImage } from '../images/png';
+
+export const IMAGE_EXTENSIONS = Object.freeze(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp']);
+
+export interface LoadedImage {
+  name: string;
+  data: Float32Array;
+  height: number;
+  width: number;
+  channels: 1 | 3;
+}
+
+/** Image files directly in `dir`, sorted by name. @throws InputError when there are none. */
+export function listImages(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch (err) {
+    throw new InputError(dir, `cannot read folder: ${(err as Error).message}`, { cause: err });
+  }
+  const files = entries.filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase())).sort();
+  if (!files.length) throw new InputError(dir, `no images (${IMAGE_EXTENSIONS.join(', ')}) in this folder`);
+  return files.map((f) => path.join(dir, f));
+}
+
+/** RGB → gray with ITU-R BT.601 luma weights (what MATLAB's rgb2gray uses). */
+export function rgbToGray(rgb: Float32Array): Float32Array {
+  const out = new Float32Array(rgb.length / 3);
+  for (let i = 0; i < out.length; i++) out[i] = 0.2989 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
+  return out;
+}
+
+/** Loads one image as `channels` channels (gray is repeated to RGB; RGB is converted to gray). */
+export async function loadImageAs(file: string, channels: 1 | 3): Promise<LoadedImage> {
+  const img = await readImage(file);
+  let data = img.data;
+  if (img.channels !== channels) {
+    if (channels === 1) data = rgbToGray(img.data);
+    else {
+      data = new Float32Array(img.data.length * 3);
+      for (let i = 0; i < img.data.length; i++) data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = img.data[i];
+    }
+  }
+  return { name: path.basename(file), data, height: img.height, width: img.width, channels };
+}
