@@ -5,6 +5,7 @@
  * bench/results/tf-backends.json. Usage: node dist/bench/tf-backends.js [--seconds 8]
  * [--batch 64] [--backends tensorflow,wasm,cpu] [--timeout 300].
  */
+import { buildDecoder } from '../pipeline/train/decoder';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -66,28 +67,11 @@ const INPUTS: number[][] = [
 ];
 const OUTPUT = [28, 28, 1];
 const MARKER = 'TF_BENCH_RESULT ';
-type Sym = ReturnType<Tf['input']>;
 
-/**
- * The U-Net-style decoder head of the design notes (about 78k parameters): deepest tap → conv →
- * upsample ×2 + concat 14×14 tap → conv → upsample ×2 + concat noisy image → 2 convs → linear
- * 1-channel output.
- */
-export function buildDecoder(tf: Tf): ReturnType<Tf['model']> {
-  const seed = (s: number) => tf.initializers.glorotUniform({ seed: s });
-  const conv = (filters: number, s: number, activation: 'relu' | 'linear' = 'relu') =>
-    tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation, kernelInitializer: seed(s) });
-  const [deep, mid, noisy] = INPUTS.map((shape) => tf.input({ shape }));
-  let h = conv(48, 1).apply(deep) as Sym;
-  h = tf.layers.upSampling2d({ size: [2, 2] }).apply(h) as Sym;
-  h = tf.layers.concatenate().apply([h, mid]) as Sym;
-  h = conv(40, 2).apply(h) as Sym;
-  h = tf.layers.upSampling2d({ size: [2, 2] }).apply(h) as Sym;
-  h = tf.layers.concatenate().apply([h, noisy]) as Sym;
-  h = conv(32, 3).apply(h) as Sym;
-  h = conv(32, 4).apply(h) as Sym;
-  const out = conv(1, 5, 'linear').apply(h) as Sym;
-  return tf.model({ inputs: [deep, mid, noisy], outputs: out, name: 'unet_head' });
+/** The demo's decoder head (pipeline/train/decoder.ts with configs/mnist-dae.yaml's widths), 74k parameters. */
+export function benchDecoder(tf: Tf): ReturnType<Tf['model']> {
+  return buildDecoder(tf, [{ channels: 64, stride: 4 }, { channels: 32, stride: 2 }], 1,
+    { type: 'unet', widths: [64, 32, 32], output: 'direct', activation: 'relu', dropout: 0 }, 1);
 }
 
 /** Child side: trains on the backend chosen by ONNXTUNE_TF_BACKEND and prints one result line. */
@@ -95,7 +79,7 @@ async function worker(seconds: number, batch: number): Promise<void> {
   setLogLevel('warn');
   const rt = await initTf();
   const { tf } = rt;
-  const model = buildDecoder(tf);
+  const model = benchDecoder(tf);
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'meanSquaredError' });
   const xs = INPUTS.map((shape, i) => tf.randomUniform([batch, ...shape], 0, 1, 'float32', 11 + i));
   const ys = tf.randomUniform([batch, ...OUTPUT], 0, 1, 'float32', 21);

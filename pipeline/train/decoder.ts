@@ -73,8 +73,10 @@ export function buildDecoder(
     prevStride = s;
     level += 1;
   }
+  // A residual head starts at zero (output = the noisy input) so early steps refine rather than undo it.
+  const headInit = cfg.output === 'residual' ? tf.initializers.zeros() : init();
   let out = tf.layers
-    .conv2d({ filters: imageChannels, kernelSize: 3, padding: 'same', kernelInitializer: init(), name: 'head' })
+    .conv2d({ filters: imageChannels, kernelSize: 3, padding: 'same', kernelInitializer: headInit, name: 'head' })
     .apply(h as TfModule.SymbolicTensor) as TfModule.SymbolicTensor;
   if (cfg.output === 'residual') {
     // tfjs has no Subtract layer: the head learns the negated noise and it is added to the input.
