@@ -38,7 +38,8 @@ export interface EncoderIo {
   input: string;
   /** The image channel count and each tap's channels and stride. */
   channels: number;
-  taps: Array<{ name: string; channels: number; stride: number }>;
+  /** `name` is the graph tensor; `stage` the detected stage it was asked for by (layer2, block3_pool…). */
+  taps: Array<{ name: string; stage?: string; channels: number; stride: number }>;
   /** Image sides must be multiples of this (the deepest stride); other sizes are reflect-padded. */
   strideMultiple: number;
   source: { file: string; sha256: string };

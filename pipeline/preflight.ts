@@ -1,13 +1,13 @@
 /**
  * Checks made before any stage runs, so a bad job fails in a second with a one-line message
  * (exit code 2) instead of after the data stage: the encoder file parses as ONNX, passes the
- * structural check, and every tap names a tensor the encoder computes.
+ * structural check, and every tap names a detected stage (layer2, block3_pool…) or a tensor.
  */
 import type { JobConfig } from '../src/config/schema';
 import { ConfigError } from '../src/errors';
 import { loadModel } from '../src/onnx/model-io';
 import { assertModelValid } from '../src/onnx/check';
-import { suggestClosest } from '../src/text';
+import { resolveTaps } from '../pretrained/taps';
 
 /** Names of every tensor an encoder graph computes or takes as input. */
 export function producedTensors(model: ReturnType<typeof loadModel>): string[] {
@@ -21,19 +21,7 @@ export function producedTensors(model: ReturnType<typeof loadModel>): string[] {
 export async function preflight(job: JobConfig): Promise<void> {
   const model = loadModel(job.encoder.onnx);
   assertModelValid(model, job.encoder.onnx);
-  const produced = producedTensors(model);
-  const set = new Set(produced);
-  job.encoder.taps.forEach((tap, i) => {
-    if (!set.has(tap)) {
-      const hint = suggestClosest(tap, produced);
-      throw new ConfigError(
-        job.encoder.onnx,
-        `encoder.taps[${i}]`,
-        `tensor '${tap}' is not computed by the encoder` + (hint ? `; did you mean '${hint}'?` : '') +
-          ` (list tensors with 'onnxtune inspect ${job.encoder.onnx}')`,
-      );
-    }
-  });
+  await resolveTaps(model, job.encoder.taps, { label: job.encoder.onnx });
   const inputs = (model.graph?.input ?? []).map((x) => x.name as string);
   const initializers = new Set((model.graph?.initializer ?? []).map((x) => x.name));
   const realInputs = inputs.filter((n) => !initializers.has(n));

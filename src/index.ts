@@ -8,6 +8,14 @@ export { STAGES, getStage } from '../pipeline/stages';
 export { loadJobConfig, type LoadJobOptions } from './config/load';
 export { jobSchema, type JobConfig, type NoiseConfig } from './config/schema';
 export { pretrainMnistEncoder, MNIST_ENCODER_DIR, MNIST_ENCODER_TAPS } from '../pretrained/mnist-conv-ae';
+export {
+  detectArchitecture, describeArchitecture, type DetectedArchitecture, type DetectedStage, type DetectOptions,
+} from '../pretrained/detect';
+export {
+  ENCODERS, ENCODER_NAMES, ENCODER_ALIASES, getEncoderSpec, isEncoderName, compareWithSpec, type EncoderName, type EncoderSpec, type StageSpec,
+} from '../pretrained/registry';
+export { IMAGENET, type Normalization } from '../pretrained/normalization';
+export { resolveTaps, type ResolvedTap, type ResolveTapsOptions } from '../pretrained/taps';
 export { tfjsToOnnx } from '../converters/tfjs-to-onnx';
 export { combine as combineEncoderDecoder, exportMetadata } from '../pipeline/stages/export';
 export { buildDecoder } from '../pipeline/train/decoder';

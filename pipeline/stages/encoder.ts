@@ -18,6 +18,7 @@ import { extractSubModel } from '../../src/onnx/extract';
 import { modelInfo } from '../../src/onnx/info';
 import { encodeModel, loadModel, saveModel } from '../../src/onnx/model-io';
 import type { ModelProto } from '../../src/onnx/proto';
+import { resolveTaps } from '../../pretrained/taps';
 import { encoderModelFile, readManifest, type EncoderIo } from '../artifacts';
 import { defineStage } from '../define-stage';
 
@@ -86,14 +87,16 @@ export const encoderStage = defineStage({
     const source = loadModel(job.encoder.onnx);
     const input = encoderInputName(source, job);
     const encChannels = declaredChannels(source, input) ?? manifest.channels;
-    let model = extractSubModel(source, job.encoder.taps, [input]);
+    const resolved = await resolveTaps(source, job.encoder.taps, { label: job.encoder.onnx });
+    const tensors = resolved.map((r) => r.tensor);
+    let model = extractSubModel(source, tensors, [input]);
     const opset = modelInfo(model).opsets.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 17;
     const pre = preprocessModel(job, manifest.channels, encChannels, opset);
     let imageInput = input;
     if (pre) {
       model = mergeModels(pre, model, {
         connect: [[(pre.graph?.output?.[0]?.name as string), input]],
-        outputs: job.encoder.taps,
+        outputs: tensors,
         prefixA: '',
         prefixB: '',
       });
@@ -110,7 +113,7 @@ export const encoderStage = defineStage({
     const session = await createSession(encodeModel(model), { device: job.device, label: job.encoder.onnx });
     const out = await session.run({ [imageInput]: { data: new Float32Array(C * H * W), dims: [1, C, H, W] } });
     await session.release();
-    const taps = job.encoder.taps.map((name, i) => {
+    const taps = tensors.map((name, i) => {
       const dims = out[name].dims;
       if (dims.length !== 4) {
         throw new ConfigError(job.encoder.onnx, `encoder.taps[${i}]`, `tap '${name}' has shape [${dims}]; expected a 4-D NCHW feature map`);
@@ -124,7 +127,7 @@ export const encoderStage = defineStage({
           `tap '${name}' is ${h}×${w} for a ${H}×${W} training image: not an integer stride; make the training size a multiple of the encoder's total stride`,
         );
       }
-      return { name, channels: ch, stride };
+      return { name, stage: resolved[i].stage?.name, channels: ch, stride };
     });
     const strideMultiple = Math.max(1, ...taps.map((t) => t.stride));
     const io: EncoderIo = {
@@ -135,7 +138,7 @@ export const encoderStage = defineStage({
       source: { file: job.encoder.onnx, sha256: sha256File(job.encoder.onnx) },
     };
     writeJsonAtomic(path.join(ctx.outDir, 'io.json'), io);
-    log.info(`Encoder ${path.basename(job.encoder.onnx)}: taps ${taps.map((t) => `${t.name} ${t.channels}ch /${t.stride}`).join(', ')}`);
+    log.info(`Encoder ${path.basename(job.encoder.onnx)}: taps ${taps.map((t) => `${t.stage ? t.stage + ' = ' : ''}${t.name} ${t.channels}ch /${t.stride}`).join(', ')}`);
     return { taps, nodes: model.graph?.node?.length ?? 0, preprocessing: Boolean(pre) };
   },
 });

@@ -5,33 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../../src/cli/main';
-import { quickJob, writeJob } from '../helpers/jobs';
+import { runCli as cli } from '../helpers/cli';
+import { MNIST_ENCODER, quickJob, writeJob } from '../helpers/jobs';
 import { tmpDir } from '../helpers/tmp';
-
-async function cli(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
-  let stderr = '';
-  let stdout = '';
-  const errSpy = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-    stderr += String(c);
-    return true;
-  });
-  const outSpy = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-    stdout += String(c);
-    return true;
-  });
-  // yargs prints --help through console.log.
-  const logSpy = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
-    stdout += a.join(' ') + '\n';
-  });
-  try {
-    return { code: await main(args), stderr, stdout };
-  } finally {
-    errSpy.mockRestore();
-    outSpy.mockRestore();
-    logSpy.mockRestore();
-  }
-}
 
 function snapshotTree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -110,10 +86,10 @@ describe('CLI errors', () => {
   });
 
   it('an unknown tap names the tensor and suggests a close one', async () => {
-    const jobFile = writeJob(dir, quickJob({ encoder: { onnx: quickJob().encoder && (quickJob().encoder as { onnx: string }).onnx, taps: ['stage3'] } }), 'tap.yaml');
+    const jobFile = writeJob(dir, quickJob({ encoder: { onnx: MNIST_ENCODER, taps: ['stage3'] } }), 'tap.yaml');
     const r = await cli(['run', jobFile, '--out', path.join(dir, 'tap-run')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/encoder\.taps\[0\]: tensor 'stage3' is not computed by the encoder; did you mean 'stage[12]'\?/);
+    expect(r.stderr).toMatch(/encoder\.taps\[0\]: 'stage3' is neither a stage nor a tensor of the model; did you mean 'stage[12]'\?/);
     expect(fs.existsSync(path.join(dir, 'tap-run'))).toBe(false);
   });
 

@@ -1,8 +1,12 @@
-/** `onnxtune inspect <model.onnx>`: inputs/outputs, opsets, parameters, ops, metadata and tensor names. */
+/**
+ * `onnxtune inspect <model.onnx>`: inputs/outputs, opsets, parameters, ops, metadata, the
+ * detected ResNet/VGG architecture with the tensor of each stage (tap), and tensor names.
+ */
 import type { Argv, CommandModule } from 'yargs';
 import { modelInfo } from '../../onnx/info';
 import { loadModel } from '../../onnx/model-io';
 import { producedTensors } from '../../../pipeline/preflight';
+import { describeArchitecture, detectArchitecture, type DetectedArchitecture } from '../../../pretrained/detect';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
 
@@ -13,9 +17,23 @@ interface InspectArgs extends GlobalArgs {
 
 const dims = (d: Array<number | string>) => `[${d.join(', ')}]`;
 
+/** The architecture section of `inspect`: variant, one-line stage summary, and a stage → tensor table. */
+export function formatArchitecture(arch: DetectedArchitecture | undefined): string[] {
+  if (!arch) return ['architecture: no ResNet/VGG stages detected (taps must be tensor names; see --tensors)'];
+  const match = arch.registryMatch ? `, matches registry entry ${arch.registryMatch}` : '';
+  return [
+    `architecture: ${arch.variant}, input '${arch.input}'${match}`,
+    `  ${describeArchitecture(arch)}`,
+    '',
+    table(['stage', 'stride', 'channels', 'tensor'], arch.stages.map((s) => [s.name, `/${s.stride}`, s.channels, s.tensor])),
+  ];
+}
+
 export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   command: 'inspect <model>',
-  describe: 'Summarize an ONNX model: inputs/outputs, opset, parameter and node counts by op, metadata; --tensors lists tap candidates',
+  describe:
+    'Summarize an ONNX model: inputs/outputs, opset, parameter and node counts by op, metadata, ' +
+    'detected ResNet/VGG stages (tap names); --tensors lists every tensor',
   builder: (y) =>
     y
       .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx file' })
@@ -37,8 +55,10 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
     ];
     const meta = Object.entries(info.metadata);
     if (meta.length) lines.push('', table(['metadata', 'value'], meta));
+    const architecture = detectArchitecture(model);
+    lines.push('', ...formatArchitecture(architecture));
     const tensors = args.tensors ? producedTensors(model) : undefined;
     if (tensors) lines.push('', 'tensors:', ...tensors.map((t) => `  ${t}`));
-    printResult(lines.join('\n'), { ...info, tensors });
+    printResult(lines.join('\n'), { ...info, architecture: architecture ?? null, tensors });
   },
 };

@@ -1,0 +1,497 @@
+/**
+ * Finds the stages of a ResNet or VGG encoder from the shape of its ONNX graph, never from node
+ * or tensor names, so files from torchvision, the ONNX model zoo (MXNet) and tf2onnx all work.
+ * Channels come from conv weight initializers (through Identity/Constant nodes), strides from
+ * multiplying conv/pool/slice strides along the data path; nothing is run.
+ */
+import { nodeReads } from '../src/onnx/extract';
+import { valueInfoDims } from '../src/onnx/info';
+import { DataType, toNumber, type ModelProto, type NodeProto, type TensorProto } from '../src/onnx/proto';
+import { tensorDims } from '../src/onnx/tensor';
+import { ENCODERS, ENCODER_NAMES, type EncoderSpec } from './registry';
+
+/** A tap point of a detected architecture. */
+export interface DetectedStage {
+  /** `stem`, `layer1`… (ResNet) or `block1`, `block1_pool`… (VGG). */
+  name: string;
+  /** The graph tensor that holds the stage's output. */
+  tensor: string;
+  channels: number;
+  /** Downsampling factor relative to the input (1 = full resolution). */
+  stride: number;
+}
+
+/** What {@link detectArchitecture} found. */
+export interface DetectedArchitecture {
+  family: 'resnet' | 'vgg';
+  /** e.g. 'resnet (basic blocks, 3 stages)', 'resnet v2 (pre-activation, bottleneck blocks, 4 stages)', 'vgg16', 'vgg16_bn'. */
+  variant: string;
+  /** The image input the stages are computed from. */
+  input: string;
+  /** In graph order: stem then layer1..N, or block1, block1_pool, block2, … */
+  stages: DetectedStage[];
+  /** resnet: residual blocks per stage; vgg: convolutions per block. */
+  blocks: number[];
+  /** resnet: the usual residual branch ('basic' = 2 convs, 'bottleneck' = 3). */
+  blockType?: 'basic' | 'bottleneck' | string;
+  /** resnet: true for pre-activation (v2) blocks, whose outputs are the Add itself. */
+  preActivation?: boolean;
+  /** vgg: BatchNormalization between conv and ReLU (false when an exporter folded it into the conv). */
+  batchNorm?: boolean;
+  /** The registry entry whose layout, channels and strides all agree, if any. */
+  registryMatch?: string;
+}
+
+/** Options for {@link detectArchitecture}. */
+export interface DetectOptions {
+  /** The image input, when the graph has several non-initializer inputs (default: the first). */
+  input?: string;
+}
+
+type Stride = readonly [number, number];
+
+/** Element-wise unary ops that keep channels and spatial size. */
+const ACTIVATIONS = new Set([
+  'Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Elu', 'Selu', 'HardSwish', 'HardSigmoid', 'Sigmoid', 'Tanh', 'Softplus', 'Mish', 'Gelu',
+]);
+const CHANNEL_KEEPING = new Set([
+  ...ACTIVATIONS,
+  'BatchNormalization', 'InstanceNormalization', 'LRN', 'MaxPool', 'AveragePool', 'LpPool', 'Dropout', 'Identity', 'Cast',
+  'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'Resize', 'Upsample',
+]);
+const BROADCASTING = new Set(['Add', 'Sum', 'Mul', 'Sub', 'Div', 'Max', 'Min', 'Mean']);
+/** Ops after which a tensor no longer has a meaningful spatial stride. */
+const NON_SPATIAL = new Set([
+  'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'Flatten', 'Gemm', 'MatMul', 'Reshape', 'Squeeze', 'Unsqueeze',
+  'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceL2', 'Resize', 'Upsample', 'ConvTranspose',
+  'SpaceToDepth', 'DepthToSpace', 'Shape', 'Softmax',
+]);
+const STRIDED = new Set(['Conv', 'ConvInteger', 'QLinearConv', 'MaxPool', 'AveragePool', 'LpPool']);
+/** Ops a VGG block may contain between its conv layers (BatchNormalization is counted separately). */
+const VGG_PASS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Identity', 'Dropout']);
+/** Ops a pre-activation stem may end with before the first block's BN-ReLU (walked back over). */
+const PREACT_OPS = new Set(['BatchNormalization', 'Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Mul', 'Add', 'Sub', 'Div']);
+
+function attr(node: NodeProto, name: string) {
+  return (node.attribute ?? []).find((a) => a.name === name);
+}
+
+function attrInts(node: NodeProto, name: string): number[] | undefined {
+  const a = attr(node, name);
+  return a && a.ints && a.ints.length ? a.ints.map((v) => toNumber(v)) : undefined;
+}
+
+function attrInt(node: NodeProto, name: string): number | undefined {
+  const a = attr(node, name);
+  return a && a.i !== null && a.i !== undefined ? toNumber(a.i) : undefined;
+}
+
+/** Integer values of an INT64/INT32 tensor; undefined for other types. */
+function tensorInts(t: TensorProto): number[] | undefined {
+  const raw = t.rawData && t.rawData.length ? t.rawData : undefined;
+  const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
+  if (t.dataType === DataType.INT64) {
+    if (view) return Array.from({ length: view.byteLength / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
+    return (t.int64Data ?? []).map((v) => toNumber(v));
+  }
+  if (t.dataType === DataType.INT32) {
+    if (view) return Array.from({ length: view.byteLength / 4 }, (_, i) => view.getInt32(i * 4, true));
+    return [...(t.int32Data ?? [])];
+  }
+  return undefined;
+}
+
+/** Index of one graph: topological node order, producers/consumers, and per-tensor stride and channels. */
+class GraphIndex {
+  readonly nodes: NodeProto[];
+  readonly producer = new Map<string, NodeProto>();
+  /** Position of the producing node in `nodes` (-1 for the graph input). */
+  readonly position = new Map<string, number>();
+  readonly consumers = new Map<string, NodeProto[]>();
+  readonly initializers: Map<string, TensorProto>;
+  /** Tensors computed from the image input (everything else is a constant). */
+  readonly data = new Set<string>();
+  readonly strides = new Map<string, Stride>();
+  readonly channels = new Map<string, number>();
+
+  constructor(model: ModelProto, readonly input: string) {
+    const graph = model.graph ?? {};
+    this.initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t] as const));
+    this.nodes = topologicalOrder(graph.node ?? []);
+    this.nodes.forEach((n, i) => {
+      for (const o of n.output ?? []) {
+        if (!o) continue;
+        this.producer.set(o, n);
+        this.position.set(o, i);
+      }
+      for (const r of nodeReads(n)) {
+        const list = this.consumers.get(r);
+        if (list) list.push(n);
+        else this.consumers.set(r, [n]);
+      }
+    });
+    this.data.add(input);
+    this.position.set(input, -1);
+    this.strides.set(input, [1, 1]);
+    const vi = (graph.input ?? []).find((v) => v.name === input);
+    const dims = vi ? valueInfoDims(vi) : undefined;
+    if (dims?.length === 4 && typeof dims[1] === 'number') this.channels.set(input, dims[1]);
+    for (const n of this.nodes) this.propagate(n);
+  }
+
+  /** The data inputs of a node (those computed from the image). */
+  dataInputs(n: NodeProto): string[] {
+    return nodeReads(n).filter((i) => this.data.has(i));
+  }
+
+  /** A constant tensor by name: an initializer, a Constant node, or either behind Identity nodes. */
+  constTensor(name: string | null | undefined): TensorProto | undefined {
+    let cur = name ?? '';
+    for (let hops = 0; cur && hops < 16; hops++) {
+      const init = this.initializers.get(cur);
+      if (init) return init;
+      const p = this.producer.get(cur);
+      if (!p) return undefined;
+      if (p.opType === 'Constant') return attr(p, 'value')?.t ?? undefined;
+      if (p.opType !== 'Identity') return undefined;
+      cur = p.input?.[0] ?? '';
+    }
+    return undefined;
+  }
+
+  /** Integer values of a constant input (INT64/INT32 tensors, or Constant value_ints/value_int). */
+  constInts(name: string | null | undefined): number[] | undefined {
+    if (!name) return undefined;
+    const p = this.producer.get(name);
+    if (p?.opType === 'Constant') {
+      const ints = attrInts(p, 'value_ints');
+      if (ints) return ints;
+      const one = attr(p, 'value_int');
+      if (one) return [toNumber(one.i)];
+    }
+    const t = this.constTensor(name);
+    return t ? tensorInts(t) : undefined;
+  }
+
+  private propagate(n: NodeProto): void {
+    const ins = this.dataInputs(n);
+    if (!ins.length) return;
+    for (const o of n.output ?? []) if (o) this.data.add(o);
+    const out = n.output?.[0];
+    if (!out) return;
+    const stride = this.strideOf(n, ins);
+    if (stride) this.strides.set(out, stride);
+    const channels = this.channelsOf(n, ins);
+    if (channels !== undefined && channels > 0) this.channels.set(out, channels);
+  }
+
+  private strideOf(n: NodeProto, ins: string[]): Stride | undefined {
+    const op = n.opType ?? '';
+    if (NON_SPATIAL.has(op)) return undefined;
+    const known = ins.map((i) => this.strides.get(i)).filter((s): s is Stride => s !== undefined);
+    if (!known.length) return undefined;
+    // Branches meet at Add/Concat with equal strides; the max also repairs a shortcut whose slice steps were unreadable.
+    const base: Stride = [Math.max(...known.map((s) => s[0])), Math.max(...known.map((s) => s[1]))];
+    let f: Stride = [1, 1];
+    if (STRIDED.has(op)) {
+      const s = attrInts(n, 'strides') ?? [];
+      f = [s[0] ?? 1, s[1] ?? 1];
+    } else if (op === 'Slice') {
+      f = this.sliceSteps(n);
+    }
+    return [base[0] * f[0], base[1] * f[1]];
+  }
+
+  /** Spatial (H, W) steps of a Slice on an NCHW tensor; 1 where they cannot be read. */
+  private sliceSteps(n: NodeProto): Stride {
+    const axes = this.constInts(n.input?.[3]) ?? attrInts(n, 'axes');
+    const steps = this.constInts(n.input?.[4]);
+    if (!axes || !steps) return [1, 1];
+    const f: [number, number] = [1, 1];
+    axes.forEach((a, i) => {
+      const axis = a < 0 ? a + 4 : a;
+      if (axis === 2 || axis === 3) f[axis - 2] *= Math.abs(steps[i] ?? 1) || 1;
+    });
+    return f;
+  }
+
+  private channelsOf(n: NodeProto, ins: string[]): number | undefined {
+    const op = n.opType ?? '';
+    const first = this.channels.get(ins[0]);
+    switch (op) {
+      case 'Conv':
+      case 'ConvInteger': {
+        const w = this.constTensor(n.input?.[1]);
+        return w ? tensorDims(w)[0] : undefined;
+      }
+      case 'QLinearConv': {
+        const w = this.constTensor(n.input?.[3]);
+        return w ? tensorDims(w)[0] : undefined;
+      }
+      case 'ConvTranspose': {
+        const w = this.constTensor(n.input?.[1]);
+        return w ? tensorDims(w)[1] * (attrInt(n, 'group') ?? 1) : undefined;
+      }
+      case 'Concat': {
+        const axis = attrInt(n, 'axis');
+        if (axis !== 1 && axis !== -3) return undefined;
+        const parts = ins.map((i) => this.channels.get(i));
+        return parts.every((c) => c !== undefined) ? parts.reduce((a: number, b) => a + (b as number), 0) : undefined;
+      }
+      case 'Pad': {
+        const pads = this.constInts(n.input?.[1]) ?? attrInts(n, 'pads');
+        return first !== undefined && pads?.length === 8 ? first + pads[1] + pads[5] : undefined;
+      }
+      case 'Transpose':
+        return attrInts(n, 'perm')?.[1] === 1 ? first : undefined;
+      case 'Slice': {
+        const axes = this.constInts(n.input?.[3]) ?? attrInts(n, 'axes');
+        return axes && !axes.some((a) => a === 1 || a === -3) ? first : undefined;
+      }
+      default:
+        if (BROADCASTING.has(op)) {
+          const cs = ins.map((i) => this.channels.get(i)).filter((c): c is number => c !== undefined);
+          return cs.length ? Math.max(...cs) : undefined;
+        }
+        return CHANNEL_KEEPING.has(op) ? first : undefined;
+    }
+  }
+
+  /** Every data tensor `t` depends on, `t` included. */
+  ancestors(t: string): Set<string> {
+    const seen = new Set<string>();
+    const stack = [t];
+    while (stack.length) {
+      const x = stack.pop() as string;
+      if (seen.has(x) || !this.data.has(x)) continue;
+      seen.add(x);
+      const p = this.producer.get(x);
+      if (p) for (const i of nodeReads(p)) if (this.data.has(i) && !seen.has(i)) stack.push(i);
+    }
+    return seen;
+  }
+
+  stage(name: string, tensor: string): DetectedStage | undefined {
+    const s = this.strides.get(tensor);
+    const channels = this.channels.get(tensor);
+    if (!s || channels === undefined) return undefined;
+    return { name, tensor, channels, stride: s[0] === s[1] ? s[0] : Math.max(s[0], s[1]) };
+  }
+}
+
+/** Nodes in dependency order (ONNX files are already sorted; this keeps their order when they are). */
+function topologicalOrder(nodes: readonly NodeProto[]): NodeProto[] {
+  const producedBy = new Map<string, number>();
+  nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producedBy.set(o, i)));
+  const deps = nodes.map(
+    (n, i) => new Set(nodeReads(n).map((r) => producedBy.get(r)).filter((p): p is number => p !== undefined && p !== i)),
+  );
+  if (deps.every((d, i) => [...d].every((p) => p < i))) return [...nodes];
+  const dependents = nodes.map(() => [] as number[]);
+  deps.forEach((d, i) => d.forEach((p) => dependents[p].push(i)));
+  const waiting = deps.map((d) => d.size);
+  const ready = waiting.flatMap((w, i) => (w === 0 ? [i] : []));
+  const order: NodeProto[] = [];
+  for (let k = 0; k < ready.length; k++) {
+    const i = ready[k];
+    order.push(nodes[i]);
+    for (const j of dependents[i]) if (--waiting[j] === 0) ready.push(j);
+  }
+  return order; // nodes on a cycle (an invalid graph) are left out
+}
+
+interface ResidualBlock {
+  /** Position of the Add node. */
+  at: number;
+  /** The tensor both paths start from. */
+  input: string;
+  /** Relu after the Add, or the Add output for pre-activation blocks. */
+  output: string;
+  branchConvs: number;
+  skip: 'identity' | 'projection' | 'subsample';
+  preact: boolean;
+  channels: number;
+  stride: number;
+}
+
+/**
+ * Residual blocks: Add nodes whose two data inputs come from a branch with at least two convs and
+ * a skip with at most one (identity, strided Slice/Pad "option A", pooling, or a 1×1 projection),
+ * both starting from the nearest tensor they have in common.
+ */
+function residualBlocks(g: GraphIndex): ResidualBlock[] {
+  const blocks: ResidualBlock[] = [];
+  g.nodes.forEach((n, at) => {
+    if (n.opType !== 'Add' && n.opType !== 'Sum') return;
+    const ins = [...new Set(g.dataInputs(n))];
+    const out = n.output?.[0];
+    if (ins.length !== 2 || !out) return;
+    const [a, b] = ins;
+    const ancA = g.ancestors(a);
+    const ancB = g.ancestors(b);
+    let input: string | undefined;
+    for (const t of ancA) {
+      if (ancB.has(t) && (input === undefined || (g.position.get(t) ?? -1) > (g.position.get(input) ?? -1))) input = t;
+    }
+    if (input === undefined) return;
+    const convsOnly = (anc: Set<string>, other: Set<string>) =>
+      [...anc].filter((t) => !other.has(t) && g.producer.get(t)?.opType === 'Conv').length;
+    const convA = convsOnly(ancA, ancB);
+    const convB = convsOnly(ancB, ancA);
+    const [branchConvs, skipConvs, skipTensor] = convA >= convB ? [convA, convB, b] : [convB, convA, a];
+    if (branchConvs < 2 || skipConvs > 1) return;
+    const next = g.consumers.get(out) ?? [];
+    const act = next.length === 1 && ACTIVATIONS.has(next[0].opType ?? '') ? next[0].output?.[0] : undefined;
+    const output = act || out;
+    const stage = g.stage('', output);
+    if (!stage) return;
+    blocks.push({
+      at,
+      input,
+      output,
+      branchConvs,
+      skip: skipConvs === 1 ? 'projection' : skipTensor === input ? 'identity' : 'subsample',
+      preact: !act,
+      channels: stage.channels,
+      stride: stage.stride,
+    });
+  });
+  return blocks;
+}
+
+function majority<T>(values: readonly T[]): T {
+  const counts = new Map<T, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].sort((x, y) => y[1] - x[1])[0][0];
+}
+
+function detectResnet(g: GraphIndex): DetectedArchitecture | undefined {
+  const blocks = residualBlocks(g);
+  if (blocks.length < 2) return undefined;
+  // A stage starts where the width changes (or the stride changes at a projection shortcut);
+  // a strided block with a parameter-free shortcut (Keras ResNetV2 ends stages that way) stays in its stage.
+  const groups: ResidualBlock[][] = [];
+  for (const blk of blocks) {
+    const prev = groups.at(-1)?.at(-1);
+    if (!prev || blk.channels !== prev.channels || (blk.stride !== prev.stride && blk.skip === 'projection')) groups.push([blk]);
+    else groups[groups.length - 1].push(blk);
+  }
+  const preact = majority(blocks.map((b) => b.preact));
+  // The stem is what the first block reads; a pre-activation block reads it through BN-ReLU, so walk back over those.
+  let stem = blocks[0].input;
+  if (blocks[0].preact) {
+    for (let p = g.producer.get(stem); p && PREACT_OPS.has(p.opType ?? ''); p = g.producer.get(stem)) {
+      const ins = g.dataInputs(p);
+      if (ins.length !== 1) break;
+      stem = ins[0];
+    }
+  }
+  const stages: DetectedStage[] = [];
+  const stemStage = g.stage('stem', stem);
+  if (stemStage && stem !== g.input) stages.push(stemStage);
+  groups.forEach((grp, i) => stages.push(g.stage(`layer${i + 1}`, grp[grp.length - 1].output) as DetectedStage));
+  const convs = majority(blocks.map((b) => b.branchConvs));
+  const blockType = convs === 2 ? 'basic' : convs === 3 ? 'bottleneck' : `${convs}-conv`;
+  const variant = preact
+    ? `resnet v2 (pre-activation, ${blockType} blocks, ${groups.length} stages)`
+    : `resnet (${blockType} blocks, ${groups.length} stages)`;
+  return { family: 'resnet', variant, input: g.input, stages, blocks: groups.map((grp) => grp.length), blockType, preActivation: preact };
+}
+
+interface VggBlock {
+  start: string;
+  relu: string;
+  pool: string;
+  convs: number;
+  bn: boolean;
+}
+
+/** Walks back from the activation before a MaxPool through a linear Conv→(BN)→ReLU chain. */
+function vggBlock(g: GraphIndex, pool: NodeProto): VggBlock | undefined {
+  const relu = pool.input?.[0];
+  const out = pool.output?.[0];
+  if (!relu || !out || !ACTIVATIONS.has(g.producer.get(relu)?.opType ?? '')) return undefined;
+  let t = relu;
+  let convs = 0;
+  let bn = false;
+  for (;;) {
+    const p = g.producer.get(t);
+    const op = p?.opType ?? '';
+    if (!p || (op !== 'Conv' && op !== 'BatchNormalization' && !VGG_PASS.has(op))) break;
+    if (t !== relu && (g.consumers.get(t)?.length ?? 0) !== 1) return undefined; // a branch: not a plain chain
+    if (op === 'Conv') convs += 1;
+    if (op === 'BatchNormalization') bn = true;
+    const ins = g.dataInputs(p);
+    if (ins.length !== 1) return undefined;
+    t = ins[0];
+  }
+  return convs ? { start: t, relu, pool: out, convs, bn } : undefined;
+}
+
+function detectVgg(g: GraphIndex): DetectedArchitecture | undefined {
+  const blocks = g.nodes
+    .filter((n) => n.opType === 'MaxPool' && g.data.has(n.input?.[0] ?? ''))
+    .map((n) => vggBlock(g, n))
+    .filter((b): b is VggBlock => b !== undefined);
+  const byStart = new Map(blocks.map((b) => [b.start, b] as const));
+  const pools = new Set(blocks.map((b) => b.pool));
+  let best: VggBlock[] = [];
+  for (const first of blocks.filter((b) => !pools.has(b.start))) {
+    const chain = [first];
+    for (let next = byStart.get(first.pool); next; next = byStart.get(next.pool)) chain.push(next);
+    if (chain.length > best.length) best = chain;
+  }
+  if (best.length < 2) return undefined;
+  const stages: DetectedStage[] = [];
+  for (const [i, b] of best.entries()) {
+    const relu = g.stage(`block${i + 1}`, b.relu);
+    const pool = g.stage(`block${i + 1}_pool`, b.pool);
+    if (!relu || !pool) return undefined;
+    stages.push(relu, pool);
+  }
+  const convs = best.map((b) => b.convs);
+  const bn = best.some((b) => b.bn);
+  const layout = ENCODER_NAMES.map((k) => ENCODERS[k]).find(
+    (s) => s.family === 'vgg' && sameNumbers(s.blocks, convs) && Boolean(s.batchNorm) === bn,
+  );
+  const variant = layout?.name ?? `vgg-like (${convs.length} blocks, ${convs.join('-')} convs${bn ? ', batch norm' : ''})`;
+  return { family: 'vgg', variant, input: g.input, stages, blocks: convs, batchNorm: bn };
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function matchesSpec(spec: EncoderSpec, arch: DetectedArchitecture): boolean {
+  if (spec.family !== arch.family || !sameNumbers(spec.blocks, arch.blocks)) return false;
+  if (arch.family === 'resnet' && spec.block !== arch.blockType) return false;
+  if (arch.family === 'vgg' && Boolean(spec.batchNorm) !== arch.batchNorm) return false;
+  const found = new Map(arch.stages.map((s) => [s.name, s] as const));
+  return spec.stages.every((w) => found.get(w.name)?.channels === w.channels && found.get(w.name)?.stride === w.stride);
+}
+
+/**
+ * Detects a ResNet (residual Add blocks grouped into stages) or a VGG (Conv→(BN)→ReLU chains
+ * ending in MaxPool) from graph patterns, and names its stages: ResNet `stem`, `layer1`…`layerN`
+ * (the output of each stage's last block); VGG `block1`…`blockN` (the ReLU before each pool) and
+ * `block1_pool`…`blockN_pool`.
+ * @param model any ONNX model with an NCHW image input (Conv layers in NCHW even if the file came from tf2onnx).
+ * @returns the architecture, or undefined when the graph is neither (for example a plain conv stack).
+ */
+export function detectArchitecture(model: ModelProto, opts: DetectOptions = {}): DetectedArchitecture | undefined {
+  const graph = model.graph;
+  if (!graph) return undefined;
+  const inits = new Set((graph.initializer ?? []).map((t) => t.name));
+  const input = opts.input ?? (graph.input ?? []).map((v) => v.name ?? '').find((n) => n && !inits.has(n));
+  if (!input) return undefined;
+  const g = new GraphIndex(model, input);
+  const arch = detectResnet(g) ?? detectVgg(g);
+  if (!arch) return undefined;
+  const match = ENCODER_NAMES.find((k) => matchesSpec(ENCODERS[k], arch));
+  return match ? { ...arch, registryMatch: match } : arch;
+}
+
+/** One line: `resnet: stem /4 64ch → layer1 /4 64ch → layer2 /8 128ch → …`. */
+export function describeArchitecture(arch: DetectedArchitecture): string {
+  return `${arch.family}: ` + arch.stages.map((s) => `${s.name} /${s.stride} ${s.channels}ch`).join(' → ');
+}
