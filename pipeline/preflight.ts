@@ -7,6 +7,8 @@ import type { JobConfig } from '../src/config/schema';
 import { ConfigError } from '../src/errors';
 import { loadModel } from '../src/onnx/model-io';
 import { assertModelValid } from '../src/onnx/check';
+import { detectArchitecture } from '../pretrained/detect';
+import { compareWithSpec, getEncoderSpec } from '../pretrained/registry';
 import { resolveTaps } from '../pretrained/taps';
 
 /** Names of every tensor an encoder graph computes or takes as input. */
@@ -22,6 +24,13 @@ export async function preflight(job: JobConfig): Promise<void> {
   const model = loadModel(job.encoder.onnx);
   assertModelValid(model, job.encoder.onnx);
   await resolveTaps(model, job.encoder.taps, { label: job.encoder.onnx });
+  if (job.encoder.registry) {
+    const spec = getEncoderSpec(job.encoder.registry, { file: job.encoder.onnx, path: 'encoder.registry' });
+    const problems = compareWithSpec(spec, detectArchitecture(model, { input: job.encoder.input }));
+    if (problems.length) {
+      throw new ConfigError(job.encoder.onnx, 'encoder.registry', `the file does not look like ${spec.name}: ${problems.join('; ')}`);
+    }
+  }
   const inputs = (model.graph?.input ?? []).map((x) => x.name as string);
   const initializers = new Set((model.graph?.initializer ?? []).map((x) => x.name));
   const realInputs = inputs.filter((n) => !initializers.has(n));

@@ -18,6 +18,7 @@ import { extractSubModel } from '../../src/onnx/extract';
 import { modelInfo } from '../../src/onnx/info';
 import { encodeModel, loadModel, saveModel } from '../../src/onnx/model-io';
 import type { ModelProto } from '../../src/onnx/proto';
+import { getEncoderSpec } from '../../pretrained/registry';
 import { resolveTaps } from '../../pretrained/taps';
 import { encoderModelFile, readManifest, type EncoderIo } from '../artifacts';
 import { defineStage } from '../define-stage';
@@ -43,7 +44,7 @@ function declaredChannels(model: ModelProto, input: string): number | undefined 
  * in front of the encoder, or undefined when the encoder takes the image as it is.
  */
 function preprocessModel(job: JobConfig, dataChannels: number, encChannels: number, opset: number): ModelProto | undefined {
-  const norm = job.encoder.normalization;
+  const norm = job.encoder.normalization ?? (job.encoder.registry ? getEncoderSpec(job.encoder.registry).normalization : undefined);
   const repeat = encChannels !== dataChannels;
   if (!norm && !repeat) return undefined;
   if (repeat && !(dataChannels === 1 && encChannels === 3)) {
@@ -58,7 +59,7 @@ function preprocessModel(job: JobConfig, dataChannels: number, encChannels: numb
   }
   if (norm) {
     const c = encChannels;
-    const expand = (v: number[], what: string) => {
+    const expand = (v: readonly number[], what: string) => {
       if (v.length !== 1 && v.length !== c) {
         throw new ConfigError(job.encoder.onnx, `encoder.normalization.${what}`, `expected 1 or ${c} values, got ${v.length}`);
       }
@@ -79,7 +80,7 @@ export const encoderStage = defineStage({
   version: 1,
   description: 'import the ONNX encoder, cut at the taps, add preprocessing',
   inputs: ['data'],
-  configSlice: (job) => ({ taps: job.encoder.taps, input: job.encoder.input, normalization: job.encoder.normalization }),
+  configSlice: (job) => ({ taps: job.encoder.taps, input: job.encoder.input, normalization: job.encoder.normalization, registry: job.encoder.registry }),
   externalKey: (job) => ({ encoder: sha256File(job.encoder.onnx) }),
   async run(ctx) {
     const { job } = ctx;

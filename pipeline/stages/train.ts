@@ -36,8 +36,12 @@ export const trainStage = defineStage({
     const trainGroup = onlyGroup(manifest, 'train');
     if (!trainGroup) throw new Error('the data stage produced no training images');
     const valGroup = onlyGroup(manifest, 'val');
+    const t0 = performance.now();
     const train = loadGroup(dataDir, featDir, manifest, io, 'train', trainGroup);
     const val = valGroup ? loadGroup(dataDir, featDir, manifest, io, 'val', valGroup) : null;
+    // The frozen encoder never runs during training: its features come from the featurize cache.
+    const featureLoadSeconds = (performance.now() - t0) / 1000;
+    log.info(`Loaded cached encoder features in ${featureLoadSeconds.toFixed(1)} s; the encoder does not run during training`);
 
     tf.engine().startScope();
     try {
@@ -64,6 +68,8 @@ export const trainStage = defineStage({
       const last = result.history[result.history.length - 1];
       return {
         backend: rt.description,
+        featureLoadSeconds,
+        encoderSecondsPerEpoch: 0,
         parameters: model.countParams(),
         epochs: result.history.length,
         bestEpoch: result.bestEpoch,

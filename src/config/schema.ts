@@ -88,6 +88,8 @@ export function jobSchema(baseDir: string) {
       taps: z.array(z.string().min(1), { error: 'expected a list of tensor names' }).min(1)
         .describe('encoder tensors whose values feed the decoder (skip connections), shallow or deep in any order'),
       input: z.string().optional().describe("the encoder's image input name (default: its only input)"),
+      registry: z.string().optional()
+        .describe("a pretrained/registry.ts entry (resnet20_cifar10, resnet18, vgg16, …): its input normalization is used unless 'normalization' is given, and the file's detected stages are checked against it"),
       freeze: z.literal(true, { error: 'only frozen encoders are supported (freeze: true)' }).default(true)
         .describe('the encoder runs in onnxruntime and its weights never change'),
       normalization: z

@@ -93,6 +93,18 @@ describe('CLI errors', () => {
     expect(fs.existsSync(path.join(dir, 'tap-run'))).toBe(false);
   });
 
+  it('a registry entry that does not match the file, or is misspelled, is refused before any stage', async () => {
+    const wrong = writeJob(dir, quickJob({ encoder: { onnx: MNIST_ENCODER, taps: ['stage1'], registry: 'resnet18' } }), 'reg.yaml');
+    let r = await cli(['run', wrong, '--out', path.join(dir, 'reg-run')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/encoder\.registry: the file does not look like resnet18/);
+    const typo = writeJob(dir, quickJob({ encoder: { onnx: MNIST_ENCODER, taps: ['stage1'], registry: 'resnet19' } }), 'reg2.yaml');
+    r = await cli(['run', typo, '--out', path.join(dir, 'reg-run')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/encoder\.registry.*resnet18/);
+    expect(fs.existsSync(path.join(dir, 'reg-run'))).toBe(false);
+  });
+
   it('--help on run explains every option', async () => {
     const r = await cli(['run', '--help']);
     for (const opt of ['--set', '--out', '--resume', '--from', '--until', '--log-level', '--json']) expect(r.stdout).toContain(opt);
