@@ -1,11 +1,13 @@
 /**
  * Checks made before any stage runs, so a bad job fails in a second with a one-line message
  * (exit code 2) instead of after the data stage: the encoder file parses as ONNX, passes the
- * structural check, and every tap names a detected stage (layer2, block3_pool…) or a tensor.
+ * structural check, onnxruntime can load it, and every tap names a detected stage
+ * (layer2, block3_pool…) or a tensor.
  */
 import type { JobConfig } from '../src/config/schema';
 import { ConfigError } from '../src/errors';
-import { loadModel } from '../src/onnx/model-io';
+import { createSession } from '../src/backends/ort';
+import { encodeModel, loadModel } from '../src/onnx/model-io';
 import { assertModelValid } from '../src/onnx/check';
 import { detectArchitecture } from '../pretrained/detect';
 import { compareWithSpec, getEncoderSpec } from '../pretrained/registry';
@@ -24,6 +26,9 @@ export async function preflight(job: JobConfig): Promise<void> {
   const model = loadModel(job.encoder.onnx);
   assertModelValid(model, job.encoder.onnx);
   await resolveTaps(model, job.encoder.taps, { label: job.encoder.onnx });
+  // onnxruntime is the judge of what it can run (unknown ops, bad attributes): ask it now, on the CPU EP.
+  const session = await createSession(encodeModel(model), { device: 'cpu', label: job.encoder.onnx });
+  await session.release();
   if (job.encoder.registry) {
     const spec = getEncoderSpec(job.encoder.registry, { file: job.encoder.onnx, path: 'encoder.registry' });
     const problems = compareWithSpec(spec, detectArchitecture(model, { input: job.encoder.input }));
