@@ -4,17 +4,9 @@
  * A separate file from wasm-kernels.test.ts, which uses the unmodified cpu backend as reference.
  */
 import * as tf from '@tensorflow/tfjs';
+import { quietCpu, rnd } from '../helpers/tf-cpu';
 import { CPU_TRAINING_KERNELS, registerCpuTrainingKernels } from '../../src/backends/wasm-kernels';
 
-/** Creates the cpu backend with its one-time "install tfjs-node" console banner muted. */
-async function quietCpu(): Promise<void> {
-  const spy = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-  await tf.setBackend('cpu');
-  tf.zeros([1]).dispose();
-  spy.mockRestore();
-}
-
-const rnd = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
 function bpfCases(): Array<{ s: number; pad: 'same' | 'valid'; k: number }> {
   const out: Array<{ s: number; pad: 'same' | 'valid'; k: number }> = [];

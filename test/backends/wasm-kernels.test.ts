@@ -5,6 +5,7 @@
  * a small conv model that trains on wasm.
  */
 import * as tf from '@tensorflow/tfjs';
+import { quietCpu, rnd } from '../helpers/tf-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../src/backends/wasm-kernels';
 
@@ -14,15 +15,6 @@ type Case = [number, 'same' | 'valid', number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
 /** Deterministic N(0,1) values; the same on every backend (generated in JS). */
-/** Creates the cpu backend with its one-time "install tfjs-node" console banner muted. */
-async function quietCpu(): Promise<void> {
-  const spy = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-  await tf.setBackend('cpu');
-  tf.zeros([1]).dispose();
-  spy.mockRestore();
-}
-
-const rnd = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
 /** Runs fn on one backend and returns its outputs, flattened and concatenated. */
 async function on(backend: Backend, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array> {

@@ -7,16 +7,8 @@ import { mergeModels, prefixGraph } from '../../src/onnx/compose';
 import { getMetadata } from '../../src/onnx/metadata';
 import { encodeModel } from '../../src/onnx/model-io';
 import type { onnx } from '../../src/onnx/proto';
-import { convReluConvRelu, seeded } from './fixtures';
+import { convReluConvRelu, runModel as run, seeded } from './fixtures';
 
-async function run(model: onnx.ModelProto, feeds: Record<string, FloatTensor>): Promise<Record<string, FloatTensor>> {
-  const s = await createSession(encodeModel(model), { device: 'cpu', threads: 1 });
-  try {
-    return await s.run(feeds);
-  } finally {
-    await s.release();
-  }
-}
 
 /** b: feat [N,4,H,W] and image [N,2,H,W] → Concat → 1×1 Conv → Sigmoid = out (opset 13, ir 7). */
 function head(): onnx.ModelProto {

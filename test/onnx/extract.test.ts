@@ -6,16 +6,8 @@ import { extractSubModel } from '../../src/onnx/extract';
 import { makeValueInfo } from '../../src/onnx/graph-utils';
 import { encodeModel } from '../../src/onnx/model-io';
 import type { onnx } from '../../src/onnx/proto';
-import { convReluConvRelu, seeded } from './fixtures';
+import { convReluConvRelu, runModel as run, seeded } from './fixtures';
 
-async function run(model: onnx.ModelProto, feeds: Record<string, FloatTensor>): Promise<Record<string, FloatTensor>> {
-  const s = await createSession(encodeModel(model), { device: 'cpu', threads: 1 });
-  try {
-    return await s.run(feeds);
-  } finally {
-    await s.release();
-  }
-}
 
 const x: FloatTensor = { data: seeded(2 * 2 * 6 * 7, 11), dims: [2, 2, 6, 7] };
 

@@ -1,4 +1,6 @@
 /** Tiny ONNX models built with GraphBuilder for the toolkit tests (seeded, no downloads). */
+import { createSession, type FloatTensor } from '../../src/backends/ort';
+import { encodeModel } from '../../src/onnx/model-io';
 import { GraphBuilder } from '../../src/onnx/builder';
 import type { onnx } from '../../src/onnx/proto';
 
@@ -32,4 +34,14 @@ export function convReluConvRelu(opts: { opset?: number; prefix?: string } = {})
   b.addValueInfo(`${p}relu1`, ['N', 4, 'H', 'W']);
   b.addOutput(`${p}y`, ['N', 3, 'H', 'W']);
   return b.toModel({ opset: opts.opset ?? 17, metadata: { origin: 'fixture' } });
+}
+
+/** Runs a model once in a fresh onnxruntime CPU session and returns every output. */
+export async function runModel(model: onnx.ModelProto, feeds: Record<string, FloatTensor>): Promise<Record<string, FloatTensor>> {
+  const s = await createSession(encodeModel(model), { device: 'cpu', threads: 1 });
+  try {
+    return await s.run(feeds);
+  } finally {
+    await s.release();
+  }
 }
