@@ -1,11 +1,10 @@
 /** prefixGraph and mergeModels: renaming, wiring, shared inputs, opset, collisions, parity. */
-import { createSession, type FloatTensor } from '../../src/backends/ort';
+import type { FloatTensor } from '../../src/backends/ort';
 import { InputError } from '../../src/errors';
 import { GraphBuilder } from '../../src/onnx/builder';
 import { checkModel } from '../../src/onnx/check';
 import { mergeModels, prefixGraph } from '../../src/onnx/compose';
 import { getMetadata } from '../../src/onnx/metadata';
-import { encodeModel } from '../../src/onnx/model-io';
 import type { onnx } from '../../src/onnx/proto';
 import { convReluConvRelu, runModel as run, seeded } from './fixtures';
 

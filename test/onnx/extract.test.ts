@@ -1,10 +1,9 @@
 /** extractSubModel: the cut model computes exactly what the original computes at that tensor. */
-import { createSession, type FloatTensor } from '../../src/backends/ort';
+import type { FloatTensor } from '../../src/backends/ort';
 import { InputError } from '../../src/errors';
 import { checkModel } from '../../src/onnx/check';
 import { extractSubModel } from '../../src/onnx/extract';
 import { makeValueInfo } from '../../src/onnx/graph-utils';
-import { encodeModel } from '../../src/onnx/model-io';
 import type { onnx } from '../../src/onnx/proto';
 import { convReluConvRelu, runModel as run, seeded } from './fixtures';
 
