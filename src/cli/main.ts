@@ -8,6 +8,7 @@ import { exitCodeOf } from '../errors';
 import { LOG_LEVELS, setLogLevel, type LogLevel } from '../log';
 import { ONNXTUNE_VERSION } from '../version';
 import { demoCommand } from './commands/demo';
+import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { pretrainCommand } from './commands/pretrain';
 import { runCommand } from './commands/run';
@@ -36,6 +37,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .command(demoCommand)
     .command(pretrainCommand)
     .command(inspectCommand)
+    .command(evalCommand)
     .command(schemaCommand)
     .demandCommand(1, 'choose a command (see --help)')
     .recommendCommands()
