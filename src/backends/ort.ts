@@ -41,6 +41,18 @@ export interface SessionOptions {
 }
 
 const failedEps = new Map<ExecutionProvider, string>();
+let loggingConfigured = false;
+
+/**
+ * ORT's process-wide log level is fixed when its environment starts (the first session). Its own
+ * lines (e.g. a red "Failed to load libonnxruntime_providers_shared.so" for a missing CUDA) would
+ * duplicate our one-line fallback message, so it stays at 'fatal' unless we are debugging.
+ */
+function configureOrtLogging(): void {
+  if (loggingConfigured) return;
+  loggingConfigured = true;
+  ort.env.logLevel = log.enabled('debug') ? 'warning' : 'fatal';
+}
 const loggedFallbacks = new Set<string>();
 
 function firstLine(err: unknown): string {
@@ -57,6 +69,7 @@ export function ortVersion(): string {
  * @throws InputError when the model cannot be parsed; BackendUnavailableError when no EP loads.
  */
 export async function createSession(model: string | Uint8Array, opts: SessionOptions = {}): Promise<OrtSession> {
+  configureOrtLogging();
   const device = opts.device ?? 'auto';
   const label = opts.label ?? (typeof model === 'string' ? model : '<in-memory model>');
   const attempts: Array<{ name: string; reason: string }> = [];
