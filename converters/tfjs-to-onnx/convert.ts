@@ -8,6 +8,7 @@ import { GraphBuilder } from '../../src/onnx/builder';
 import { assertModelValid } from '../../src/onnx/check';
 import type { onnx } from '../../src/onnx/proto';
 import { checkOpset, emitLayersModel } from './emit';
+import { simplifyGraph } from './optimize';
 import type { LayersModel, Shape } from './types';
 
 /** Options of {@link tfjsToOnnx}. */
@@ -22,6 +23,12 @@ export interface TfjsToOnnxOptions {
   outputNames?: readonly string[];
   /** Extra metadata_props. */
   metadata?: Record<string, string>;
+  /**
+   * Exact peepholes (optimize.ts; default true): explicit pads merged into the following
+   * Conv/pool, crops into the preceding ConvTranspose, cancelling Transpose pairs and
+   * GlobalPool → Flatten → Reshape [N, C, 1, 1] dropped. Only the node count changes.
+   */
+  optimize?: boolean;
 }
 
 /** ONNX dims for a tfjs shape: NCHW for 4-D with symbolic batch/height/width, symbolic batch otherwise. */
@@ -67,6 +74,7 @@ export function tfjsToOnnx(model: LayersModel, opts: TfjsToOnnxOptions = {}): on
   const produced = emitLayersModel(b, model, inputNames, opts.prefix ?? '', { opset, outputNames });
   model.outputs.forEach((t, i) => b.addOutput(produced[i], onnxDims([...t.shape], produced[i])));
   const onnxModel = b.toModel({ opset, metadata: opts.metadata, docString: `converted from tfjs model '${model.name}'` });
+  if (opts.optimize !== false) simplifyGraph(onnxModel.graph as onnx.GraphProto);
   assertModelValid(onnxModel, label);
   return onnxModel;
 }

@@ -8,3 +8,4 @@ export { emitLayersModel, checkOpset, MIN_OPSET, MAX_OPSET, type EmitOptions } f
 export { SUPPORTED_LAYERS, LAYER_MAPPERS, buildRegistry } from './registry';
 export { SUPPORTED_ACTIVATIONS } from './activations';
 export type { EmitContext, LayerMapper, TensorRef } from './types';
+export { simplifyGraph, type SimplifyReport } from './optimize';

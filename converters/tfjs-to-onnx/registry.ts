@@ -8,6 +8,7 @@ import { CONV_MAPPERS } from './mappers/conv';
 import { CORE_MAPPERS } from './mappers/core';
 import { MERGE_MAPPERS } from './mappers/merge';
 import { NORMALIZATION_MAPPERS } from './mappers/normalization';
+import { ONNX_LAYER_MAPPERS } from './mappers/onnx-layers';
 import { POOLING_MAPPERS } from './mappers/pooling';
 import { RESHAPING_MAPPERS } from './mappers/reshaping';
 import type { LayerMapper } from './types';
@@ -36,6 +37,7 @@ export const LAYER_MAPPERS = buildRegistry([
   ACTIVATION_LAYER_MAPPERS,
   RESHAPING_MAPPERS,
   CORE_MAPPERS,
+  ONNX_LAYER_MAPPERS,
 ]);
 
 /** Supported layer class names, sorted (InputLayer included). */

@@ -7,12 +7,14 @@ import yargs, { type Argv } from 'yargs';
 import { exitCodeOf } from '../errors';
 import { LOG_LEVELS, setLogLevel, type LogLevel } from '../log';
 import { ONNXTUNE_VERSION } from '../version';
+import { convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
 import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { pretrainCommand } from './commands/pretrain';
 import { runCommand } from './commands/run';
 import { schemaCommand } from './commands/schema';
+import { verifyModelsCommand } from './commands/verify-models';
 import { printError, setJsonOutput } from './output';
 
 export interface GlobalArgs {
@@ -39,6 +41,8 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .command(inspectCommand)
     .command(evalCommand)
     .command(schemaCommand)
+    .command(convertCommand)
+    .command(verifyModelsCommand)
     .demandCommand(1, 'choose a command (see --help)')
     .recommendCommands()
     .strict()

@@ -329,6 +329,33 @@ add({
   transposes: true,
 });
 add({ name: 'Reshape 4-D → 2-D', inputs: [[2, 3, 4]], build: one((tf, x) => L(tf).reshape({ targetShape: [24] }).apply(x) as Sym), transposes: true });
+// Permute (a Transpose); before Flatten the two transposes cancel.
+for (const dims of [[3, 1, 2], [2, 1, 3], [1, 3, 2]]) {
+  add({ name: `Permute ${dims.join(',')}`, inputs: [[3, 4, 2]], build: one((tf, x) => L(tf).permute({ dims }).apply(x) as Sym), transposes: true, has: ['Transpose'] });
+}
+add({
+  name: 'Permute to NCHW then Flatten (transposes cancel)',
+  inputs: [[3, 4, 2]],
+  build: one((tf, x) => L(tf).dense({ units: 3 }).apply(L(tf).flatten().apply(L(tf).permute({ dims: [3, 1, 2] }).apply(x))) as Sym),
+  not: ['Transpose'],
+});
+add({
+  name: 'ZeroPadding2D + valid Conv2D (pads merged into the Conv)',
+  inputs: [[6, 7, 2]],
+  build: one((tf, x) => L(tf).conv2d({ filters: 3, kernelSize: 3, strides: 2 }).apply(L(tf).zeroPadding2d({ padding: [[1, 1], [0, 2]] }).apply(x)) as Sym),
+  not: ['Pad'],
+});
+add({
+  name: 'Conv2DTranspose + Cropping2D (crop merged into the ConvTranspose pads)',
+  inputs: [[4, 5, 3]],
+  build: one((tf, x) => L(tf).cropping2D({ cropping: [[1, 0], [0, 2]] }).apply(L(tf).conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2 }).apply(x)) as Sym),
+  not: ['Slice'],
+});
+add({
+  name: 'Reshape [N, C] → [1, 1, C] and back (no transposes for 1×1 maps)',
+  inputs: [[6]],
+  build: one((tf, x) => L(tf).reshape({ targetShape: [6] }).apply(L(tf).conv2d({ filters: 6, kernelSize: 1 }).apply(L(tf).reshape({ targetShape: [1, 1, 6] }).apply(x))) as Sym),
+});
 add({ name: 'Rescaling scale+offset', inputs: [[3, 3, 2]], build: one((tf, x) => L(tf).rescaling({ scale: 1 / 255, offset: -0.5 }).apply(x) as Sym) });
 
 // A nested Sequential used as a layer, called twice (shared weights).

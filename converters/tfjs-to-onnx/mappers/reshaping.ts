@@ -2,7 +2,8 @@
  * Spatial and shape layers: UpSampling2D (Resize, nearest or bilinear with tfjs's
  * asymmetric coordinates), ZeroPadding2D (Pad), Cropping2D (Slice), Flatten and Reshape.
  * Flatten/Reshape of 4-D tensors are the one place NHWC element order is observable, so
- * they transpose back to NHWC around the reshape (the only Transposes the converter emits).
+ * they transpose back to NHWC around the reshape (the only Transposes the converter emits),
+ * except for 1×1 maps, whose element order is the same in both layouts.
  */
 import { UnsupportedOpError } from '../../../src/errors';
 import { pair, requireChannelsLast, requireRank } from '../layout';
@@ -82,12 +83,16 @@ const reshape: LayerMapper = (ctx) => {
   const target = ctx.config.targetShape as Array<number | null> | undefined;
   if (!Array.isArray(target)) throw new UnsupportedOpError('Reshape without targetShape', ctx.layer.name, ['a fixed targetShape']);
   const outRank = target.length + 1;
-  const src = x.shape.length === 4 ? toNhwc(ctx, x.name) : x.name;
+  // A 1×1 map has the same element order in NHWC and NCHW, so no transpose is needed on that side.
+  const inOneByOne = x.shape.length === 4 && x.shape[1] === 1 && x.shape[2] === 1;
+  const outOneByOne = outRank === 4 && target[0] === 1 && target[1] === 1;
+  const src = x.shape.length === 4 && !inOneByOne ? toNhwc(ctx, x.name) : x.name;
   const dims = [0, ...target.map((d) => (d === null ? -1 : d))];
-  const shape = ctx.int64Constant(`shape_${dims.join('_')}`, [outRank], dims);
-  const reshaped = outRank === 4 ? ctx.tmp('nhwc_reshaped') : ctx.outputName(0);
+  const onnxDims = outOneByOne ? [0, dims[3], 1, 1] : dims;
+  const shape = ctx.int64Constant(`shape_${onnxDims.join('_')}`, [outRank], onnxDims);
+  const reshaped = outRank === 4 && !outOneByOne ? ctx.tmp('nhwc_reshaped') : ctx.outputName(0);
   ctx.b.addNode('Reshape', [src, shape], [reshaped], {}, `${ctx.scope}/Reshape`);
-  if (outRank === 4) ctx.b.addNode('Transpose', [reshaped], [ctx.outputName(0)], { perm: [0, 3, 1, 2] }, `${ctx.scope}/ToNCHW`);
+  if (outRank === 4 && !outOneByOne) ctx.b.addNode('Transpose', [reshaped], [ctx.outputName(0)], { perm: [0, 3, 1, 2] }, `${ctx.scope}/ToNCHW`);
   return [ctx.outputName(0)];
 };
 

@@ -1,0 +1,41 @@
+/**
+ * Small helpers shared by the model-level converters: the default-domain opset of a model,
+ * constant lookup (initializers and Constant nodes) and dead-node/initializer cleanup.
+ */
+import { isDefaultDomain, toNumber, type GraphProto, type ModelProto, type TensorProto } from '../src/onnx/proto';
+
+/** The model's default-domain ('' / 'ai.onnx') opset, 1 when none is declared. */
+export function defaultOpset(model: ModelProto): number {
+  const o = (model.opsetImport ?? []).find((x) => isDefaultDomain(x.domain));
+  return o ? toNumber(o.version) : 1;
+}
+
+/** Constant tensors by name: initializers and the values of Constant nodes with a `value` tensor. */
+export function constantTensors(graph: GraphProto): Map<string, TensorProto> {
+  const m = new Map<string, TensorProto>();
+  for (const t of graph.initializer ?? []) if (t.name) m.set(t.name, t);
+  for (const n of graph.node ?? []) {
+    if (n.opType !== 'Constant' || !isDefaultDomain(n.domain) || !n.output?.[0]) continue;
+    const t = (n.attribute ?? []).find((a) => a.name === 'value')?.t;
+    if (t) m.set(n.output[0], t);
+  }
+  return m;
+}
+
+/**
+ * Removes, in place, Constant nodes nobody reads and initializers no node or graph output
+ * reads (initializers that are declared graph inputs are kept).
+ */
+export function pruneUnused(graph: GraphProto): void {
+  const keep = new Set((graph.output ?? []).map((o) => o.name as string));
+  for (const vi of graph.input ?? []) keep.add(vi.name as string);
+  let changed = true;
+  while (changed) {
+    const used = new Set([...keep, ...(graph.node ?? []).flatMap((n) => n.input ?? [])]);
+    const before = (graph.node ?? []).length;
+    graph.node = (graph.node ?? []).filter((n) => n.opType !== 'Constant' || (n.output ?? []).some((o) => used.has(o)));
+    changed = graph.node.length !== before;
+  }
+  const used = new Set([...keep, ...(graph.node ?? []).flatMap((n) => n.input ?? [])]);
+  graph.initializer = (graph.initializer ?? []).filter((t) => used.has(t.name as string));
+}

@@ -1,0 +1,436 @@
+/**
+ * Shape and layout ops: Identity/Dropout (aliases), Flatten/Reshape/Squeeze/Unsqueeze (only
+ * the forms that do not depend on NHWC element order, plus Flatten of a spatial map via
+ * Permute), Concat (axis renumbered), Slice (Cropping2D, else OnnxStridedSlice), Pad
+ * (ZeroPadding2D / Cropping2D, else OnnxPad), Resize (UpSampling2D, else OnnxResize) and
+ * Transpose (constants only). On constants they all fold.
+ */
+import {
+  gatherBlock, makeConst, normAxis, numel, sliceIndices, toNumbers, transposeConst, type ConstTensor,
+} from '../constants';
+import { registerOnnxLayers, type OnnxResizeConfig } from '../custom-layers';
+import { tfAxis } from '../layout';
+import type { BuildContext, OpMapper, SymbolicTensor, Value } from '../types';
+
+const tensorOut = (sym: SymbolicTensor): Value[] => [{ kind: 'tensor', sym }];
+/** Slice ends at or beyond this mean "to the end" (INT64_MAX and INT32_MAX sentinels). */
+const OPEN_END = 2 ** 31 - 1;
+
+/** ONNX Reshape target dims for an input of `dims` (0 copies, −1 infers). */
+export function resolveReshape(dims: readonly number[], target: readonly number[], allowZero: boolean): number[] {
+  const out = target.map((t, i) => (t === 0 && !allowZero ? dims[i] : t));
+  const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const inferIdx = out.indexOf(-1);
+  if (inferIdx >= 0) out[inferIdx] = known === 0 ? 0 : numel(dims) / known;
+  if (numel(out) !== numel(dims) || out.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new RangeError(`cannot reshape [${dims.join(',')}] to [${target.join(',')}]`);
+  }
+  return out;
+}
+
+/** Squeeze/Unsqueeze/ReduceX axes: an input from `version` on, an attribute before. */
+function axesOf(ctx: { opset: number; attrs: Readonly<Record<string, unknown>> }, constInput: ConstTensor | undefined, version: number): number[] | undefined {
+  if (ctx.opset >= version) return constInput ? toNumbers(constInput) : undefined;
+  return ctx.attrs.axes as number[] | undefined;
+}
+
+function staticHW(x: SymbolicTensor): [number, number] | undefined {
+  const [, h, w] = x.shape;
+  return typeof h === 'number' && typeof w === 'number' ? [h, w] : undefined;
+}
+
+/** [N, C, H, W] → [N, C·H·W] in ONNX (NCHW) element order. */
+function flattenSpatial(ctx: BuildContext, x: SymbolicTensor): SymbolicTensor {
+  const hw = staticHW(x);
+  if (hw && hw[0] === 1 && hw[1] === 1) return ctx.apply(ctx.tf.layers.flatten({ name: ctx.layerName() }), x);
+  if (!hw) {
+    ctx.unsupported(`${ctx.node.opType} of a spatial map of unknown size [N, C, ${String(x.shape[1])}, ${String(x.shape[2])}]`, ['1×1 maps', 'maps of a static size'], 'Pass inputShapes with a fixed H and W.');
+  }
+  // NCHW flatten order: one Permute (NHWC → NCHW) first, the model's only activation transpose.
+  const nchw = ctx.apply(ctx.tf.layers.permute({ dims: [3, 1, 2], name: ctx.layerName('nchw') }), x);
+  return ctx.apply(ctx.tf.layers.flatten({ name: ctx.layerName() }), nchw);
+}
+
+function foldSlice(ctx: { opset: number; attrs: Readonly<Record<string, unknown>> }, inputs: ReadonlyArray<ConstTensor | undefined>): ConstTensor {
+  const data = inputs[0] as ConstTensor;
+  const p = sliceParams(ctx, inputs, data.dims.length);
+  const picks = data.dims.map((d, k) => {
+    const j = p.axes.indexOf(k);
+    return j < 0 ? Array.from({ length: d }, (_, i) => i) : sliceIndices(d, p.starts[j], p.ends[j], p.steps[j]);
+  });
+  return gatherBlock(data, picks);
+}
+
+function sliceParams(
+  ctx: { opset: number; attrs: Readonly<Record<string, unknown>> },
+  inputs: ReadonlyArray<ConstTensor | undefined>,
+  rank: number,
+): { starts: number[]; ends: number[]; axes: number[]; steps: number[] } {
+  const fromInputs = ctx.opset >= 10;
+  const starts = fromInputs ? toNumbers(inputs[1] as ConstTensor) : (ctx.attrs.starts as number[]);
+  const ends = fromInputs ? toNumbers(inputs[2] as ConstTensor) : (ctx.attrs.ends as number[]);
+  const axesRaw = fromInputs ? (inputs[3] ? toNumbers(inputs[3]) : undefined) : (ctx.attrs.axes as number[] | undefined);
+  const axes = (axesRaw ?? starts.map((_, i) => i)).map((a) => normAxis(a, rank));
+  const steps = fromInputs && inputs[4] ? toNumbers(inputs[4]) : starts.map(() => 1);
+  return { starts, ends, axes, steps };
+}
+
+function buildSlice(ctx: BuildContext): Value[] {
+  const x = ctx.tensor(0);
+  const rank = x.shape.length;
+  const consts = [undefined, ...[1, 2, 3, 4].map((i) => ctx.constant(i))];
+  const p = sliceParams(ctx, consts, rank);
+  const begin = new Array<number>(rank - 1).fill(0);
+  const end = new Array<number | null>(rank - 1).fill(null);
+  const strides = new Array<number>(rank - 1).fill(1);
+  p.axes.forEach((a, j) => {
+    const [s, e, st] = [p.starts[j], p.ends[j], p.steps[j]];
+    if (st <= 0) ctx.unsupported(`Slice with step ${st}`, ['positive steps']);
+    if (a === 0) {
+      if (s !== 0 || e < OPEN_END || st !== 1) ctx.unsupported('Slice of the batch axis', ['slices of non-batch axes']);
+      return;
+    }
+    const t = tfAxis(a, rank) - 1;
+    begin[t] = s;
+    end[t] = e >= OPEN_END ? null : e;
+    strides[t] = st;
+  });
+  // Spatial crops from both ends are a built-in Cropping2D.
+  const cropOk = rank === 4 && strides.every((s) => s === 1) && begin[2] === 0 && end[2] === null && begin.slice(0, 2).every((b) => b >= 0)
+    && end.slice(0, 2).every((e) => e === null || e < 0);
+  if (cropOk) {
+    const cropping: [[number, number], [number, number]] = [[begin[0], end[0] === null ? 0 : -end[0]], [begin[1], end[1] === null ? 0 : -end[1]]];
+    if (cropping.flat().every((c) => c === 0)) return [{ kind: 'tensor', sym: x }];
+    return tensorOut(ctx.apply(ctx.tf.layers.cropping2D({ cropping, name: ctx.layerName() }), x));
+  }
+  const layer = new (registerOnnxLayers(ctx.tf).OnnxStridedSlice)({ name: ctx.layerName(), begin, end, strides });
+  return tensorOut(ctx.apply(layer, x));
+}
+
+function buildPad(ctx: BuildContext): Value[] {
+  const x = ctx.tensor(0);
+  const rank = x.shape.length;
+  const mode = ctx.attrs.mode as string;
+  const padsRaw = ctx.opset >= 11 ? toNumbers(ctx.constant(1) as ConstTensor) : ((ctx.attrs.pads as number[] | undefined) ?? []);
+  const value = ctx.opset >= 11 ? (ctx.constant(2)?.data[0] ?? 0) : ((ctx.attrs.value as number | undefined) ?? 0);
+  const axesConst = ctx.opset >= 18 ? ctx.constant(3) : undefined;
+  const axes = axesConst ? toNumbers(axesConst).map((a) => normAxis(a, rank)) : Array.from({ length: rank }, (_, i) => i);
+  if (padsRaw.length !== 2 * axes.length) ctx.unsupported(`Pad with ${padsRaw.length} pads for ${axes.length} axes`, ['2 pads per axis']);
+  const perAxis: Array<[number, number]> = Array.from({ length: rank }, () => [0, 0]);
+  axes.forEach((a, j) => (perAxis[a] = [padsRaw[j], padsRaw[j + axes.length]]));
+  if (perAxis[0][0] !== 0 || perAxis[0][1] !== 0) ctx.unsupported('Pad of the batch axis', ['pads of non-batch axes']);
+  const flat = perAxis.flat();
+  // tfjs order of the non-batch axes.
+  const tfPads = Array.from({ length: rank - 1 }, (_, t) => perAxis[rank === 4 ? [2, 3, 1][t] : t + 1]);
+  if (flat.some((p) => p < 0)) {
+    const spatialOnly = rank === 4 && perAxis[1].every((p) => p === 0);
+    if (!flat.every((p) => p <= 0) || !spatialOnly) ctx.unsupported(`Pad with mixed or non-spatial negative pads [${padsRaw.join(', ')}]`, ['non-negative pads', 'negative H/W pads only (a crop)']);
+    const cropping: [[number, number], [number, number]] = [[-perAxis[2][0], -perAxis[2][1]], [-perAxis[3][0], -perAxis[3][1]]];
+    return tensorOut(ctx.apply(ctx.tf.layers.cropping2D({ cropping, name: ctx.layerName() }), x));
+  }
+  if (mode === 'constant' && value === 0 && rank === 4 && perAxis[1].every((p) => p === 0)) {
+    return tensorOut(ctx.apply(ctx.tf.layers.zeroPadding2d({ padding: [perAxis[2], perAxis[3]], name: ctx.layerName() }), x));
+  }
+  if (mode !== 'constant' && mode !== 'reflect') ctx.unsupported(`Pad mode '${mode}'`, ['constant', 'reflect']);
+  const layer = new (registerOnnxLayers(ctx.tf).OnnxPad)({
+    name: ctx.layerName(),
+    paddings: tfPads,
+    mode: mode as 'constant' | 'reflect',
+    value: Number.isFinite(value) ? value : value > 0 ? 'Infinity' : '-Infinity',
+  });
+  return tensorOut(ctx.apply(layer, x));
+}
+
+/** Resize modes OnnxResize reproduces (checked against onnxruntime in the tests). */
+const RESIZE_MODES: ReadonlyArray<readonly [string, string, string]> = [
+  ['nearest', 'asymmetric', 'floor'],
+  ['nearest', 'half_pixel', 'round_prefer_ceil'],
+  ['nearest', 'pytorch_half_pixel', 'round_prefer_ceil'],
+  ['nearest', 'align_corners', 'round_prefer_ceil'],
+  ['linear', 'asymmetric', '*'],
+  ['linear', 'half_pixel', '*'],
+  ['linear', 'pytorch_half_pixel', '*'],
+  ['linear', 'align_corners', '*'],
+];
+
+function buildResize(ctx: BuildContext): Value[] {
+  const x = ctx.tensor(0);
+  if (x.shape.length !== 4) ctx.unsupported(`Resize of a rank-${x.shape.length} tensor`, ['[N, C, H, W]']);
+  const mode = ctx.attrs.mode as string;
+  const coord = ctx.opset >= 11 ? (ctx.attrs.coordinate_transformation_mode as string) : 'asymmetric';
+  const nearest = ctx.opset >= 11 ? (ctx.attrs.nearest_mode as string) : 'floor';
+  if ((ctx.attrs.antialias as number) === 1) ctx.unsupported('Resize with antialias = 1', ['antialias = 0']);
+  if (ctx.attrs.axes !== undefined) ctx.unsupported('Resize with axes', ['scales/sizes for all 4 axes']);
+  const scalesC = ctx.opset >= 11 ? ctx.constant(2) : ctx.constant(1);
+  const sizesC = ctx.opset >= 11 ? ctx.constant(3) : undefined;
+  let scales: number[];
+  if (scalesC && scalesC.data.length) {
+    scales = toNumbers(scalesC);
+  } else if (sizesC && sizesC.data.length) {
+    const hw = staticHW(x);
+    if (!hw) ctx.unsupported('Resize by sizes of a map of unknown size', ['scales', 'sizes with a static input size']);
+    const sz = toNumbers(sizesC);
+    scales = [1, 1, sz[2] / hw![0], sz[3] / hw![1]];
+    if (sz[0] !== (x.shape[0] ?? sz[0]) || sz[1] !== x.shape[3]) ctx.unsupported('Resize of N or C', ['H and W']);
+  } else {
+    return ctx.unsupported('Resize without scales or sizes', ['constant scales or sizes']);
+  }
+  if (scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1) ctx.unsupported(`Resize scales [${scales.join(', ')}]`, ['[1, 1, sH, sW]']);
+  const [sh, sw] = [scales[2], scales[3]];
+  const integral = Number.isInteger(sh) && Number.isInteger(sw) && sh >= 1 && sw >= 1;
+  const hw = staticHW(x);
+  // ONNX maps coordinates with the given scale, tfjs with in/out sizes: equal only when in·scale is whole.
+  if (!integral && !(hw && Number.isInteger(hw[0] * sh) && Number.isInteger(hw[1] * sw))) {
+    ctx.unsupported(`Resize by non-integer scales [${sh}, ${sw}] on a map of unknown size`, ['integer scales', 'scales with a static input size giving whole output sizes']);
+  }
+  const name = ctx.layerName();
+  if (integral && coord === 'asymmetric' && (mode === 'linear' || (mode === 'nearest' && nearest === 'floor'))) {
+    const layer = ctx.tf.layers.upSampling2d({ size: [sh, sw], interpolation: mode === 'linear' ? 'bilinear' : 'nearest', name });
+    return tensorOut(ctx.apply(layer, x));
+  }
+  const ok = RESIZE_MODES.some(([m, c, n]) => m === mode && c === coord && (n === '*' || n === nearest));
+  if (!ok) {
+    ctx.unsupported(`Resize mode '${mode}', coordinate_transformation_mode '${coord}', nearest_mode '${nearest}'`, RESIZE_MODES.map((r) => r.filter((v) => v !== '*').join('/')));
+  }
+  const layer = new (registerOnnxLayers(ctx.tf).OnnxResize)({
+    name,
+    scales: [sh, sw],
+    mode: mode as OnnxResizeConfig['mode'],
+    coordinateTransformationMode: coord as OnnxResizeConfig['coordinateTransformationMode'],
+    nearestMode: nearest as OnnxResizeConfig['nearestMode'],
+  });
+  return tensorOut(ctx.apply(layer, x));
+}
+
+function alias(ctx: BuildContext): Value[] {
+  return [{ kind: 'tensor', sym: ctx.tensor(0) }];
+}
+
+export const SHAPE_OPS: readonly OpMapper[] = [
+  {
+    onnxOp: 'Identity',
+    opsets: [1, 21],
+    category: 'shape',
+    inputs: [{ name: 'input', kind: 'tensor' }],
+    attrs: [],
+    fold: ({ inputs }) => [inputs[0] as ConstTensor],
+    build: alias,
+    notes: 'alias (also torchvision\'s Identity on shared initializers)',
+  },
+  {
+    onnxOp: 'Dropout',
+    opsets: [1, 21],
+    category: 'shape',
+    inputs: [{ name: 'data', kind: 'tensor' }, { name: 'ratio', kind: 'const', optional: true }, { name: 'training_mode', kind: 'const', optional: true }],
+    attrs: [],
+    build: alias,
+    notes: 'alias (inference); the mask output must be unused',
+  },
+  {
+    onnxOp: 'Flatten',
+    opsets: [1, 21],
+    category: 'shape',
+    inputs: [{ name: 'input', kind: 'tensor' }],
+    attrs: [{ onnxName: 'axis', type: 'int', default: 1 }],
+    fold: ({ inputs, attrs }) => {
+      const c = inputs[0] as ConstTensor;
+      const a = normAxis(attrs.axis as number, c.dims.length + 1);
+      return [{ ...c, dims: [numel(c.dims.slice(0, a)), numel(c.dims.slice(a))] }];
+    },
+    build: (ctx) => {
+      const x = ctx.tensor(0);
+      const rank = x.shape.length;
+      if (normAxis(ctx.attrs.axis as number, rank + 1) !== 1) ctx.unsupported(`Flatten with axis ${String(ctx.attrs.axis)}`, ['axis 1']);
+      if (rank === 2) return alias(ctx);
+      if (rank !== 4) ctx.unsupported(`Flatten of rank ${rank}`, ['rank 2', 'rank 4']);
+      return tensorOut(flattenSpatial(ctx, x));
+    },
+    notes: 'axis 1: alias for [N, C]; Flatten for 1×1 maps; Permute + Flatten for static-size maps',
+  },
+  {
+    onnxOp: 'Reshape',
+    opsets: [5, 21],
+    category: 'shape',
+    inputs: [{ name: 'data', kind: 'tensor' }, { name: 'shape', kind: 'const' }],
+    attrs: [{ onnxName: 'allowzero', type: 'int', default: 0 }],
+    fold: ({ inputs, attrs }) => {
+      const c = inputs[0] as ConstTensor;
+      return [{ ...c, dims: resolveReshape(c.dims, toNumbers(inputs[1] as ConstTensor), (attrs.allowzero as number) === 1) }];
+    },
+    build: (ctx) => {
+      const x = ctx.tensor(0);
+      const target = toNumbers(ctx.constant(1) as ConstTensor);
+      const rank = x.shape.length;
+      const c = x.shape[rank - 1];
+      if (rank === 4 && target.length === 2 && (target[0] === 0 || target[0] === -1) && target[1] === -1) return tensorOut(flattenSpatial(ctx, x));
+      if (rank === 4 && target.length === 2 && target[0] === 0) {
+        const hw = staticHW(x);
+        if (hw && target[1] === (c as number) * hw[0] * hw[1]) return tensorOut(flattenSpatial(ctx, x));
+      }
+      if (rank === 2 && target.length === 2 && (target[0] === 0 || target[0] === -1) && (target[1] === -1 || target[1] === c)) return alias(ctx);
+      if (rank === 2 && target.length === 4 && (target[0] === 0 || target[0] === -1) && (target[1] === c || target[1] === -1) && target[2] === 1 && target[3] === 1) {
+        return tensorOut(ctx.apply(ctx.tf.layers.reshape({ targetShape: [1, 1, c as number], name: ctx.layerName() }), x));
+      }
+      return ctx.unsupported(`Reshape of a rank-${rank} activation to [${target.join(', ')}]`, ['[N, C, H, W] → [N, -1]', '[N, C] → [N, C, 1, 1]']);
+    },
+    notes: 'on activations: flatten [N, C, H, W] → [N, -1] or [N, C] → [N, C, 1, 1]; folded on constants',
+  },
+  {
+    onnxOp: 'Squeeze',
+    opsets: [1, 21],
+    category: 'shape',
+    inputs: [{ name: 'data', kind: 'tensor' }, { name: 'axes', kind: 'const', optional: true }],
+    attrs: [{ onnxName: 'axes', type: 'ints' }],
+    fold: (ctx) => {
+      const c = ctx.inputs[0] as ConstTensor;
+      const axes = axesOf(ctx, ctx.inputs[1], 13)?.map((a) => normAxis(a, c.dims.length));
+      return [{ ...c, dims: c.dims.filter((d, i) => (axes ? !axes.includes(i) : d !== 1)) }];
+    },
+    build: (ctx) => {
+      const x = ctx.tensor(0);
+      const axes = axesOf(ctx, ctx.constant(1), 13)?.map((a) => normAxis(a, x.shape.length));
+      const hw = staticHW(x);
+      const ok = x.shape.length === 4 && hw && hw[0] === 1 && hw[1] === 1 && (!axes || [...axes].sort().join(',') === '2,3');
+      if (!ok) ctx.unsupported(`Squeeze of axes [${axes?.join(', ') ?? 'all 1-dims'}] of a rank-${x.shape.length} activation`, ['axes (2, 3) of a 1×1 map']);
+      return tensorOut(ctx.apply(ctx.tf.layers.flatten({ name: ctx.layerName() }), x));
+    },
+    notes: 'on activations: axes (2, 3) of a 1×1 map (Flatten); axes as attribute (≤ 12) or input (≥ 13); folded on constants',
+  },
+  {
+    onnxOp: 'Unsqueeze',
+    opsets: [1, 21],
+    category: 'shape',
+    inputs: [{ name: 'data', kind: 'tensor' }, { name: 'axes', kind: 'const', optional: true }],
+    attrs: [{ onnxName: 'axes', type: 'ints' }],
+    fold: (ctx) => {
+      const c = ctx.inputs[0] as ConstTensor;
+      const axes = axesOf(ctx, ctx.inputs[1], 13) ?? [];
+      const rank = c.dims.length + axes.length;
+      const norm = axes.map((a) => normAxis(a, rank));
+      const dims: number[] = [];
+      let k = 0;
+      for (let i = 0; i < rank; i++) dims.push(norm.includes(i) ? 1 : c.dims[k++]);
+      return [{ ...c, dims }];
+    },
+    build: (ctx) => {
+      const x = ctx.tensor(0);
+      const axes = (axesOf(ctx, ctx.constant(1), 13) ?? []).map((a) => normAxis(a, x.shape.length + 2));
+      if (x.shape.length !== 2 || [...axes].sort().join(',') !== '2,3') {
+        ctx.unsupported(`Unsqueeze of axes [${axes.join(', ')}] of a rank-${x.shape.length} activation`, ['axes (2, 3) of [N, C]']);
+      }
+      return tensorOut(ctx.apply(ctx.tf.layers.reshape({ targetShape: [1, 1, x.shape[1] as number], name: ctx.layerName() }), x));
+    },
+    notes: 'on activations: [N, C] → [N, C, 1, 1] (Reshape); folded on constants',
+  },
+  {
+    onnxOp: 'Concat',
+    opsets: [4, 21],
+    category: 'shape',
+    inputs: [{ name: 'inputs', kind: 'tensor', variadic: true }],
+    attrs: [{ onnxName: 'axis', type: 'int', default: 0 }],
+    fold: ({ inputs, attrs }) => {
+      const parts = inputs.filter((c): c is ConstTensor => c !== undefined && numel(c.dims) >= 0);
+      const rank = parts[0].dims.length;
+      const axis = normAxis(attrs.axis as number, rank);
+      const outer = numel(parts[0].dims.slice(0, axis));
+      const dims = [...parts[0].dims];
+      dims[axis] = parts.reduce((s, p) => s + p.dims[axis], 0);
+      const data: number[] = [];
+      for (let o = 0; o < outer; o++) {
+        for (const p of parts) {
+          const block = numel(p.dims.slice(axis));
+          for (let i = 0; i < block; i++) data.push(p.data[o * block + i]);
+        }
+      }
+      return [makeConst(parts[0].dtype, dims, data, parts[0].onnxType)];
+    },
+    build: (ctx) => {
+      const n = (ctx.node.input ?? []).length;
+      const xs = Array.from({ length: n }, (_, i) => ctx.tensor(i));
+      const rank = xs[0].shape.length;
+      if (xs.some((x) => x.shape.length !== rank)) ctx.unsupported('Concat of activations of different ranks', ['equal ranks']);
+      if (n === 1) return [{ kind: 'tensor', sym: xs[0] }];
+      const axis = tfAxis(normAxis(ctx.attrs.axis as number, rank), rank);
+      if (axis === 0) ctx.unsupported('Concat along the batch axis', ['non-batch axes']);
+      return tensorOut(ctx.apply(ctx.tf.layers.concatenate({ axis: axis === rank - 1 ? -1 : axis, name: ctx.layerName() }), xs));
+    },
+    notes: 'Concatenate (axis renumbered NCHW → NHWC); folded on constants',
+  },
+  {
+    onnxOp: 'Transpose',
+    opsets: [1, 21],
+    category: 'shape',
+    inputs: [{ name: 'data', kind: 'tensor' }],
+    attrs: [{ onnxName: 'perm', type: 'ints' }],
+    fold: ({ inputs, attrs }) => {
+      const c = inputs[0] as ConstTensor;
+      const perm = (attrs.perm as number[] | undefined) ?? c.dims.map((_, i) => c.dims.length - 1 - i);
+      return [transposeConst(c, perm)];
+    },
+    build: (ctx) => {
+      const x = ctx.tensor(0);
+      const perm = ctx.attrs.perm as number[] | undefined;
+      if (perm && perm.every((p, i) => p === i)) return [{ kind: 'tensor', sym: x }];
+      return ctx.unsupported(`Transpose [${perm?.join(', ') ?? 'reverse'}] of an activation`, ['constants', 'the identity permutation'], 'A layout change inside the graph has no tfjs equivalent here; cut the model before it.');
+    },
+    notes: 'folded on constants; identity on activations',
+  },
+  {
+    onnxOp: 'Slice',
+    opsets: [1, 21],
+    category: 'shape',
+    inputs: [
+      { name: 'data', kind: 'tensor' },
+      { name: 'starts', kind: 'const', optional: true },
+      { name: 'ends', kind: 'const', optional: true },
+      { name: 'axes', kind: 'const', optional: true },
+      { name: 'steps', kind: 'const', optional: true },
+    ],
+    attrs: [
+      { onnxName: 'starts', type: 'ints' },
+      { onnxName: 'ends', type: 'ints' },
+      { onnxName: 'axes', type: 'ints' },
+    ],
+    fold: (ctx) => [foldSlice(ctx, ctx.inputs)],
+    build: buildSlice,
+    notes: 'H/W crops: Cropping2D; other non-batch slices with positive steps: OnnxStridedSlice; folded on constants',
+  },
+  {
+    onnxOp: 'Pad',
+    opsets: [2, 21],
+    category: 'shape',
+    inputs: [
+      { name: 'data', kind: 'tensor' },
+      { name: 'pads', kind: 'const', optional: true },
+      { name: 'constant_value', kind: 'const', optional: true },
+      { name: 'axes', kind: 'const', optional: true },
+    ],
+    attrs: [
+      { onnxName: 'mode', type: 'string', default: 'constant' },
+      { onnxName: 'pads', type: 'ints' },
+      { onnxName: 'value', type: 'float', default: 0 },
+    ],
+    build: buildPad,
+    notes: 'zero H/W pads: ZeroPadding2D; negative H/W pads: Cropping2D; other axes/values or reflect: OnnxPad; pads as attribute (≤ 10) or input',
+  },
+  {
+    onnxOp: 'Resize',
+    opsets: [10, 21],
+    category: 'shape',
+    inputs: [
+      { name: 'X', kind: 'tensor' },
+      { name: 'roi', kind: 'const', optional: true },
+      { name: 'scales', kind: 'const', optional: true },
+      { name: 'sizes', kind: 'const', optional: true },
+    ],
+    attrs: [
+      { onnxName: 'mode', type: 'string', default: 'nearest' },
+      { onnxName: 'coordinate_transformation_mode', type: 'string', default: 'half_pixel' },
+      { onnxName: 'nearest_mode', type: 'string', default: 'round_prefer_floor' },
+      { onnxName: 'antialias', type: 'int', default: 0 },
+      { onnxName: 'axes', type: 'ints' },
+    ],
+    build: buildResize,
+    notes: 'integer scales, asymmetric (nearest floor / linear): UpSampling2D; other listed modes: OnnxResize',
+  },
+];

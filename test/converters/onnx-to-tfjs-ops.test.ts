@@ -1,0 +1,472 @@
+/**
+ * ONNX → tfjs parity of every supported op, one generated case per configuration: each case
+ * builds a tiny ONNX graph with seeded random weights, runs it in onnxruntime on a seeded
+ * NCHW input, converts it, runs tfjs (cpu) on the NHWC input, and requires max |diff| ≤ 1e-5.
+ * The converted model is also exported back with tfjsToOnnx and run in onnxruntime again
+ * (≤ 1e-5, and no more nodes than the original unless the case says why). A final test checks
+ * that every op of the mapping table is covered by some case.
+ */
+import type { FloatTensor } from '../../src/backends/ort';
+import type { Tf } from '../../src/backends/tf';
+import { floatAttr, GraphBuilder, type AttrValue } from '../../src/onnx/builder';
+import { modelInfo } from '../../src/onnx/info';
+import type { onnx } from '../../src/onnx/proto';
+import { CONVERTIBLE_OPS, FOLDABLE_OPS, onnxToTfjs } from '../../converters/onnx-to-tfjs';
+import { tfjsToOnnx } from '../../converters/tfjs-to-onnx';
+import { runModel, seeded } from '../onnx/fixtures';
+import { maxAbsDiff, predictNchw, randomInput } from './onnx-parity';
+import { getTf } from './parity-helpers';
+
+const ATOL = 1e-5;
+
+/** Graph-building helpers for one case. */
+class G {
+  readonly b = new GraphBuilder('case');
+  private k = 0;
+  constructor(readonly x: string[], private seed: number) {}
+  private name(p: string) {
+    return `${p}${this.k++}`;
+  }
+  /** A seeded float initializer scaled by `scale`. */
+  w(dims: number[], scale = 1, offset = 0): string {
+    const n = dims.reduce((a, b) => a * b, 1);
+    return this.b.addInitializer(this.name('w'), dims, seeded(n, this.seed++).map((v) => v * scale + offset));
+  }
+  /** A conv-style weight scaled by 1/√fan-in. */
+  cw(dims: number[]): string {
+    const fanIn = dims.slice(1).reduce((a, b) => a * b, 1);
+    return this.w(dims, 1 / Math.sqrt(fanIn));
+  }
+  f(values: number[], dims = [values.length]): string {
+    return this.b.addInitializer(this.name('f'), dims, Float32Array.from(values));
+  }
+  i64(values: number[], dims = [values.length]): string {
+    return this.b.addInt64Initializer(this.name('i'), dims, values);
+  }
+  node(op: string, inputs: string[], attrs: Record<string, AttrValue | undefined> = {}, outputs = 1): string {
+    const outs = Array.from({ length: outputs }, () => this.name(`${op.toLowerCase()}_`));
+    this.b.addNode(op, inputs, outs, attrs, `/${op}_${this.k}`);
+    return outs[0];
+  }
+  constantNode(t: onnx.TensorProto): string {
+    return this.node('Constant', [], { value: t });
+  }
+}
+
+interface OpCase {
+  name: string;
+  /** Op types this case exercises (for the coverage check). */
+  ops: string[];
+  opset?: number;
+  /** NCHW input dims (batch included). */
+  inputs: number[][];
+  build: (g: G) => string[];
+  /** Convert with the inputs' static shapes (default: symbolic batch/H/W). */
+  staticShape?: boolean;
+  /** Why the re-exported graph may have more nodes than the original. */
+  growth?: string;
+  /** Input scale (default 1.5). */
+  scale?: number;
+}
+
+const cases: OpCase[] = [];
+const add = (c: OpCase) => cases.push(c);
+const X4 = [2, 3, 9, 11];
+
+// Conv: kernel × stride × pads × dilation × bias, from a grid.
+const padSets: Array<[string, (k: number) => number[] | undefined, string | undefined]> = [
+  ['no pads', () => undefined, undefined],
+  ['symmetric', (k) => [k >> 1, k >> 1, k >> 1, k >> 1], undefined],
+  ['asymmetric', () => [0, 1, 1, 0], undefined],
+  ['asymmetric big', () => [2, 1, 0, 1], undefined],
+  ['SAME_UPPER', () => undefined, 'SAME_UPPER'],
+  ['VALID', () => undefined, 'VALID'],
+  ['SAME_LOWER', () => undefined, 'SAME_LOWER'],
+];
+for (const k of [1, 3, 4]) {
+  for (const s of [1, 2]) {
+    for (const [pname, pads, autoPad] of padSets) {
+      for (const d of s === 1 && k > 1 ? [1, 2] : [1]) {
+        if (autoPad === 'SAME_LOWER' && s > 1) continue;
+        // onnxruntime refuses dilations with SAME_UPPER/SAME_LOWER.
+        if (autoPad?.startsWith('SAME') && d > 1) continue;
+        const bias = (k + s + d) % 2 === 0;
+        add({
+          name: `Conv k${k} s${s} d${d} ${pname} bias=${bias}`,
+          ops: ['Conv'],
+          inputs: [X4],
+          build: (g) => [
+            g.node('Conv', [g.x[0], g.cw([4, 3, k, k]), ...(bias ? [g.w([4])] : [])], {
+              kernel_shape: [k, k], strides: [s, s], dilations: [d, d], pads: pads(k), auto_pad: autoPad,
+            }),
+          ],
+        });
+      }
+    }
+  }
+}
+for (const mult of [1, 2]) {
+  for (const s of [1, 2]) {
+    add({
+      name: `Conv depthwise mult${mult} s${s} pads 1`,
+      ops: ['Conv'],
+      inputs: [X4],
+      build: (g) => [g.node('Conv', [g.x[0], g.cw([3 * mult, 1, 3, 3]), g.w([3 * mult])], { kernel_shape: [3, 3], strides: [s, s], pads: [1, 1, 1, 1], group: 3 })],
+    });
+  }
+}
+const bn = (g: G, x: string, c: number) => g.node('BatchNormalization', [x, g.w([c], 0.5, 1), g.w([c]), g.w([c], 0.3), g.w([c], 0.4, 1)], { epsilon: floatAttr(1e-5) });
+add({ name: 'Conv + BatchNormalization (folded)', ops: ['Conv', 'BatchNormalization'], inputs: [X4], build: (g) => [bn(g, g.node('Conv', [g.x[0], g.cw([4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }), 4)] });
+add({
+  name: 'Conv + BatchNormalization + Relu (folded and fused)',
+  ops: ['Conv', 'BatchNormalization', 'Relu'],
+  inputs: [X4],
+  build: (g) => [g.node('Relu', [bn(g, g.node('Conv', [g.x[0], g.cw([4, 3, 3, 3]), g.w([4])], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }), 4)])],
+});
+for (const act of ['Relu', 'Sigmoid', 'Tanh', 'Softplus', 'Softsign']) {
+  add({
+    name: `Conv + ${act} (fused)`,
+    ops: ['Conv', act],
+    inputs: [X4],
+    build: (g) => [g.node(act, [g.node('Conv', [g.x[0], g.cw([4, 3, 3, 3]), g.w([4])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })])],
+  });
+}
+
+// ConvTranspose: kernel × stride × pads × output_padding.
+for (const k of [1, 2, 3, 4]) {
+  for (const s of [1, 2, 3]) {
+    for (const [pname, pads] of [['pads 0', [0, 0, 0, 0]], ['pads 1', [1, 1, 1, 1]], ['pads 0,1', [0, 1, 0, 1]]] as const) {
+      for (const op of s > k ? [0, s - k] : [0]) {
+        if (pads.some((p) => p > 0) && (k - 1) * 1 + 1 + (s - 1) * 4 - pads[0] - pads[2] <= 0) continue;
+        add({
+          name: `ConvTranspose k${k} s${s} ${pname} output_padding ${op}`,
+          ops: ['ConvTranspose'],
+          inputs: [[2, 3, 5, 6]],
+          build: (g) => [
+            g.node('ConvTranspose', [g.x[0], g.cw([3, 2, k, k]), ...(k % 2 ? [g.w([2])] : [])], {
+              kernel_shape: [k, k], strides: [s, s], pads: [...pads], output_padding: op ? [op, op] : undefined,
+            }),
+          ],
+        });
+      }
+    }
+  }
+}
+add({
+  name: 'ConvTranspose + Relu (fused)',
+  ops: ['ConvTranspose', 'Relu'],
+  inputs: [[2, 3, 5, 6]],
+  build: (g) => [g.node('Relu', [g.node('ConvTranspose', [g.x[0], g.cw([3, 4, 2, 2]), g.w([4])], { kernel_shape: [2, 2], strides: [2, 2] })])],
+});
+
+// Gemm / MatMul.
+for (const transB of [0, 1]) {
+  for (const [cname, cdims] of [['no C', undefined], ['C [N]', [5]], ['C [1,N]', [1, 5]], ['scalar C', [1]]] as const) {
+    add({
+      name: `Gemm transB=${transB} ${cname} alpha 0.5 beta 2`,
+      ops: ['Gemm'],
+      inputs: [[2, 6]],
+      build: (g) => [
+        g.node('Gemm', [g.x[0], g.cw(transB ? [5, 6] : [6, 5]), ...(cdims ? [g.w([...cdims])] : [])], { transB, alpha: floatAttr(0.5), beta: floatAttr(2) }),
+      ],
+    });
+  }
+}
+add({ name: 'Gemm + Relu (fused)', ops: ['Gemm', 'Relu'], inputs: [[2, 6]], build: (g) => [g.node('Relu', [g.node('Gemm', [g.x[0], g.cw([4, 6]), g.w([4])], { transB: 1 })])] });
+add({ name: 'MatMul [N,K]×[K,M]', ops: ['MatMul'], inputs: [[2, 6]], build: (g) => [g.node('MatMul', [g.x[0], g.cw([6, 3])])] });
+
+// Activations.
+for (const [op, attrs] of [
+  ['Relu', {}], ['Sigmoid', {}], ['Tanh', {}], ['Softplus', {}], ['Softsign', {}], ['Elu', {}], ['Selu', {}], ['HardSigmoid', {}],
+  ['LeakyRelu', {}], ['LeakyRelu', { alpha: floatAttr(0.2) }],
+] as Array<[string, Record<string, AttrValue>]>) {
+  add({ name: `${op} ${JSON.stringify(attrs)}`, ops: [op], inputs: [X4], build: (g) => [g.node(op, [g.x[0]], attrs)] });
+}
+add({ name: 'Softmax [N, C] axis 1', ops: ['Softmax'], inputs: [[2, 7]], build: (g) => [g.node('Softmax', [g.x[0]], { axis: 1 })] });
+add({ name: 'Softmax [N, C] default axis (opset 11)', ops: ['Softmax'], opset: 11, inputs: [[2, 7]], build: (g) => [g.node('Softmax', [g.x[0]])] });
+add({ name: 'Softmax over channels of [N, C, H, W]', ops: ['Softmax'], inputs: [X4], build: (g) => [g.node('Softmax', [g.x[0]], { axis: 1 })] });
+
+// BatchNormalization not folded (after a Relu, on 4-D and 2-D).
+add({ name: 'BatchNormalization standalone 4-D', ops: ['BatchNormalization'], inputs: [X4], build: (g) => [bn(g, g.node('Relu', [g.x[0]]), 3)] });
+add({ name: 'BatchNormalization standalone 2-D', ops: ['BatchNormalization'], inputs: [[2, 6]], build: (g) => [bn(g, g.x[0], 6)] });
+
+// Pooling.
+for (const [op, extra] of [['MaxPool', {}], ['AveragePool', {}], ['AveragePool', { count_include_pad: 1 }]] as const) {
+  for (const [k, s, pads, auto] of [
+    [2, 2, undefined, undefined], [3, 2, undefined, undefined], [3, 1, [1, 1, 1, 1], undefined], [3, 2, [1, 1, 1, 1], undefined],
+    [3, 2, [0, 1, 1, 0], undefined], [3, 2, undefined, 'SAME_UPPER'], [2, 1, undefined, 'SAME_UPPER'],
+  ] as Array<[number, number, number[] | undefined, string | undefined]>) {
+    const name = `${op} k${k} s${s} ${pads ? `pads ${pads.join(',')}` : (auto ?? 'valid')} ${JSON.stringify(extra)}`;
+    const includePad = 'count_include_pad' in extra;
+    // TF's 'same' average pooling excludes padding, so only those pads map without count_include_pad.
+    if (op === 'AveragePool' && !includePad && pads && (s > 1 || pads.join() !== '1,1,1,1')) continue;
+    if (op === 'AveragePool' && includePad && auto === 'SAME_UPPER' && s > 1) continue;
+    add({
+      name,
+      ops: [op],
+      inputs: [X4],
+      build: (g) => [g.node(op, [g.x[0]], { kernel_shape: [k, k], strides: [s, s], pads, auto_pad: auto, ...extra })],
+    });
+  }
+}
+add({ name: 'GlobalAveragePool', ops: ['GlobalAveragePool'], inputs: [X4], build: (g) => [g.node('GlobalAveragePool', [g.x[0]])] });
+add({ name: 'GlobalMaxPool', ops: ['GlobalMaxPool'], inputs: [X4], build: (g) => [g.node('GlobalMaxPool', [g.x[0]])] });
+add({ name: 'GlobalAveragePool + Flatten (absorbed)', ops: ['GlobalAveragePool', 'Flatten'], inputs: [X4], build: (g) => [g.node('Flatten', [g.node('GlobalAveragePool', [g.x[0]])], { axis: 1 })] });
+for (const keepdims of [0, 1]) {
+  const growth = keepdims ? undefined : 'GlobalAveragePooling2D without keepDims exports as GlobalAveragePool + Flatten';
+  add({ name: `ReduceMean axes (2,3) keepdims ${keepdims} (opset 17, attribute)`, ops: ['ReduceMean'], inputs: [X4], growth, build: (g) => [g.node('ReduceMean', [g.x[0]], { axes: [2, 3], keepdims })] });
+  add({ name: `ReduceMean axes (2,3) keepdims ${keepdims} (opset 18, input)`, ops: ['ReduceMean'], opset: 18, inputs: [X4], growth, build: (g) => [g.node('ReduceMean', [g.x[0], g.i64([-1, 2])], { keepdims })] });
+  add({ name: `ReduceMax axes (2,3) keepdims ${keepdims}`, ops: ['ReduceMax'], inputs: [X4], growth, build: (g) => [g.node('ReduceMax', [g.x[0]], { axes: [2, 3], keepdims })] });
+}
+
+// Elementwise ops: two activations, activation and constant (per channel, scalar, full), constant first.
+for (const op of ['Add', 'Sub', 'Mul', 'Div']) {
+  add({ name: `${op} of two activations`, ops: [op], inputs: [X4, X4], build: (g) => [g.node(op, [g.x[0], op === 'Div' ? g.node('Sigmoid', [g.x[1]]) : g.x[1]])] });
+  for (const [cname, dims] of [['[C,1,1]', [3, 1, 1]], ['[1,C,1,1]', [1, 3, 1, 1]], ['scalar', []], ['[W]', [11]], ['[C,H,W]', [3, 9, 11]]] as const) {
+    add({ name: `${op} activation × constant ${cname}`, ops: [op], inputs: [X4], build: (g) => [g.node(op, [g.x[0], g.w([...dims], 1, op === 'Div' ? 2 : 0)])] });
+  }
+  add({ name: `${op} constant [C,1,1] first`, ops: [op], inputs: [X4], build: (g) => [g.node(op, [g.w([3, 1, 1], 1, 0), op === 'Div' ? g.node('Sigmoid', [g.x[0]]) : g.x[0]])] });
+  add({ name: `${op} on [N, C] with constant [C]`, ops: [op], inputs: [[2, 5]], build: (g) => [g.node(op, [g.x[0], g.w([5], 1, op === 'Div' ? 2 : 0)])] });
+}
+add({
+  name: 'Mul of [N,C,H,W] by [N,C,1,1] (squeeze-excite broadcast)',
+  ops: ['Mul', 'GlobalAveragePool', 'Sigmoid'],
+  inputs: [X4],
+  build: (g) => [g.node('Mul', [g.x[0], g.node('Sigmoid', [g.node('GlobalAveragePool', [g.x[0]])])])],
+});
+
+// Clip (inputs from opset 11, attributes before).
+for (const [lo, hi] of [[0, 6], [0, undefined], [-1, 1], [undefined, 0.5], [0.25, undefined]] as Array<[number | undefined, number | undefined]>) {
+  add({
+    name: `Clip min=${lo} max=${hi}`,
+    ops: ['Clip'],
+    inputs: [X4],
+    build: (g) => [g.node('Clip', [g.x[0], lo === undefined ? '' : g.f([lo], []), hi === undefined ? '' : g.f([hi], [])].filter((v, i, a) => v !== '' || a.slice(i).some((u) => u !== '')))],
+  });
+}
+add({ name: 'Clip min=-0.5 max=0.5 as attributes (opset 10)', ops: ['Clip'], opset: 10, inputs: [X4], build: (g) => [g.node('Clip', [g.x[0]], { min: floatAttr(-0.5), max: floatAttr(0.5) })] });
+
+// Concat.
+for (const axis of [1, 2, 3, -3]) {
+  add({ name: `Concat axis ${axis}`, ops: ['Concat'], inputs: [X4, X4], build: (g) => [g.node('Concat', [g.x[0], g.node('Relu', [g.x[1]])], { axis })] });
+}
+add({ name: 'Concat of [N, C] axis 1', ops: ['Concat'], inputs: [[2, 3], [2, 4]], build: (g) => [g.node('Concat', [g.x[0], g.x[1]], { axis: 1 })] });
+
+// Aliases.
+add({ name: 'Identity, Dropout and Cast float between Relus', ops: ['Identity', 'Dropout', 'Cast'], inputs: [X4], build: (g) => [g.node('Relu', [g.node('Cast', [g.node('Dropout', [g.node('Identity', [g.node('Relu', [g.x[0]])])])], { to: 1 })])] });
+add({ name: 'Transpose with the identity permutation', ops: ['Transpose'], inputs: [X4], build: (g) => [g.node('Relu', [g.node('Transpose', [g.node('Relu', [g.x[0]])], { perm: [0, 1, 2, 3] })])] });
+
+// Flatten / Reshape / Squeeze / Unsqueeze.
+add({ name: 'Flatten of [N, C]', ops: ['Flatten'], inputs: [[2, 6]], build: (g) => [g.node('Relu', [g.node('Flatten', [g.node('Relu', [g.x[0]])], { axis: 1 })])] });
+add({
+  name: 'Flatten of a static 3×4 map then Gemm (NCHW order via Permute)',
+  ops: ['Flatten', 'Gemm'],
+  inputs: [[2, 3, 3, 4]],
+  staticShape: true,
+  build: (g) => [g.node('Gemm', [g.node('Flatten', [g.x[0]], { axis: 1 }), g.cw([36, 5])])],
+});
+add({
+  name: 'Reshape [0, -1] of a static map then MatMul',
+  ops: ['Reshape', 'MatMul'],
+  inputs: [[2, 3, 2, 2]],
+  staticShape: true,
+  build: (g) => [g.node('MatMul', [g.node('Reshape', [g.x[0], g.i64([0, -1])]), g.cw([12, 4])])],
+});
+add({ name: 'Reshape [N, C] → [N, C, 1, 1]', ops: ['Reshape'], inputs: [[2, 5]], build: (g) => [g.node('Relu', [g.node('Reshape', [g.x[0], g.i64([0, 5, 1, 1])])])] });
+for (const opset of [12, 13]) {
+  add({
+    name: `Squeeze axes (2,3) of a 1×1 map (opset ${opset})`,
+    ops: ['Squeeze'],
+    opset,
+    inputs: [X4],
+    build: (g) => [g.node('Squeeze', opset >= 13 ? [g.node('GlobalMaxPool', [g.x[0]]), g.i64([2, 3])] : [g.node('GlobalMaxPool', [g.x[0]])], opset >= 13 ? {} : { axes: [2, 3] })],
+  });
+  add({
+    name: `Unsqueeze [N, C] axes (2,3) (opset ${opset})`,
+    ops: ['Unsqueeze'],
+    opset,
+    inputs: [[2, 4]],
+    build: (g) => [g.node('Relu', [g.node('Unsqueeze', opset >= 13 ? [g.x[0], g.i64([2, 3])] : [g.x[0]], opset >= 13 ? {} : { axes: [2, 3] })])],
+  });
+}
+
+// Slice.
+for (const [sname, starts, ends, axes, steps] of [
+  ['crop H/W from both ends', [1, 2], [-1, -3], [2, 3], undefined],
+  ['crop start only', [2], [2 ** 62], [3], undefined],
+  ['strided H and W', [0, 0], [2 ** 62, 2 ** 62], [2, 3], [2, 2]],
+  ['strided H from 1', [1], [2 ** 62], [2], [3]],
+  ['channels 1..3', [1], [3], [1], undefined],
+  ['window inside H', [2], [6], [2], undefined],
+  ['negative start on W', [-4], [2 ** 62], [-1], undefined],
+] as Array<[string, number[], number[], number[], number[] | undefined]>) {
+  add({
+    name: `Slice ${sname}`,
+    ops: ['Slice'],
+    inputs: [[2, 4, 9, 11]],
+    build: (g) => [g.node('Slice', [g.x[0], g.i64(starts), g.i64(ends.map((e) => Math.min(e, Number.MAX_SAFE_INTEGER))), g.i64(axes), ...(steps ? [g.i64(steps)] : [])])],
+  });
+}
+add({ name: 'Slice with attributes (opset 9)', ops: ['Slice'], opset: 9, inputs: [[2, 4, 9, 11]], build: (g) => [g.node('Slice', [g.x[0]], { starts: [1, 1], ends: [-1, 5], axes: [2, 3] })] });
+
+// Pad.
+for (const [pname, pads, value, mode] of [
+  ['zero H/W', [0, 0, 1, 2, 0, 0, 2, 1], undefined, 'constant'],
+  ['channels (option-A shortcut)', [0, 2, 0, 0, 0, 3, 0, 0], undefined, 'constant'],
+  ['value 0.5 on H/W', [0, 0, 1, 1, 0, 0, 1, 1], 0.5, 'constant'],
+  ['reflect H/W', [0, 0, 2, 1, 0, 0, 1, 2], undefined, 'reflect'],
+  ['negative (crop)', [0, 0, -1, -2, 0, 0, -1, 0], undefined, 'constant'],
+] as Array<[string, number[], number | undefined, string]>) {
+  add({
+    name: `Pad ${pname}`,
+    ops: ['Pad'],
+    inputs: [X4],
+    build: (g) => [g.node('Pad', [g.x[0], g.i64(pads), ...(value !== undefined ? [g.f([value], [])] : [])], { mode })],
+  });
+}
+add({ name: 'Pad with attributes (opset 10)', ops: ['Pad'], opset: 10, inputs: [X4], build: (g) => [g.node('Pad', [g.x[0]], { pads: [0, 1, 1, 0, 0, 0, 1, 2], value: floatAttr(-1) })] });
+add({ name: 'Pad with axes input (opset 18)', ops: ['Pad'], opset: 18, inputs: [X4], build: (g) => [g.node('Pad', [g.x[0], g.i64([1, 2, 2, 1]), '', g.i64([2, 3])])] });
+
+// Resize.
+for (const [rname, scales, attrs] of [
+  ['nearest ×2 asymmetric floor', [2, 2], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }],
+  ['nearest ×(2,3) asymmetric floor', [2, 3], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }],
+  ['linear ×2 asymmetric', [2, 2], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' }],
+  ['linear ×2 half_pixel', [2, 2], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }],
+  ['linear ×2 pytorch_half_pixel', [2, 2], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' }],
+  ['linear ×2 align_corners', [2, 2], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }],
+  ['nearest ×2 half_pixel round_prefer_ceil', [2, 2], { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_ceil' }],
+  ['nearest ×3 align_corners round_prefer_ceil', [3, 3], { mode: 'nearest', coordinate_transformation_mode: 'align_corners', nearest_mode: 'round_prefer_ceil' }],
+] as Array<[string, number[], Record<string, string>]>) {
+  add({ name: `Resize ${rname}`, ops: ['Resize'], inputs: [[2, 3, 4, 5]], build: (g) => [g.node('Resize', [g.x[0], '', g.f([1, 1, ...scales])], attrs)] });
+}
+add({
+  name: 'Resize linear ×1.5 half_pixel (static input, whole output size)',
+  ops: ['Resize'],
+  inputs: [[2, 3, 4, 6]],
+  staticShape: true,
+  build: (g) => [g.node('Resize', [g.x[0], '', g.f([1, 1, 1.5, 1.5])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' })],
+});
+add({
+  name: 'Resize by sizes (static input)',
+  ops: ['Resize'],
+  inputs: [[2, 3, 4, 5]],
+  staticShape: true,
+  build: (g) => [g.node('Resize', [g.x[0], '', '', g.i64([2, 3, 8, 10])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' })],
+});
+add({ name: 'Resize opset 10 (X, scales)', ops: ['Resize'], opset: 10, inputs: [[2, 3, 4, 5]], build: (g) => [g.node('Resize', [g.x[0], g.f([1, 1, 2, 2])], { mode: 'nearest' })] });
+
+// Constant subgraphs folded at conversion time.
+add({
+  name: 'resnet20-style channel pad: pads from Constant/ConstantOfShape/Concat/Reshape/Slice/Transpose/Cast',
+  ops: ['Pad', 'Slice', 'Constant', 'ConstantOfShape', 'Concat', 'Reshape', 'Transpose', 'Cast'],
+  inputs: [[2, 4, 8, 8]],
+  build: (g) => {
+    const strided = g.node('Slice', [g.node('Slice', [g.x[0], g.i64([0]), g.i64([Number.MAX_SAFE_INTEGER]), g.i64([2]), g.i64([2])]), g.i64([0]), g.i64([Number.MAX_SAFE_INTEGER]), g.i64([3]), g.i64([2])]);
+    const c6 = g.i64([2, 2, 0, 0, 0, 0]);
+    const zeros = g.node('ConstantOfShape', [g.i64([2])], { value: { name: '', dims: [1], dataType: 7, rawData: new Uint8Array(8) } as onnx.TensorProto });
+    const cat = g.node('Concat', [c6, zeros], { axis: 0 });
+    const pairs = g.node('Reshape', [cat, g.i64([-1, 2])]);
+    const rev = g.node('Slice', [pairs, g.i64([-1]), g.i64([-Number.MAX_SAFE_INTEGER]), g.i64([0]), g.i64([-1])]);
+    const flat = g.node('Reshape', [g.node('Transpose', [rev], { perm: [1, 0] }), g.i64([-1])]);
+    const pads = g.node('Cast', [flat], { to: 7 });
+    return [g.node('Pad', [strided, pads], { mode: 'constant' })];
+  },
+});
+add({
+  name: 'per-channel scale from Constant → Unsqueeze → Unsqueeze, Shape/Gather/Range/Squeeze folded',
+  ops: ['Mul', 'Constant', 'Unsqueeze', 'Shape', 'Gather', 'Range', 'Squeeze'],
+  inputs: [X4],
+  build: (g) => {
+    const two = g.node('Constant', [], { value_float: floatAttr(2) });
+    const base = g.w([3], 1, 0);
+    const n = g.node('Gather', [g.node('Shape', [base]), g.i64([0], [])], { axis: 0 });
+    const idx = g.node('Range', [g.i64([0], []), n, g.i64([1], [])]);
+    const picked = g.node('Gather', [base, idx], { axis: 0 });
+    const sq = g.node('Squeeze', [g.node('Unsqueeze', [picked, g.i64([0])]), g.i64([0])]);
+    const col = g.node('Unsqueeze', [g.node('Unsqueeze', [sq, g.i64([1])]), g.i64([2])]);
+    return [g.node('Mul', [g.x[0], g.node('Mul', [col, two])])];
+  },
+});
+add({
+  name: 'torchvision Identity on a shared initializer',
+  ops: ['Identity', 'Conv'],
+  inputs: [X4],
+  build: (g) => {
+    const bias = g.w([4]);
+    const b2 = g.node('Identity', [bias]);
+    const y = g.node('Conv', [g.x[0], g.cw([4, 3, 3, 3]), bias], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    return [g.node('Conv', [y, g.cw([4, 4, 1, 1]), b2], { kernel_shape: [1, 1] })];
+  },
+});
+add({
+  name: 'arithmetic on constants (Add/Sub/Mul/Div/Clip/Flatten folded)',
+  ops: ['Add', 'Sub', 'Mul', 'Div', 'Clip', 'Flatten'],
+  inputs: [[2, 6]],
+  build: (g) => {
+    const a = g.w([2, 3]);
+    const k = g.node('Clip', [g.node('Div', [g.node('Mul', [g.node('Sub', [g.node('Add', [a, g.f([1])]), g.f([0.5])]), g.f([3])]), g.f([2])]), g.f([-1], []), g.f([2], [])]);
+    return [g.node('Add', [g.x[0], g.node('Flatten', [k], { axis: 0 })])];
+  },
+});
+
+/** A ModelProto for a case, with graph inputs x0, x1, … of the case's dims (symbolic batch/H/W). */
+function buildCase(c: OpCase, i: number): onnx.ModelProto {
+  const names = c.inputs.map((_, k) => `x${k}`);
+  const g = new G(names, 100 + i * 7);
+  c.inputs.forEach((dims, k) => g.b.addInput(names[k], dims.length === 4 ? ['N', dims[1], `H${k}`, `W${k}`] : ['N', dims[1]]));
+  for (const out of c.build(g)) g.b.addOutput(out);
+  return g.b.toModel({ opset: c.opset ?? 17 });
+}
+
+describe('onnx-to-tfjs op parity (onnxruntime vs tfjs cpu, and back through tfjs-to-onnx)', () => {
+  let tf: Tf;
+  const diffs: Array<[string, number, number]> = [];
+  beforeAll(async () => {
+    tf = await getTf();
+  });
+  afterAll(() => {
+    const worst = [...diffs].sort((a, b) => b[1] - a[1]).slice(0, 3);
+    const worstBack = [...diffs].sort((a, b) => b[2] - a[2]).slice(0, 1);
+    process.stdout.write(
+      `onnx-to-tfjs parity: ${diffs.length} cases; worst tfjs: ${worst.map(([n, d]) => `${n} ${d.toExponential(2)}`).join('; ')}; ` +
+        `worst re-export: ${worstBack.map(([n, , d]) => `${n} ${d.toExponential(2)}`).join('; ')}\n`,
+    );
+  });
+
+  test.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
+    const model = buildCase(c, i);
+    const feeds: FloatTensor[] = c.inputs.map((dims, k) => randomInput(dims, 11 + i * 3 + k, c.scale));
+    const names = c.inputs.map((_, k) => `x${k}`);
+    const outNames = (model.graph?.output ?? []).map((o) => o.name as string);
+    const ref = await runModel(model, Object.fromEntries(names.map((n, k) => [n, feeds[k]])));
+    const refs = outNames.map((n) => ref[n]);
+
+    const inputShapes = c.staticShape ? Object.fromEntries(names.map((n, k) => [n, c.inputs[k]])) : undefined;
+    const { model: tfModel } = onnxToTfjs(tf, model, { inputShapes });
+    try {
+      const got = predictNchw(tf, tfModel, feeds);
+      const diff = maxAbsDiff(got, refs);
+      got.forEach((g, k) => {
+        expect(g.dims).toEqual(refs[k].dims);
+        expect(g.data).toBeCloseToArray(refs[k].data, { atol: ATOL });
+      });
+
+      const back = tfjsToOnnx(tfModel, { inputNames: names });
+      const again = await runModel(back, Object.fromEntries(names.map((n, k) => [n, feeds[k]])));
+      const backOuts = (back.graph?.output ?? []).map((o) => again[o.name as string]);
+      const backDiff = maxAbsDiff(backOuts, refs);
+      expect(backDiff).toBeLessThanOrEqual(ATOL);
+      if (!c.growth) expect(modelInfo(back).nodeCount).toBeLessThanOrEqual(modelInfo(model).nodeCount);
+      diffs.push([c.name, diff, backDiff]);
+    } finally {
+      tfModel.dispose();
+    }
+  });
+
+  test('every op of the mapping table has a parity case', () => {
+    const covered = new Set(cases.flatMap((c) => c.ops));
+    const missing = [...new Set([...CONVERTIBLE_OPS, ...FOLDABLE_OPS])].filter((op) => !covered.has(op));
+    expect(missing).toEqual([]);
+  });
+});
