@@ -17,6 +17,10 @@ export {
 export { IMAGENET, type Normalization } from '../pretrained/normalization';
 export { resolveTaps, type ResolvedTap, type ResolveTapsOptions } from '../pretrained/taps';
 export { tfjsToOnnx } from '../converters/tfjs-to-onnx';
+export {
+  onnxToTfjs, registerOnnxLayers, convertToFloat16, quantizeWeightsInt8, convertOpset, wrapNhwc, verifyModels,
+  verifyModels as verifyParity, convertModelFile, loadTfjsModel, saveTfjsModel, SUPPORTED_ONNX_OPS, SUPPORTED_TFJS_LAYERS,
+} from '../converters';
 export { combine as combineEncoderDecoder, exportMetadata } from '../pipeline/stages/export';
 export { buildDecoder } from '../pipeline/train/decoder';
 export { trainDecoder, type TrainSplit, type EpochLog } from '../pipeline/train/loop';
@@ -34,6 +38,10 @@ export { mse } from './metrics/mse';
 export { psnr } from './metrics/psnr';
 export { ssim } from './metrics/ssim';
 export { NOISE_MODELS, applyNoise } from './noise';
+export { openDenoiser, type OnnxDenoiser } from './inference/onnx-denoiser';
+export { evaluateMethod, loadTestImages, noisyImage, summaryTable, type EvalRow, type EvalSummary } from './eval/evaluate';
+export { evaluateBaseline } from './eval/baseline-method';
+export { BASELINES, gaussianBlur, medianFilter } from './baselines/filters';
 export { createRng, forkRng } from './random';
 export { setLogLevel, type LogLevel } from './log';
 export {
