@@ -48,3 +48,10 @@ export {
   OnnxtuneError, ConfigError, InputError, UnsupportedOpError, BackendUnavailableError, StageError, ParityError, TrainingError,
 } from './errors';
 export { ONNXTUNE_VERSION } from './version';
+export { buildWebApp, ensureWebBuild, type WebBuild } from './web/build';
+export { startWebDemo, exportWebSite, type WebDemo, type WebDemoOptions, type WebExport } from './web/site';
+export { openNodeDenoiser, type NodeDenoiser } from './web/node-denoise';
+export { serveStatic, type StaticServer } from './web/server';
+export {
+  readDenoiserInfo, describeDenoiser, denoiseImage, runTiled, planTiles, type DenoiserInfo, type Planar, type TileOptions,
+} from '../web/src/core';

@@ -9,12 +9,14 @@ import { LOG_LEVELS, setLogLevel, type LogLevel } from '../log';
 import { ONNXTUNE_VERSION } from '../version';
 import { convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
+import { exportWebCommand } from './commands/export-web';
 import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { pretrainCommand } from './commands/pretrain';
 import { runCommand } from './commands/run';
 import { schemaCommand } from './commands/schema';
 import { verifyModelsCommand } from './commands/verify-models';
+import { webCommand } from './commands/web';
 import { printError, setJsonOutput } from './output';
 
 export interface GlobalArgs {
@@ -43,6 +45,8 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .command(schemaCommand)
     .command(convertCommand)
     .command(verifyModelsCommand)
+    .command(webCommand)
+    .command(exportWebCommand)
     .demandCommand(1, 'choose a command (see --help)')
     .recommendCommands()
     .strict()

@@ -1,0 +1,43 @@
+/**
+ * Where the web demo's pieces live: the page sources (web/), the build folder (dist/web-demo),
+ * and the onnxruntime-web files the page needs at run time (copied from its npm dist, never
+ * fetched from a CDN). The default `onnxruntime-web` import is the JSEP build: wasm EP plus
+ * WebGPU, one .mjs loader and one .wasm binary.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InputError } from '../errors';
+import { PROJECT_ROOT } from '../version';
+
+/** The page's sources: index.html, app.css, src/*.ts. */
+export const WEB_SOURCE_DIR = path.join(PROJECT_ROOT, 'web');
+/** Where `onnxtune web` and `export --target web` keep the built page: $ONNXTUNE_WEB_BUILD_DIR or dist/web-demo. */
+export function webBuildDir(): string {
+  return path.resolve(process.env.ONNXTUNE_WEB_BUILD_DIR || path.join(PROJECT_ROOT, 'dist', 'web-demo'));
+}
+
+/** The ES module the page imports, and the files it loads itself from `env.wasm.wasmPaths`. */
+export const ORT_WEB_FILES = Object.freeze({
+  module: 'ort.min.mjs',
+  runtime: ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'] as const,
+});
+
+/**
+ * The folder of onnxruntime-web's dist files and its version.
+ * @throws InputError when onnxruntime-web is not installed or lacks a file the page needs
+ */
+export function ortWebDist(): { dir: string; version: string } {
+  let entry: string;
+  try {
+    // package.json is not in the package's "exports"; its Node entry lives in dist/.
+    entry = require.resolve('onnxruntime-web', { paths: [PROJECT_ROOT] });
+  } catch (err) {
+    throw new InputError('onnxruntime-web', 'is not installed (npm ci installs it)', { cause: err });
+  }
+  const dir = path.dirname(entry);
+  const version = (JSON.parse(fs.readFileSync(path.join(dir, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  for (const f of [ORT_WEB_FILES.module, ...ORT_WEB_FILES.runtime]) {
+    if (!fs.existsSync(path.join(dir, f))) throw new InputError(path.join(dir, f), `missing from onnxruntime-web ${version}`);
+  }
+  return { dir, version };
+}

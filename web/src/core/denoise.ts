@@ -1,0 +1,72 @@
+/**
+ * One denoise of a planar image with a described model, independent of the runtime: map [0,1]
+ * to the model's value range, pack to its input dtype, run tile by tile (see tiling.ts), unpack,
+ * map back and clip. The page passes an onnxruntime-web call, the CLI an onnxruntime-node one.
+ */
+import type { DenoiserInfo } from './model-info';
+import { decodeOutput, encodeInput, fromModelRange, toModelRange, type ModelTensorData } from './pixels';
+import { DEFAULT_TILING, runTiled, type Planar, type TileOptions, type TileRect } from './tiling';
+
+/** Runs the model once on a [1, C, h, w] tensor of the model's input type; returns the output values. */
+export type ModelCall = (input: ModelTensorData, dims: [number, number, number, number]) => Promise<ArrayLike<number>>;
+
+/** Options of {@link denoiseImage}. */
+export interface DenoiseOptions extends Partial<TileOptions> {
+  /** A monotonic clock in ms (performance.now); model time is summed from it. */
+  now?: () => number;
+}
+
+/** The result of {@link denoiseImage}. */
+export interface DenoiseResult {
+  output: Planar;
+  tiles: TileRect[];
+  /** Time inside model calls (ms). */
+  modelMs: number;
+  /** Time for the whole denoise including packing and blending (ms). */
+  totalMs: number;
+}
+
+/**
+ * Tile options for a model: its fixed input size when it has one, else the requested/default tile.
+ * @throws RangeError when a fixed-size model meets a smaller image
+ */
+export function tilingFor(info: DenoiserInfo, height: number, width: number, requested: Partial<TileOptions> = {}): TileOptions {
+  const overlap = requested.overlap ?? DEFAULT_TILING.overlap;
+  if (info.fixedSize) {
+    const [fh, fw] = info.fixedSize;
+    if (height < fh || width < fw) throw new RangeError(`the model takes fixed ${fh}×${fw} inputs; the image is ${height}×${width}`);
+    return { tile: [fh, fw], overlap: Math.min(overlap, Math.min(fh, fw) - 1) };
+  }
+  const tile = requested.tile ?? DEFAULT_TILING.tile;
+  const side = typeof tile === 'number' ? tile : Math.min(tile[0], tile[1]);
+  return { tile, overlap: Math.min(overlap, side - 1) };
+}
+
+/**
+ * Denoises one image.
+ * @param image planar [0,1] values with the model's channel count
+ * @throws RangeError when the channel count differs from the model's, or a tile output has the wrong size
+ */
+export async function denoiseImage(image: Planar, info: DenoiserInfo, call: ModelCall, opts: DenoiseOptions = {}): Promise<DenoiseResult> {
+  if (image.channels !== info.channels) {
+    throw new RangeError(`the model takes ${info.channels}-channel images, got ${image.channels} channels`);
+  }
+  const now = opts.now ?? (() => Date.now());
+  const t0 = now();
+  let modelMs = 0;
+  const tiling = tilingFor(info, image.height, image.width, opts);
+  const { output, tiles } = await runTiled(
+    image,
+    async (tile) => {
+      const input = encodeInput(toModelRange(tile.data, info.valueRange), info.input.type);
+      const t = now();
+      const raw = await call(input, [1, tile.channels, tile.height, tile.width]);
+      modelMs += now() - t;
+      const out = decodeOutput(raw, info.output.type);
+      // fromModelRange works in place: never on the runtime's own array (a call may return a cached one).
+      return fromModelRange(out === raw ? Float32Array.from(out) : out, info.valueRange);
+    },
+    tiling,
+  );
+  return { output: { data: output, channels: image.channels, height: image.height, width: image.width }, tiles, modelMs, totalMs: now() - t0 };
+}
