@@ -30,6 +30,14 @@ export class ConfigError extends OnnxtuneError {
   }
 }
 
+/** The command line itself is wrong (unknown option, missing argument). */
+export class UsageError extends OnnxtuneError {
+  override readonly exitCode = 2;
+  constructor(message: string) {
+    super('E_USAGE', message);
+  }
+}
+
 /** A file the user gave (model, image, data) is missing, unreadable or malformed. */
 export class InputError extends OnnxtuneError {
   override readonly exitCode = 2;

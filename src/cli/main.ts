@@ -4,7 +4,7 @@
  * 2 usage/config/input error.
  */
 import yargs, { type Argv } from 'yargs';
-import { exitCodeOf } from '../errors';
+import { exitCodeOf, OnnxtuneError, UsageError } from '../errors';
 import { LOG_LEVELS, setLogLevel, type LogLevel } from '../log';
 import { ONNXTUNE_VERSION } from '../version';
 import { convertCommand } from './commands/convert';
@@ -56,7 +56,11 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .wrap(Math.min(120, process.stdout.columns || 100))
     .epilogue('Job files: configs/README.md. Each run writes runs/<job>-<timestamp>/ with one folder per stage.')
     .exitProcess(false)
-    .fail(false) as Argv<GlobalArgs>;
+    .fail((msg, err) => {
+      // yargs reports usage problems as a message; errors thrown by our handlers keep their own type and exit code.
+      if (err instanceof OnnxtuneError || (err && !msg)) throw err;
+      throw new UsageError(msg || (err as Error).message);
+    }) as Argv<GlobalArgs>;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
@@ -66,10 +70,8 @@ export async function main(argv: string[]): Promise<number> {
     await buildCli(argv).parseAsync();
     return 0;
   } catch (err) {
-    // yargs usage errors (unknown option, missing argument) are plain Errors with name 'YError'.
-    const usage = err instanceof Error && err.name === 'YError';
     printError(err, verbose);
-    if (usage) process.stderr.write('Run with --help for usage.\n');
-    return usage ? 2 : exitCodeOf(err);
+    if (err instanceof UsageError) process.stderr.write('Run with --help for usage.\n');
+    return exitCodeOf(err);
   }
 }

@@ -110,3 +110,16 @@ describe('CLI errors', () => {
     for (const opt of ['--set', '--out', '--resume', '--from', '--until', '--log-level', '--json']) expect(r.stdout).toContain(opt);
   });
 });
+
+describe('CLI usage errors', () => {
+  it.each([
+    [['inspect'], /Not enough non-option arguments/],
+    [['run', 'x.yaml', '--bogus'], /Unknown argument: bogus/],
+    [['run'], /give a job file, or --resume DIR/],
+  ])('%j exits 2 with a one-line error and a pointer to --help', async (args, pattern) => {
+    const r = await cli(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr).toMatch(/Run with --help for usage/);
+  });
+});

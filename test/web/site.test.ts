@@ -208,8 +208,7 @@ describe('web demo, Node side', () => {
       [['export', '--target', 'tflite', 'x.onnx', '--out', 'o'], /Invalid values/],
     ])('export usage errors fail with yargs\' message: %j', async (args, message) => {
       const r = await runCli(args);
-      // TODO(#7): 2 once main.ts maps yargs validation errors (plain Errors under .fail(false)) to usage errors.
-      expect(r.code).not.toBe(0);
+      expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);
     });
 
