@@ -28,11 +28,11 @@ export async function benchInference(models: string[], sizes = [256, 512], repea
       for (const s of sizes) {
         const rng = forkRng(1, 'bench', s);
         const img = Float32Array.from({ length: s * s * d.channels }, () => rng.uniform());
-        await d.run(img, s, s); // warm-up
+        await d.run(img, s, s, { tile: s }); // warm-up
         const times: number[] = [];
         for (let i = 0; i < repeats; i++) {
           const t0 = performance.now();
-          await d.run(img, s, s);
+          await d.run(img, s, s, { tile: s });
           times.push(performance.now() - t0);
         }
         times.sort((a, b) => a - b);

@@ -1,15 +1,19 @@
 /**
- * Runs any single-input, single-output ONNX denoiser on HWC images in [0,1]: an onnxtune export
- * (its `onnxtune.*` metadata gives names and channels) or a third-party model such as DnCNN
- * (names and channels read from the graph). Output is clipped to [0,1] per the protocol.
+ * Runs any single-input, single-output ONNX denoiser on HWC images in [0,1] from Node: a thin
+ * HWC adapter over the page's pipeline (src/web/node-denoise.ts → web/src/core), so `eval`,
+ * `denoise`, the benchmarks and the browser share metadata handling, value-range mapping,
+ * tiling and the clip of the output to [0,1].
  */
-import { createSession, type OrtSession } from '../backends/ort';
 import type { Device } from '../backends/device';
-import { InputError } from '../errors';
-import { modelInfo } from '../onnx/info';
-import { getMetadata } from '../onnx/metadata';
-import { encodeModel, loadModel } from '../onnx/model-io';
 import { nchwToNhwc, nhwcToNchw } from '../tensor/layout';
+import { openNodeDenoiser } from '../web/node-denoise';
+
+export interface RunOptions {
+  /** Tile side in pixels (default 256); a tile ≥ both sides runs the whole image at once. */
+  tile?: number;
+  /** Overlap between tiles in pixels (default 32), blended linearly. */
+  overlap?: number;
+}
 
 export interface OnnxDenoiser {
   file: string;
@@ -18,39 +22,35 @@ export interface OnnxDenoiser {
   channels: 1 | 3;
   metadata: Record<string, string>;
   ep: string;
-  /** Denoises one HWC image. */
-  run(image: Float32Array, width: number, height: number): Promise<Float32Array>;
+  /** Denoises one HWC image; returns HWC in [0,1] and how many tiles it took. */
+  run(image: Float32Array, width: number, height: number, opts?: RunOptions): Promise<Float32Array>;
+  /** Tiles used by the last `run`. */
+  lastTiles(): number;
   release(): Promise<void>;
 }
 
 /**
- * Opens `file` in onnxruntime.
- * @throws InputError when the model does not have exactly one image input and one output.
+ * Opens `file` in onnxruntime-node.
+ * @throws InputError when the model is not a one-input, one-output float32 denoiser.
  */
 export async function openDenoiser(file: string, opts: { device?: Device; threads?: number } = {}): Promise<OnnxDenoiser> {
-  const model = loadModel(file);
-  const info = modelInfo(model);
-  const metadata = getMetadata(model);
-  if (info.inputs.length !== 1 || info.outputs.length !== 1) {
-    throw new InputError(file, `a denoiser needs one input and one output; this model has inputs [${info.inputs.map((i) => i.name)}] and outputs [${info.outputs.map((o) => o.name)}]`);
-  }
-  const inp = info.inputs[0];
-  const declared = metadata['onnxtune.channels'] ? Number(metadata['onnxtune.channels']) : inp.dims[1];
-  if (declared !== 1 && declared !== 3) {
-    throw new InputError(file, `input '${inp.name}' has shape [${inp.dims}]; expected [N, 1 or 3, H, W]`);
-  }
-  const channels = declared as 1 | 3;
-  const session: OrtSession = await createSession(encodeModel(model), { device: opts.device, threads: opts.threads, label: file });
-  const output = info.outputs[0].name;
+  const d = await openNodeDenoiser(file, { device: opts.device ?? 'cpu', threads: opts.threads });
+  const C = d.info.channels;
+  let tiles = 0;
   return {
-    file, input: inp.name, output, channels, metadata, ep: session.ep,
-    async run(image, width, height) {
-      const x = nhwcToNchw(image, 1, height, width, channels);
-      const y = (await session.run({ [inp.name]: { data: x, dims: [1, channels, height, width] } }))[output];
-      const out = nchwToNhwc(y.data, 1, channels, height, width);
-      for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, out[i]));
-      return out;
+    file,
+    input: d.info.input.name,
+    output: d.info.output.name,
+    channels: C,
+    metadata: d.info.metadata,
+    ep: d.session.ep,
+    async run(image, width, height, ropts = {}) {
+      const planar = { data: nhwcToNchw(image, 1, height, width, C), channels: C, height, width };
+      const r = await d.denoise(planar, { tile: ropts.tile, overlap: ropts.overlap });
+      tiles = r.tiles.length;
+      return nchwToNhwc(r.output.data, 1, C, height, width);
     },
-    release: () => session.release(),
+    lastTiles: () => tiles,
+    release: () => d.release(),
   };
 }

@@ -59,6 +59,6 @@ describe('onnxtune eval', () => {
     saveModel(b.toModel({ opset: 17 }), two);
     r = await runCli(['eval', two, '--data', data]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/two\.onnx: a denoiser needs one input and one output/);
+    expect(r.stderr).toMatch(/two\.onnx: the model takes 2 inputs \(a, b\); a denoiser takes one image/);
   });
 });

@@ -68,7 +68,9 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
     const summaries: EvalSummary[] = [];
     try {
       if (denoiser) {
-        const r = await evaluateMethod(path.basename(denoiser.file), (x, w, h) => denoiser.run(x, w, h), images, sigmas, args.seed);
+        // The protocol scores whole images: one tile as large as the image.
+        const whole = (x: Float32Array, w: number, h: number) => denoiser.run(x, w, h, { tile: Math.max(w, h) });
+        const r = await evaluateMethod(path.basename(denoiser.file), whole, images, sigmas, args.seed);
         rows.push(...r.rows.map((x) => ({ ...x, method: path.basename(denoiser.file) })));
         summaries.push(...r.summaries.map((s) => ({ ...s, note: `onnxruntime ${denoiser.ep}` })));
       }
