@@ -9,6 +9,7 @@ import { LOG_LEVELS, setLogLevel, type LogLevel } from '../log';
 import { ONNXTUNE_VERSION } from '../version';
 import { convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
+import { denoiseCommand } from './commands/denoise';
 import { exportWebCommand } from './commands/export-web';
 import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
@@ -42,6 +43,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .command(pretrainCommand)
     .command(inspectCommand)
     .command(evalCommand)
+    .command(denoiseCommand)
     .command(schemaCommand)
     .command(convertCommand)
     .command(verifyModelsCommand)

@@ -1,0 +1,49 @@
+/** `onnxtune denoise <model.onnx> <images or folders...> --out DIR`: denoise image files. */
+import type { Argv, CommandModule } from 'yargs';
+import { DEVICES, type Device } from '../../backends/device';
+import { denoiseFiles, type ColorMode } from '../../inference/denoise-files';
+import type { BitDepth } from '../../images/write';
+import { printResult, table } from '../output';
+import type { GlobalArgs } from '../main';
+
+interface DenoiseArgs extends GlobalArgs {
+  model: string;
+  inputs: string[];
+  out: string;
+  tile: number;
+  overlap: number;
+  color: ColorMode;
+  'bit-depth'?: BitDepth;
+  force?: boolean;
+  device: Device;
+}
+
+export const denoiseCommand: CommandModule<GlobalArgs, DenoiseArgs> = {
+  command: 'denoise <model> <inputs..>',
+  describe: 'Denoise images (PNG/JPEG/TIFF, 8/16-bit, gray/RGB, any size) with an ONNX denoiser; writes one file per input into --out',
+  builder: (y) =>
+    y
+      .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx denoiser (onnxtune export, DnCNN, …); its onnxtune.* metadata sets channels and value range' })
+      .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'image files and/or folders of images' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output folder (same file names; formats other than PNG/TIFF/JPEG become PNG)' })
+      .option('tile', { type: 'number', default: 256, describe: 'tile side in pixels: larger images run tile by tile so memory stays bounded' })
+      .option('overlap', { type: 'number', default: 32, describe: 'overlap between tiles, blended linearly (no seams)' })
+      .option('color', {
+        choices: ['per-channel', 'luma'] as const, default: 'per-channel' as ColorMode,
+        describe: 'a gray model on an RGB image: denoise each channel (RGB out) or the luma only (gray out)',
+      })
+      .option('bit-depth', { choices: [8, 16] as const, describe: 'output bits per channel (default: as the input; JPEG is always 8)' })
+      .option('force', { type: 'boolean', describe: 'overwrite existing output files' })
+      .option('device', { choices: DEVICES, default: 'auto' as Device, describe: 'onnxruntime device' })
+      .example('$0 denoise runs/x/export/denoiser.onnx photos/ --out clean/', 'a folder')
+      .example('$0 denoise ../shared/models/dncnn_25.onnx ../shared/data/rni6 --out rni6-dncnn', 'real noisy photos, no reference') as Argv<DenoiseArgs>,
+  handler: async (args) => {
+    const done = await denoiseFiles(args.model, args.inputs, {
+      out: args.out, tile: args.tile, overlap: args.overlap, color: args.color, bitDepth: args['bit-depth'], force: args.force, device: args.device,
+    });
+    printResult(
+      table(['input', 'size', 'tiles', 'seconds', 'output'], done.map((d) => [d.input, `${d.width}×${d.height}×${d.channels}`, d.tiles, d.seconds.toFixed(2), d.output])),
+      done,
+    );
+  },
+};

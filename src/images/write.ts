@@ -1,0 +1,41 @@
+/**
+ * Writes [0,1] HWC float images as PNG, TIFF or JPEG (by file extension) at 8 or 16 bits per
+ * channel (JPEG is 8-bit only), atomically, via sharp.
+ */
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { InputError } from '../errors';
+import { writeFileAtomic } from '../io/atomic';
+
+export type BitDepth = 8 | 16;
+export const OUTPUT_FORMATS = Object.freeze(['.png', '.tif', '.tiff', '.jpg', '.jpeg'] as const);
+
+function quantize(data: ArrayLike<number>, bitDepth: BitDepth): Uint8Array | Uint16Array {
+  const max = bitDepth === 16 ? 65535 : 255;
+  const out = bitDepth === 16 ? new Uint16Array(data.length) : new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    out[i] = Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * max);
+  }
+  return out;
+}
+
+/** Encodes an image for `file`'s extension. @throws InputError for an unsupported extension. */
+export async function encodeImage(file: string, data: ArrayLike<number>, width: number, height: number, channels: 1 | 3, bitDepth: BitDepth = 8): Promise<Buffer> {
+  const ext = path.extname(file).toLowerCase();
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(ext)) {
+    throw new InputError(file, `cannot write '${ext}' images; use one of ${OUTPUT_FORMATS.join(', ')}`);
+  }
+  const jpeg = ext === '.jpg' || ext === '.jpeg';
+  const depth: BitDepth = jpeg ? 8 : bitDepth;
+  const pixels = quantize(data, depth);
+  const space = channels === 1 ? (depth === 16 ? 'grey16' : 'b-w') : depth === 16 ? 'rgb16' : 'srgb';
+  // NOTE: sharp infers 16-bit raw input from a Uint16Array; a Buffer would be read as 8-bit.
+  let img = sharp(pixels, { raw: { width, height, channels } }).toColourspace(space);
+  img = jpeg ? img.jpeg({ quality: 95 }) : ext === '.png' ? img.png() : img.tiff({ compression: 'lzw' });
+  return img.toBuffer();
+}
+
+export async function writeImage(file: string, data: ArrayLike<number>, width: number, height: number, channels: 1 | 3, bitDepth: BitDepth = 8): Promise<void> {
+  writeFileAtomic(file, await encodeImage(file, data, width, height, channels, bitDepth));
+}
