@@ -1,10 +1,18 @@
 /** `npm run bench`: every benchmark in turn; each prints its table and writes bench/results/<name>.json. */
 import { formatDemoBench, runDemoBench } from './demo-quality';
 import { formatTfBenchTable, runTfBackendsBench } from './tf-backends';
+import { defaultIdxFile, formatTutorialBench, runTutorialBench } from './tutorial-autoencoders';
+import * as fs from 'node:fs';
 
 async function main(): Promise<void> {
   process.stdout.write(formatTfBenchTable(runTfBackendsBench()) + '\n\n');
-  process.stdout.write(formatDemoBench(await runDemoBench()) + '\n');
+  process.stdout.write(formatDemoBench(await runDemoBench()) + '\n\n');
+  const idxFile = defaultIdxFile();
+  if (fs.existsSync(idxFile)) {
+    process.stdout.write(formatTutorialBench(await runTutorialBench({ models: ['dense', 'conv-bce'], seeds: 1, epochs: 20, idxFile })) + '\n');
+  } else {
+    process.stdout.write(`tutorial-autoencoders skipped: ${idxFile} not found\n`);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -2,13 +2,15 @@
  * Stage `evaluate`: denoises the held-out test images with the trained head (on the cached
  * encoder features) and reports MSE, PSNR and SSIM of the noisy input and of the denoised
  * output against the clean images (output clipped to [0,1], peak 1, whole image, means over
- * images), per image and on average, plus a before/after grid (rows clean | noisy | denoised).
+ * images), per image and on average, plus a before/after grid (rows clean | noisy | denoised,
+ * PSNR under each tile), the test scalars and grid in TensorBoard (`<run>/tensorboard/evaluate/`)
+ * and `report.html` (curves, metrics, grids).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initTf } from '../../src/backends/tf';
 import { loadLayersModel } from '../../src/backends/tf-io';
-import { writeJsonAtomic } from '../../src/io/atomic';
-import { writeGrid } from '../../src/images/grid';
+import { writeFileAtomic, writeJsonAtomic } from '../../src/io/atomic';
 import { log } from '../../src/log';
 import { mse } from '../../src/metrics/mse';
 import { psnr } from '../../src/metrics/psnr';
@@ -16,7 +18,11 @@ import { ssim } from '../../src/metrics/ssim';
 import { cropNhwc } from '../../src/tensor/pad';
 import { decoderDir, readEncoderIo, readManifest } from '../artifacts';
 import { defineStage } from '../define-stage';
+import { reportFromFolders } from '../report';
+import type { EpochLog } from '../train/callbacks';
+import { writeAnnotatedGrid } from '../train/image-grid';
 import { predictRows } from '../train/predict';
+import { EventFileWriter } from '../train/tensorboard';
 import { loadGroup } from './split-inputs';
 
 export interface QualityMetrics {
@@ -50,8 +56,8 @@ function centerCrop(img: Float32Array, H: number, W: number, c: number, h: numbe
 
 export const evaluateStage = defineStage({
   name: 'evaluate',
-  version: 2,
-  description: 'MSE/PSNR/SSIM of noisy vs denoised on the test split, before/after grid',
+  version: 3,
+  description: 'MSE/PSNR/SSIM of noisy vs denoised on the test split, before/after grid, report.html',
   inputs: ['data', 'encoder', 'featurize', 'train'],
   configSlice: (job) => ({ evaluate: job.evaluate }),
   async run(ctx) {
@@ -98,20 +104,32 @@ export const evaluateStage = defineStage({
     const th = Math.min(...tiles.map((t) => t.h), 160);
     const tw = Math.min(...tiles.map((t) => t.w), 160);
     const crop = (k: 'clean' | 'noisy' | 'denoised') => tiles.map((t) => centerCrop(t[k], t.h, t.w, C, th, tw));
-    await writeGrid(
-      path.join(ctx.outDir, 'grid.png'),
-      [
-        { label: 'clean', images: crop('clean') },
-        { label: 'noisy', images: crop('noisy') },
-        { label: 'denoised', images: crop('denoised') },
-      ],
-      { width: tw, height: th, channels: C as 1 | 3, scale: tw < 64 ? 3 : 1 },
+    const { png, grid } = await writeAnnotatedGrid(path.join(ctx.outDir, 'grid.png'), {
+      clean: crop('clean'), noisy: crop('noisy'), denoised: crop('denoised'), width: tw, height: th, channels: C as 1 | 3,
+    });
+
+    // Test results in TensorBoard at the training's last step, beside the training curves.
+    const trainDir = ctx.inputs.train as string;
+    const historyFile = path.join(trainDir, 'history.json');
+    const history: EpochLog[] = fs.existsSync(historyFile) ? JSON.parse(fs.readFileSync(historyFile, 'utf8')) : [];
+    const step = history[history.length - 1]?.step ?? 0;
+    const tbDir = path.join(ctx.runDir, 'tensorboard', 'evaluate');
+    if (fs.existsSync(tbDir)) for (const f of fs.readdirSync(tbDir)) if (f.includes('tfevents')) fs.rmSync(path.join(tbDir, f));
+    const tb = new EventFileWriter(tbDir);
+    for (const kind of ['noisy', 'denoised'] as const) {
+      for (const m of ['mse', 'psnr', 'ssim'] as const) tb.scalar(`test/${kind}_${m}`, metrics[kind][m], step);
+    }
+    tb.image('test/grid', png, grid.width, grid.height, grid.channels, step);
+    tb.close();
+    writeFileAtomic(
+      path.join(ctx.outDir, 'report.html'),
+      reportFromFolders({ title: `onnxtune ${job.name}: train + evaluate`, train: trainDir, evaluate: ctx.outDir }),
     );
     log.info(
       `Test (${metrics.samples} images): noisy MSE ${metrics.noisy.mse.toFixed(4)}, PSNR ${metrics.noisy.psnr.toFixed(2)} dB, SSIM ${metrics.noisy.ssim.toFixed(3)} → ` +
         `denoised MSE ${metrics.denoised.mse.toFixed(4)}, PSNR ${metrics.denoised.psnr.toFixed(2)} dB, SSIM ${metrics.denoised.ssim.toFixed(3)}`,
     );
     const { perImage: _omit, ...summary } = metrics;
-    return { ...summary, grid: 'grid.png' };
+    return { ...summary, grid: 'grid.png', report: 'report.html' };
   },
 });

@@ -55,9 +55,11 @@ export function exportMetadata(job: JobConfig, io: EncoderIo, channels: number):
  */
 export function combine(encoder: ModelProto, decoder: ModelProto, io: EncoderIo, opset: number): ModelProto {
   const decoderOut = decoder.graph?.output?.[0]?.name as string;
+  // A head may read only some taps (and not the image): wire the inputs it has.
+  const decoderInputs = new Set((decoder.graph?.input ?? []).map((i) => i.name));
   const merged = mergeModels(encoder, decoder, {
-    connect: io.taps.map((t, i) => [t.name, tapInputName(i)] as [string, string]),
-    shareInputs: [[io.input, IMAGE_INPUT]],
+    connect: io.taps.map((t, i) => [t.name, tapInputName(i)] as [string, string]).filter(([, d]) => decoderInputs.has(d)),
+    shareInputs: decoderInputs.has(IMAGE_INPUT) ? [[io.input, IMAGE_INPUT]] : [],
     outputs: [`decoder/${decoderOut}`],
     prefixA: 'encoder/',
     prefixB: 'decoder/',

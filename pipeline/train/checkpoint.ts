@@ -1,8 +1,9 @@
 /**
- * Training checkpoints in a stage's work folder: `ckpt-<epoch>/{state.json, tensors.bin}` plus
- * a `latest` pointer written last (atomic rename), so a crash at any moment leaves the previous
- * checkpoint intact. Tensors are stored by position (model weights, optimizer slots, best
- * weights), since tfjs variable names get suffixes that differ between processes.
+ * Training checkpoints in a work folder: `ckpt-<epoch>/` at an epoch end or
+ * `ckpt-step-<global step>/` mid-epoch, each `{state.json, tensors.bin}`, plus a `latest` pointer
+ * written last (atomic rename), so a crash at any moment leaves the previous checkpoint intact.
+ * Tensors are stored by position in named groups (model weights, optimizer slots, callback
+ * arrays such as best weights), since tfjs variable names get suffixes that differ between processes.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,9 +15,24 @@ export interface StoredArray {
 }
 
 export interface CheckpointState {
-  /** Last completed epoch (0-based). */
+  /** Last completed epoch (0-based; -1 before the first epoch ends). */
   epoch: number;
+  /** Steps done in the epoch after `epoch` (0 at an epoch end). */
+  stepInEpoch?: number;
+  /** Steps done since the start of training. */
+  globalStep?: number;
   [key: string]: unknown;
+}
+
+/** Folder name of a checkpoint: `ckpt-0003` after epoch index 3, `ckpt-step-000120` mid-epoch. */
+export function checkpointName(state: CheckpointState): string {
+  return state.stepInEpoch ? `ckpt-step-${String(state.globalStep ?? 0).padStart(6, '0')}` : `ckpt-${String(state.epoch).padStart(4, '0')}`;
+}
+
+/** The folder `latest` points to, or undefined. */
+export function latestCheckpoint(dir: string): string | undefined {
+  const pointer = path.join(dir, 'latest');
+  return fs.existsSync(pointer) ? fs.readFileSync(pointer, 'utf8').trim() : undefined;
 }
 
 export interface Checkpoint<S extends CheckpointState> {
@@ -28,9 +44,9 @@ interface Layout {
   groups: Record<string, number[][]>;
 }
 
-/** Writes a checkpoint for `state.epoch` and prunes older ones. */
+/** Writes a checkpoint (named by {@link checkpointName}), points `latest` at it and prunes older ones. */
 export function saveCheckpoint<S extends CheckpointState>(dir: string, ckpt: Checkpoint<S>): void {
-  const name = `ckpt-${String(ckpt.state.epoch).padStart(4, '0')}`;
+  const name = checkpointName(ckpt.state);
   const target = path.join(dir, name);
   fs.rmSync(target, { recursive: true, force: true });
   const layout: Layout = { groups: {} };
@@ -50,9 +66,9 @@ export function saveCheckpoint<S extends CheckpointState>(dir: string, ckpt: Che
 
 /** Reads the checkpoint `latest` points to, or undefined when there is none. */
 export function loadCheckpoint<S extends CheckpointState>(dir: string): Checkpoint<S> | undefined {
-  const pointer = path.join(dir, 'latest');
-  if (!fs.existsSync(pointer)) return undefined;
-  const target = path.join(dir, fs.readFileSync(pointer, 'utf8').trim());
+  const name = latestCheckpoint(dir);
+  if (!name) return undefined;
+  const target = path.join(dir, name);
   const raw = readJson<S & { layout: Layout }>(path.join(target, 'state.json'));
   const bin = fs.readFileSync(path.join(target, 'tensors.bin'));
   const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));

@@ -1,12 +1,16 @@
 /**
- * The U-Net-style decoder head: starts at the deepest tap, upsamples by the stride ratio to
- * each shallower tap and concatenates it, and finally concatenates the noisy image itself at
- * full resolution, so fine detail need not survive the encoder. The output layer is linear
- * (a sigmoid with MSE collapses to black); 'residual' predicts the (negated) noise and adds it to the input.
- * Inputs are NHWC with dynamic height/width, so the exported graph takes any image size.
+ * Decoder heads. `unet`: starts at the deepest tap, upsamples by the stride ratio to each
+ * shallower tap and concatenates it, and finally concatenates the noisy image itself at full
+ * resolution, so fine detail need not survive the encoder. `plain`: upsamples the deepest tap
+ * alone (×2 per level) back to full resolution, no skips. Each level has `convs_per_level` 3×3
+ * convs of its width. The output layer is linear (a sigmoid with MSE collapses to black);
+ * 'residual' predicts the (negated) noise and adds it to the input. Every head takes the same
+ * inputs (`tap0…tapK`, `image`; a plain direct head ignores all but the deepest tap), so export
+ * wires any head the same way. Inputs are NHWC with dynamic height/width.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { JobConfig } from '../../src/config/schema';
+import { decoderSchema, DECODER_TYPES, type DecoderConfig } from '../../src/config/schema';
+import type { z } from 'zod';
 
 type Tf = typeof TfModule;
 
@@ -19,32 +23,57 @@ export interface TapShape {
 export const tapInputName = (i: number) => `tap${i}`;
 export const IMAGE_INPUT = 'image';
 
-function activation(tf: Tf, kind: JobConfig['decoder']['activation'], name: string): TfModule.layers.Layer {
+/** The decoder heads by `decoder.type`. */
+export const DECODERS: Readonly<Record<DecoderConfig['type'], string>> = Object.freeze({
+  unet: 'upsampling decoder fed by every tap (skip connections) and the noisy input',
+  plain: 'upsampling decoder fed by the deepest tap only (×2 per level)',
+});
+if (DECODER_TYPES.some((n) => !(n in DECODERS))) throw new Error('DECODERS and DECODER_TYPES differ');
+
+function activation(tf: Tf, kind: DecoderConfig['activation'], name: string): TfModule.layers.Layer {
   if (kind === 'leaky_relu') return tf.layers.leakyReLU({ alpha: 0.1, name });
   return tf.layers.activation({ activation: kind, name });
 }
 
+/** The levels a head passes through: strides from the deepest to 1, and which taps join at each. */
+function levels(type: DecoderConfig['type'], taps: readonly TapShape[]): Array<{ stride: number; taps: number[] }> {
+  const strides = [...new Set(taps.map((t) => t.stride))].sort((a, b) => b - a);
+  for (const s of strides) {
+    if (!Number.isInteger(s) || s < 1) throw new Error(`tap stride ${s} is not a positive integer`);
+  }
+  const deepest = strides[0];
+  if (type === 'plain') {
+    const first = taps.findIndex((t) => t.stride === deepest);
+    const out = [{ stride: deepest, taps: [first] }];
+    for (let s = deepest; s > 1; ) {
+      s = s % 2 === 0 ? s / 2 : 1;
+      out.push({ stride: s, taps: [] });
+    }
+    return out;
+  }
+  const out = strides.filter((s) => s > 1).map((s) => ({ stride: s, taps: taps.flatMap((t, i) => (t.stride === s ? [i] : [])) }));
+  out.push({ stride: 1, taps: taps.flatMap((t, i) => (t.stride === 1 ? [i] : [])) });
+  return out;
+}
+
 /**
  * Builds the decoder for taps of the given channels/strides and an image with `imageChannels`.
+ * @param cfgIn the `decoder:` block; omitted fields take their schema defaults
  * @param seed makes the weight initialization reproducible.
  */
 export function buildDecoder(
   tf: Tf,
   taps: readonly TapShape[],
   imageChannels: number,
-  cfg: JobConfig['decoder'],
+  cfgIn: z.input<typeof decoderSchema>,
   seed: number,
 ): TfModule.LayersModel {
+  const cfg = decoderSchema.parse(cfgIn);
   let layerSeed = seed * 1000;
   const init = () => tf.initializers.heNormal({ seed: layerSeed++ });
   const tapInputs = taps.map((t, i) => tf.input({ shape: [null, null, t.channels], name: tapInputName(i) }));
   const image = tf.input({ shape: [null, null, imageChannels], name: IMAGE_INPUT });
 
-  // Levels from the deepest stride to stride 1 (the image itself).
-  const strides = [...new Set(taps.map((t) => t.stride))].sort((a, b) => b - a);
-  for (const s of strides) {
-    if (!Number.isInteger(s) || s < 1) throw new Error(`tap stride ${s} is not a positive integer`);
-  }
   const width = (level: number) => cfg.widths[Math.min(level, cfg.widths.length - 1)];
 
   const conv = (x: TfModule.SymbolicTensor, filters: number, name: string) => {
@@ -58,21 +87,19 @@ export function buildDecoder(
 
   let h: TfModule.SymbolicTensor | undefined;
   let prevStride = 0;
-  let level = 0;
-  for (const s of [...strides.filter((x) => x > 1), 1]) {
-    const here = taps.map((t, i) => (t.stride === s ? tapInputs[i] : undefined)).filter((x): x is TfModule.SymbolicTensor => !!x);
-    if (s === 1) here.push(image);
+  levels(cfg.type, taps).forEach(({ stride: s, taps: here }, level) => {
     const parts: TfModule.SymbolicTensor[] = [];
     if (h) {
       const factor = prevStride / s;
       if (!Number.isInteger(factor)) throw new Error(`tap strides ${prevStride} and ${s} are not integer multiples`);
       parts.push(tf.layers.upSampling2d({ size: [factor, factor], name: `up${level}` }).apply(h) as TfModule.SymbolicTensor);
     }
-    parts.push(...here);
+    parts.push(...here.map((i) => tapInputs[i]));
+    if (s === 1 && cfg.type === 'unet') parts.push(image);
     h = conv(join(parts, `cat${level}`), width(level), `conv${level}`);
+    for (let j = 1; j < cfg.convs_per_level; j++) h = conv(h, width(level), `conv${level}_${j}`);
     prevStride = s;
-    level += 1;
-  }
+  });
   // A residual head starts at zero (output = the noisy input) so early steps refine rather than undo it.
   const headInit = cfg.output === 'residual' ? tf.initializers.zeros() : init();
   let out = tf.layers

@@ -1,27 +1,32 @@
 /**
- * The decoder training loop: seeded batch order per epoch, one noise realization per epoch,
- * MSE/L1 (+ L2) minimized with Adam or SGD, validation loss per epoch, LR schedule, early
- * stopping with best-weight restore, a checkpoint at each epoch end (resume continues with the
- * same optimizer state and data order), and a clear stop on NaN/Inf loss or a collapsed output.
+ * The training loop, model-agnostic: any LayersModel, inputs/target as flat arrays. A seeded
+ * batch order per epoch, one noise realization per epoch, each step in `tf.tidy`, the
+ * validation loss (and PSNR) per epoch, and everything else (history, LR schedule, early
+ * stopping, checkpoints, progress, logs, TensorBoard, grids) in callbacks. A NaN/Inf loss stops
+ * the run with a TrainingError and leaves the last good checkpoint in place.
  */
 import type * as TfModule from '@tensorflow/tfjs';
 import type { Tf } from '../../src/backends/tf';
-import type { JobConfig } from '../../src/config/schema';
+import { trainSchema, type TrainConfig, type TrainConfigInput } from '../../src/config/schema';
 import { TrainingError } from '../../src/errors';
-import { log } from '../../src/log';
 import { forkRng } from '../../src/random';
 import { gatherRows } from '../../src/tensor/layout';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState, type StoredArray } from './checkpoint';
-import { epochProgress } from './progress';
-import { lrAt } from './schedules';
+import {
+  Callback, CallbackList, EarlyStopping, History, LrScheduler, ModelCheckpoint, ProgressBar, type EpochLog, type TrainerHandle,
+} from './callbacks';
+import { latestCheckpoint } from './checkpoint';
+import { makeLoss, type LossFn } from './losses';
+import { TrainOptimizer } from './optimizers';
 
-/** One model input (or the target): `rows` samples of `shape` (HWC), flattened. */
+export type { EpochLog } from './callbacks';
+
+/** One model input (or the target): rows of `shape` (HWC), flattened. */
 export interface ArrayInput {
   data: Float32Array;
   shape: [number, number, number];
 }
 
-/** A split as the decoder sees it: inputs hold `realizations × count` rows, the target `count` rows. */
+/** A split as the model sees it: inputs hold `realizations × count` rows, the target `count` rows. */
 export interface TrainSplit {
   inputs: ArrayInput[];
   target: ArrayInput;
@@ -29,28 +34,28 @@ export interface TrainSplit {
   realizations: number;
 }
 
-export interface EpochLog {
-  epoch: number;
-  loss: number;
-  valLoss: number | null;
-  lr: number;
-  seconds: number;
-  samplesPerSecond: number;
-}
-
-interface LoopState extends CheckpointState {
-  history: EpochLog[];
-  bestEpoch: number;
-  bestVal: number | null;
-  wait: number;
-  stopped: boolean;
-}
-
 export interface TrainResult {
   history: EpochLog[];
+  /** 1-based epoch with the lowest monitored loss (val loss, else train loss). */
   bestEpoch: number;
   stoppedEarly: boolean;
+  /** Last completed epoch (0-based) of the checkpoint resumed from, or null for a fresh start. */
   resumedFromEpoch: number | null;
+  /** Global step of the checkpoint resumed from, or null. */
+  resumedFromStep: number | null;
+  /** Steps taken in total (including those before a resume). */
+  globalSteps: number;
+}
+
+export interface FitOptions {
+  /** Seeds the batch order and dropout masks. */
+  seed: number;
+  /** Checkpoint folder; a checkpoint already there is resumed. Without it nothing is saved. */
+  workDir?: string;
+  /** Extra callbacks (loggers, TensorBoard, grids), called after the built-in ones and before the checkpoint. */
+  callbacks?: Callback[];
+  /** Shown in progress lines (default 'epoch'). */
+  label?: string;
 }
 
 const rowSize = (a: ArrayInput) => a.shape[0] * a.shape[1] * a.shape[2];
@@ -61,153 +66,160 @@ function batchTensors(tf: Tf, split: TrainSplit, rows: number[], targetRows: num
   return { xs, y };
 }
 
-function lossFn(tf: Tf, kind: JobConfig['train']['loss']) {
-  return (y: TfModule.Tensor, p: TfModule.Tensor) => (kind === 'l1' ? tf.losses.absoluteDifference(y, p) : tf.losses.meanSquaredError(y, p));
-}
-
-/** Mean loss of `model` over a split (realization 0), batched. */
-export function evaluateLoss(tf: Tf, model: TfModule.LayersModel, split: TrainSplit, kind: JobConfig['train']['loss'], batch: number): number {
-  const loss = lossFn(tf, kind);
-  let total = 0;
-  for (let start = 0; start < split.count; start += batch) {
-    const rows = Array.from({ length: Math.min(batch, split.count - start) }, (_, i) => start + i);
-    total += tf.tidy(() => {
-      const { xs, y } = batchTensors(tf, split, rows, rows);
-      const p = model.apply(xs, { training: false }) as TfModule.Tensor;
-      return (loss(y, p).dataSync()[0] as number) * rows.length;
-    });
-  }
-  return total / split.count;
-}
-
-function makeOptimizer(tf: Tf, cfg: JobConfig['train']): TfModule.Optimizer {
-  return cfg.optimizer === 'sgd' ? tf.train.momentum(cfg.lr, cfg.momentum) : tf.train.adam(cfg.lr);
-}
-
-function setLr(opt: TfModule.Optimizer, lr: number): void {
-  // NOTE: tfjs optimizers read `learningRate` on every step; it is protected only in the typings.
-  (opt as unknown as { learningRate: number }).learningRate = lr;
-}
-
-/** Copies tensors out as float32 (the optimizer's iteration count is int32: store its value, not its bits). */
-const snapshot = (ts: TfModule.Tensor[]): StoredArray[] =>
-  ts.map((t) => ({ shape: t.shape, data: Float32Array.from(t.dataSync() as ArrayLike<number>) }));
-
-function setWeightsFrom(tf: Tf, model: TfModule.LayersModel, arrays: StoredArray[]): void {
-  const ts = arrays.map((a) => tf.tensor(a.data, a.shape));
-  model.setWeights(ts);
-  tf.dispose(ts);
+/** The seeded sample order of `epoch`. */
+export function batchOrder(seed: number, epoch: number, count: number): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  forkRng(seed, 'order', epoch).shuffle(order);
+  return order;
 }
 
 /**
- * Trains `model` in place.
- * @param workDir checkpoint folder; an existing checkpoint there is resumed.
- * @throws TrainingError on a NaN/Inf loss (the last good checkpoint is kept).
+ * Mean loss and mean per-sample PSNR (outputs clipped to [0,1], peak 1) of `model` over a
+ * split (realization 0), batched. PSNR is null when the output and target sizes differ.
  */
-export async function trainDecoder(
-  tf: Tf,
-  model: TfModule.LayersModel,
-  train: TrainSplit,
-  val: TrainSplit | null,
-  cfg: JobConfig['train'],
-  seed: number,
-  workDir: string,
-): Promise<TrainResult> {
-  const optimizer = makeOptimizer(tf, cfg);
-  const loss = lossFn(tf, cfg.loss);
-  const kernels = model.trainableWeights.filter((w) => w.name.endsWith('kernel'));
-  let state: LoopState = { epoch: -1, history: [], bestEpoch: -1, bestVal: null, wait: 0, stopped: false };
-  let best: StoredArray[] | null = null;
-  let resumedFromEpoch: number | null = null;
-
-  const ckpt = loadCheckpoint<LoopState>(workDir);
-  if (ckpt) {
-    state = ckpt.state;
-    setWeightsFrom(tf, model, ckpt.groups.model);
-    if (ckpt.groups.optimizer.length) {
-      const names = (ckpt.state as unknown as { optimizerNames: string[] }).optimizerNames;
-      const dtypes = (ckpt.state as unknown as { optimizerDtypes: TfModule.DataType[] }).optimizerDtypes;
-      const named = ckpt.groups.optimizer.map((a, i) => ({ name: names[i], tensor: tf.tensor(a.data, a.shape, dtypes[i]) }));
-      await optimizer.setWeights(named);
-      tf.dispose(named.map((w) => w.tensor));
-    }
-    best = ckpt.groups.best.length ? ckpt.groups.best : null;
-    resumedFromEpoch = state.epoch;
-    log.info(`Resuming training after epoch ${state.epoch + 1} from ${workDir}`);
-  }
-
-  const steps = Math.ceil(train.count / cfg.batch_size);
-  for (let epoch = state.epoch + 1; epoch < cfg.epochs && !state.stopped; epoch++) {
-    const lr = lrAt(cfg.lr_schedule, cfg.lr, epoch, cfg.epochs);
-    setLr(optimizer, lr);
-    const order = Array.from({ length: train.count }, (_, i) => i);
-    forkRng(seed, 'order', epoch).shuffle(order);
-    const realization = epoch % train.realizations;
-    const progress = epochProgress(`epoch ${epoch + 1}/${cfg.epochs}`, steps, cfg.batch_size);
-    const t0 = performance.now();
-    let sum = 0;
-    let seen = 0;
-    for (let s = 0; s < steps; s++) {
-      const targetRows = order.slice(s * cfg.batch_size, (s + 1) * cfg.batch_size);
-      const rows = targetRows.map((i) => realization * train.count + i);
-      const { xs, y } = batchTensors(tf, train, rows, targetRows);
-      const cost = optimizer.minimize(() => {
-        const p = model.apply(xs, { training: true }) as TfModule.Tensor;
-        let l = loss(y, p) as TfModule.Scalar;
-        if (cfg.l2 > 0 && kernels.length) {
-          l = tf.add(l, tf.mul(cfg.l2, tf.addN(kernels.map((k) => tf.sum(tf.square(k.read())))))) as TfModule.Scalar;
-        }
-        return l;
-      }, true) as TfModule.Scalar;
-      const value = (await cost.data())[0];
-      tf.dispose([cost, y, ...xs]);
-      if (!Number.isFinite(value)) {
-        progress.stop();
-        throw new TrainingError(
-          `loss became ${value} at epoch ${epoch + 1}, step ${s + 1}; lower train.lr (now ${lr})` +
-            (state.epoch >= 0 ? ` — the checkpoint after epoch ${state.epoch + 1} is kept in ${workDir}` : ''),
-        );
-      }
-      sum += value * targetRows.length;
-      seen += targetRows.length;
-      progress.update(s + 1, { loss: sum / seen });
-    }
-    progress.stop();
-    const seconds = (performance.now() - t0) / 1000;
-    const valLoss = val && val.count ? evaluateLoss(tf, model, val, cfg.loss, 256) : null;
-    const entry: EpochLog = { epoch: epoch + 1, loss: sum / seen, valLoss, lr, seconds, samplesPerSecond: seen / seconds };
-    state.history.push(entry);
-    log.info(
-      `epoch ${epoch + 1}/${cfg.epochs}: loss ${entry.loss.toFixed(5)}` +
-        (valLoss !== null ? `, val_loss ${valLoss.toFixed(5)}` : '') +
-        `, lr ${lr.toExponential(2)}, ${seconds.toFixed(1)} s (${entry.samplesPerSecond.toFixed(0)} samples/s)`,
-    );
-
-    const monitored = valLoss ?? entry.loss;
-    const minDelta = cfg.early_stopping?.min_delta ?? 0;
-    if (state.bestVal === null || monitored < state.bestVal - minDelta) {
-      state.bestVal = monitored;
-      state.bestEpoch = epoch;
-      state.wait = 0;
-      if (cfg.early_stopping) best = snapshot(model.getWeights());
-    } else {
-      state.wait += 1;
-      if (cfg.early_stopping && state.wait >= cfg.early_stopping.patience) {
-        state.stopped = true;
-        log.info(`Early stopping: no val_loss improvement for ${state.wait} epochs; best was epoch ${state.bestEpoch + 1}`);
-      }
-    }
-    state.epoch = epoch;
-    const optWeights = await optimizer.getWeights();
-    saveCheckpoint(workDir, {
-      state: { ...state, optimizerNames: optWeights.map((w) => w.name), optimizerDtypes: optWeights.map((w) => w.tensor.dtype) } as LoopState,
-      groups: { model: snapshot(model.getWeights()), optimizer: snapshot(optWeights.map((w) => w.tensor)), best: best ?? [] },
+export function evaluateSplit(tf: Tf, model: TfModule.LayersModel, split: TrainSplit, loss: LossFn, batch = 256): { loss: number; psnr: number | null } {
+  let total = 0;
+  let psnrSum = 0;
+  let psnrOk = true;
+  const pix = rowSize(split.target);
+  for (let start = 0; start < split.count; start += batch) {
+    const rows = Array.from({ length: Math.min(batch, split.count - start) }, (_, i) => start + i);
+    let value = 0;
+    let out = null as Float32Array | null;
+    tf.tidy(() => {
+      const { xs, y } = batchTensors(tf, split, rows, rows);
+      const p = model.apply(xs, { training: false }) as TfModule.Tensor;
+      value = loss(y, p).dataSync()[0];
+      out = p.size === rows.length * pix ? (p.dataSync() as Float32Array) : null;
     });
+    total += value * rows.length;
+    if (!out) psnrOk = false;
+    else {
+      for (let r = 0; r < rows.length; r++) {
+        const clean = split.target.data.subarray((start + r) * pix, (start + r + 1) * pix);
+        let sum = 0;
+        for (let i = 0; i < pix; i++) {
+          const o = out[r * pix + i];
+          const d = (o < 0 ? 0 : o > 1 ? 1 : o) - clean[i];
+          sum += d * d;
+        }
+        // Identical images would give Infinity; cap at 100 dB so means stay finite.
+        psnrSum += sum === 0 ? 100 : Math.min(100, 10 * Math.log10(pix / sum));
+      }
+    }
   }
-  if (cfg.early_stopping && best && state.bestEpoch !== state.epoch) {
-    setWeightsFrom(tf, model, best);
-    log.info(`Restored the best weights (epoch ${state.bestEpoch + 1})`);
+  return { loss: total / split.count, psnr: psnrOk && split.count ? psnrSum / split.count : null };
+}
+
+/** Mean loss of `model` over a split (realization 0), batched. */
+export function evaluateLoss(tf: Tf, model: TfModule.LayersModel, split: TrainSplit, kind: TrainConfig['loss'], batch: number): number {
+  return evaluateSplit(tf, model, split, makeLoss(tf, kind), batch).loss;
+}
+
+/** Gives every Dropout layer a new seed per step: tfjs reuses one mask forever when a seed is fixed. */
+function seedDropout(model: TfModule.LayersModel, seed: number, globalStep: number): void {
+  model.layers.forEach((layer, i) => {
+    if (layer.getClassName() !== 'Dropout') return;
+    // NOTE: `seed` is read by Dropout.call on every forward pass; it is readonly only in the typings.
+    (layer as unknown as { seed: number }).seed = forkRng(seed, 'dropout', globalStep, i).int(2 ** 31 - 1) + 1;
+  });
+}
+
+/**
+ * Trains `model` in place on `train` (validated on `val` at each epoch end).
+ * @param cfgIn the `train:` block; omitted fields take their schema defaults
+ * @throws TrainingError on a NaN/Inf loss (the last good checkpoint is kept)
+ */
+export async function fit(
+  tf: Tf, model: TfModule.LayersModel, train: TrainSplit, val: TrainSplit | null, cfgIn: TrainConfigInput, opts: FitOptions,
+): Promise<TrainResult> {
+  const cfg = trainSchema.parse(cfgIn);
+  const loss = makeLoss(tf, cfg.loss, cfg);
+  const optimizer = new TrainOptimizer(tf, model, cfg);
+  const history = new History();
+  const early = cfg.early_stopping
+    ? new EarlyStopping({ patience: cfg.early_stopping.patience, minDelta: cfg.early_stopping.min_delta, restoreBest: cfg.early_stopping.restore_best })
+    : undefined;
+  const list: Callback[] = [history, new LrScheduler(cfg.lr_schedule, cfg.lr, cfg.epochs), ...(early ? [early] : [])];
+  list.push(new ProgressBar(opts.label), ...(opts.callbacks ?? []));
+  if (opts.workDir) list.push(new ModelCheckpoint(opts.workDir, cfg.checkpoint_every));
+  const callbacks = new CallbackList(list);
+  const steps = Math.ceil(train.count / cfg.batch_size);
+  const t: TrainerHandle = {
+    tf, model, optimizer, cfg, seed: opts.seed, stepsPerEpoch: steps, stopTraining: false,
+    epoch: 0, step: 0, globalStep: 0, epochLossSum: 0, epochSeen: 0, resumedAtStep: null, callbacks: list,
+  };
+  callbacks.setTrainer(t);
+  const resumed = opts.workDir ? await ModelCheckpoint.restore(opts.workDir, t) : false;
+  const resumedFromEpoch = resumed ? t.epoch - 1 : null;
+  const hasDropout = model.layers.some((l) => l.getClassName() === 'Dropout');
+
+  try {
+    await callbacks.onTrainBegin({});
+    for (; t.epoch < cfg.epochs && !t.stopTraining; t.epoch++, t.step = 0, t.epochLossSum = 0, t.epochSeen = 0) {
+      await callbacks.onEpochBegin(t.epoch, {});
+      const order = batchOrder(opts.seed, t.epoch, train.count);
+      const realization = t.epoch % train.realizations;
+      const t0 = performance.now();
+      const seenBefore = t.epochSeen;
+      while (t.step < steps && !t.stopTraining) {
+        await callbacks.onBatchBegin(t.step, {});
+        const targetRows = order.slice(t.step * cfg.batch_size, (t.step + 1) * cfg.batch_size);
+        const rows = targetRows.map((i) => realization * train.count + i);
+        if (hasDropout) seedDropout(model, opts.seed, t.globalStep);
+        const cost = tf.tidy(() => {
+          const { xs, y } = batchTensors(tf, train, rows, targetRows);
+          return optimizer.step(() => {
+            const l = loss(y, model.apply(xs, { training: true }) as TfModule.Tensor);
+            const penalty = optimizer.l2Penalty();
+            return penalty ? (tf.add(l, penalty) as TfModule.Scalar) : l;
+          });
+        });
+        const value = (await cost.data())[0];
+        cost.dispose();
+        if (!Number.isFinite(value)) {
+          const last = opts.workDir ? latestCheckpoint(opts.workDir) : undefined;
+          const kept = last ? ` — the last good checkpoint (${last}) is kept in ${opts.workDir}` : '';
+          throw new TrainingError(
+            `loss became ${value} at epoch ${t.epoch + 1}, step ${t.step + 1}; lower train.lr (now ${optimizer.lr}) or set train.clip_norm${kept}`,
+          );
+        }
+        t.step += 1;
+        t.globalStep += 1;
+        t.epochLossSum += value * targetRows.length;
+        t.epochSeen += targetRows.length;
+        await callbacks.onBatchEnd(t.step - 1, { loss: value, lr: optimizer.lr, size: targetRows.length });
+      }
+      if (t.step < steps) break; // stopped mid-epoch: no epoch-end results
+      const seconds = (performance.now() - t0) / 1000;
+      const v = val && val.count ? evaluateSplit(tf, model, val, loss) : null;
+      await callbacks.onEpochEnd(t.epoch, {
+        loss: t.epochLossSum / t.epochSeen, val_loss: v?.loss ?? null, val_psnr: v?.psnr ?? null, lr: optimizer.lr,
+        seconds, samples_per_second: (t.epochSeen - seenBefore) / seconds,
+      });
+    }
+    await callbacks.onTrainEnd({});
+  } finally {
+    await callbacks.close();
+    optimizer.dispose();
   }
-  optimizer.dispose();
-  return { history: state.history, bestEpoch: state.bestEpoch + 1, stoppedEarly: state.stopped, resumedFromEpoch };
+  const epochs = history.epochs;
+  const score = (e: EpochLog) => e.valLoss ?? e.loss;
+  let best = epochs.reduce<EpochLog | undefined>((b, e) => (!b || score(e) < score(b) ? e : b), undefined)?.epoch ?? 0;
+  if (early && early.bestEpoch >= 0) best = early.bestEpoch + 1;
+  return {
+    history: epochs, bestEpoch: best, stoppedEarly: early?.stopped ?? false, resumedFromEpoch,
+    resumedFromStep: resumed ? t.resumedAtStep : null, globalSteps: t.globalStep,
+  };
+}
+
+/**
+ * Trains a decoder (or any model) with the default callbacks; `workDir` holds checkpoints.
+ * Kept for callers of the earlier API; {@link fit} takes extra callbacks.
+ */
+export function trainDecoder(
+  tf: Tf, model: TfModule.LayersModel, train: TrainSplit, val: TrainSplit | null, cfg: TrainConfigInput, seed: number, workDir: string,
+  callbacks: Callback[] = [],
+): Promise<TrainResult> {
+  return fit(tf, model, train, val, cfg, { seed, workDir, callbacks });
 }

@@ -14,6 +14,89 @@ const positive = (what: string) => z.number({ error: `expected ${what}` }).posit
 const posInt = (what: string) =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
 
+/** Training losses (`pipeline/train/losses.ts` holds the implementations under the same names). */
+export const LOSS_NAMES = Object.freeze(['mse', 'l1', 'charbonnier', 'bce'] as const);
+/** Optimizers (`pipeline/train/optimizers.ts`). */
+export const OPTIMIZER_NAMES = Object.freeze(['adam', 'adamw', 'sgd'] as const);
+/** Learning-rate schedules (`pipeline/train/schedules.ts`). */
+export const SCHEDULE_NAMES = Object.freeze(['none', 'step', 'exponential', 'cosine', 'plateau'] as const);
+/** Decoder heads (`pipeline/train/decoder.ts`). */
+export const DECODER_TYPES = Object.freeze(['unet', 'plain'] as const);
+
+/** `decoder:` — the head trained on the frozen encoder's taps. */
+export const decoderSchema = z
+  .object({
+    type: z.enum(DECODER_TYPES).default('unet')
+      .describe('unet: upsampling decoder fed by every tap and the noisy input (skip connections); plain: upsampling decoder fed by the deepest tap only'),
+    widths: z.array(posInt('a positive integer')).min(1).default([64, 32, 32])
+      .describe('conv widths per level, deepest level first; the last one works at input resolution (repeated when there are more levels)'),
+    convs_per_level: posInt('a positive integer').default(1).describe('3×3 convolutions per level (the depth of each level)'),
+    output: z.enum(['direct', 'residual']).default('direct')
+      .describe('direct: predict the clean image; residual: predict the noise and remove it from the input (DnCNN style)'),
+    activation: z.enum(['relu', 'leaky_relu', 'elu']).default('relu').describe('hidden activation'),
+    dropout: z.number().min(0).lt(1).default(0).describe('dropout rate before each level conv (training only; a new seeded mask every step)'),
+  })
+  .strict();
+
+const scheduleSchema = z
+  .object({
+    type: z.enum(SCHEDULE_NAMES).default('none')
+      .describe('none; step, exponential, cosine: decay per epoch; plateau: multiply the lr by gamma when the validation loss stalls'),
+    step_size: posInt('a positive integer').default(1).describe("'step': decay every N epochs"),
+    gamma: z.number().gt(0).max(1).default(0.5).describe("'step'/'exponential'/'plateau': multiply the lr by gamma"),
+    min_lr: z.number().min(0).default(0).describe("'cosine': final learning rate; 'plateau': the lr is never cut below it"),
+    patience: posInt('a positive integer').default(2).describe("'plateau': epochs without val-loss improvement before the lr is cut"),
+    warmup_steps: z.number().int().min(0).default(0).describe('linear warm-up from lr/N to the scheduled lr over the first N steps (0: none)'),
+  })
+  .strict();
+
+/** `train:` — the training loop. */
+export const trainSchema = z
+  .object({
+    loss: z.enum(LOSS_NAMES).default('mse')
+      .describe('mse; l1; charbonnier: sqrt(d² + ε²), a smooth L1; bce: binary cross-entropy (outputs must be probabilities, e.g. a sigmoid layer)'),
+    charbonnier_eps: positive('a positive number').default(1e-3).describe("'charbonnier': ε"),
+    optimizer: z.enum(OPTIMIZER_NAMES).default('adam').describe('adam; adamw: Adam with decoupled weight decay; sgd: SGD with momentum'),
+    lr: positive('a positive number').default(1e-3).describe('initial learning rate'),
+    momentum: z.number().min(0).lt(1).default(0.9).describe("momentum for 'sgd'"),
+    nesterov: z.boolean().default(false).describe("Nesterov momentum for 'sgd'"),
+    weight_decay: z.number().min(0).default(0.01).describe("'adamw': decoupled weight decay, w ← w − lr·weight_decay·w each step (kernels only)"),
+    l2: z.number().min(0).default(0).describe('L2 penalty l2·Σw² on conv/dense kernels, added to the loss (any optimizer)'),
+    clip_norm: positive('a positive number').optional().describe('rescale the gradients when their global L2 norm exceeds this'),
+    clip_value: positive('a positive number').optional().describe('clip every gradient element to [-clip_value, clip_value]'),
+    lr_schedule: scheduleSchema.prefault({}).describe('learning-rate schedule and warm-up'),
+    epochs: posInt('a positive integer').default(3).describe('passes over the training split'),
+    batch_size: posInt('a positive integer').default(64).describe('samples per step'),
+    early_stopping: z
+      .object({
+        patience: posInt('a positive integer').describe('epochs without val-loss improvement before stopping'),
+        min_delta: z.number().min(0).default(0).describe('smallest improvement that counts'),
+        restore_best: z.boolean().default(true).describe('end with the weights of the best epoch'),
+      })
+      .strict()
+      .optional()
+      .describe('stop when the validation loss (the training loss without a val split) stops improving'),
+    checkpoint_every: z.number().int().min(0).default(0)
+      .describe('also checkpoint every N steps (a checkpoint is always written at each epoch end); resume continues mid-epoch'),
+    log_every: posInt('a positive integer').default(10).describe('steps between batch-loss records in metrics.jsonl and TensorBoard'),
+    tensorboard: z.boolean().default(true).describe('write TensorBoard event files to <run>/tensorboard/'),
+    grid_samples: z.number().int().min(0).default(8)
+      .describe('validation samples in the before/after grid written at each epoch end (0: none)'),
+  })
+  .strict();
+
+/** `evaluate:` — the test-split evaluation. */
+export const evaluateSchema = z
+  .object({
+    grid_samples: posInt('a positive integer').default(8).describe('test images shown in the before/after grid'),
+  })
+  .strict();
+
+/** A validated `train:` block; `TrainConfigInput` is what a caller may pass (defaults optional). */
+export type TrainConfig = z.output<typeof trainSchema>;
+export type TrainConfigInput = z.input<typeof trainSchema>;
+export type DecoderConfig = z.output<typeof decoderSchema>;
+
 /** Builds the schema for a job file in `baseDir` (paths in the file are relative to it). */
 export function jobSchema(baseDir: string) {
   const existingFile = (what: string) =>
@@ -103,48 +186,6 @@ export function jobSchema(baseDir: string) {
     })
     .strict();
 
-  const decoder = z
-    .object({
-      type: z.enum(['unet']).default('unet').describe('unet: upsampling decoder fed by every tap and the noisy input'),
-      widths: z.array(posInt('a positive integer')).min(1).default([64, 32, 32])
-        .describe('conv widths, deepest level first; the last one works at input resolution'),
-      output: z.enum(['direct', 'residual']).default('direct')
-        .describe('direct: predict the clean image; residual: predict the noise and remove it from the input (DnCNN style)'),
-      activation: z.enum(['relu', 'leaky_relu', 'elu']).default('relu').describe('hidden activation'),
-      dropout: z.number().min(0).lt(1).default(0).describe('dropout rate before each level conv (training only)'),
-    })
-    .strict();
-
-  const schedule = z
-    .object({
-      type: z.enum(['none', 'step', 'exponential', 'cosine']).default('none').describe('learning-rate decay per epoch'),
-      step_size: posInt('a positive integer').default(1).describe("'step': decay every N epochs"),
-      gamma: z.number().gt(0).max(1).default(0.5).describe("'step'/'exponential': multiply the lr by gamma"),
-      min_lr: z.number().min(0).default(0).describe("'cosine': final learning rate"),
-    })
-    .strict();
-
-  const train = z
-    .object({
-      loss: z.enum(['mse', 'l1']).default('mse').describe('training loss'),
-      optimizer: z.enum(['adam', 'sgd']).default('adam').describe('optimizer'),
-      lr: positive('a positive number').default(1e-3).describe('initial learning rate'),
-      momentum: z.number().min(0).lt(1).default(0.9).describe("momentum for 'sgd'"),
-      l2: z.number().min(0).default(0).describe('L2 weight penalty on conv kernels'),
-      lr_schedule: schedule.default({ type: 'none', step_size: 1, gamma: 0.5, min_lr: 0 }).describe('learning-rate schedule'),
-      epochs: posInt('a positive integer').default(3).describe('passes over the training split'),
-      batch_size: posInt('a positive integer').default(64).describe('samples per step'),
-      early_stopping: z
-        .object({
-          patience: posInt('a positive integer').describe('epochs without val-loss improvement before stopping'),
-          min_delta: z.number().min(0).default(0).describe('smallest improvement that counts'),
-        })
-        .strict()
-        .optional()
-        .describe('stop when the validation loss stops improving, and keep the best weights'),
-    })
-    .strict();
-
   return z
     .object({
       name: z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'expected letters, digits, ".", "_" or "-"' }).describe('job name, used in the run folder name'),
@@ -152,18 +193,9 @@ export function jobSchema(baseDir: string) {
       device: z.enum(DEVICES).default('auto').describe('auto: CUDA when present, else CPU (logged); cpu; cuda'),
       data: data.describe('where the images come from, how they are split and which noise is added'),
       encoder: encoder.describe('the frozen ONNX encoder and the tensors (taps) the decoder reads'),
-      decoder: decoder.describe('the TensorFlow.js decoder head that is trained').default({ type: 'unet', widths: [64, 32, 32], output: 'direct', activation: 'relu', dropout: 0 }),
-      train: train.describe('how the decoder is trained').default({
-        loss: 'mse', optimizer: 'adam', lr: 1e-3, momentum: 0.9, l2: 0, epochs: 3, batch_size: 64,
-        lr_schedule: { type: 'none', step_size: 1, gamma: 0.5, min_lr: 0 },
-      }),
-      evaluate: z
-        .object({
-          grid_samples: posInt('a positive integer').default(8).describe('test digits shown in the before/after grid'),
-        })
-        .strict()
-        .describe('test-split evaluation (MSE, PSNR, SSIM and a before/after grid)')
-        .default({ grid_samples: 8 }),
+      decoder: decoderSchema.prefault({}).describe('the TensorFlow.js decoder head that is trained'),
+      train: trainSchema.prefault({}).describe('how the decoder is trained'),
+      evaluate: evaluateSchema.prefault({}).describe('test-split evaluation (MSE, PSNR, SSIM, a before/after grid and report.html)'),
       export: z
         .object({
           opset: z.number().int().min(13).max(21).default(17).describe('ONNX opset of the exported model (13–21)'),

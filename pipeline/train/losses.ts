@@ -1,0 +1,52 @@
+/**
+ * Training losses, a frozen registry keyed by `train.loss`. Each maps (target, prediction) to a
+ * scalar mean over every element. `bce` expects probabilities (a sigmoid output) and clips them
+ * to [ε, 1 − ε] before the logs, as Keras does for probability inputs.
+ */
+import type * as TfModule from '@tensorflow/tfjs';
+import type { Tf } from '../../src/backends/tf';
+import { LOSS_NAMES, type TrainConfig } from '../../src/config/schema';
+
+export type LossName = TrainConfig['loss'];
+export type LossFn = (y: TfModule.Tensor, p: TfModule.Tensor) => TfModule.Scalar;
+
+/** Clipping of probabilities for `bce` (Keras' backend epsilon). */
+export const BCE_EPSILON = 1e-7;
+
+interface LossSpec {
+  description: string;
+  make(tf: Tf, cfg: Pick<TrainConfig, 'charbonnier_eps'>): LossFn;
+}
+
+export const LOSSES: Readonly<Record<LossName, LossSpec>> = Object.freeze({
+  mse: { description: 'mean squared error', make: (tf) => (y, p) => tf.mean(tf.squaredDifference(y, p)) as TfModule.Scalar },
+  l1: { description: 'mean absolute error', make: (tf) => (y, p) => tf.mean(tf.abs(tf.sub(y, p))) as TfModule.Scalar },
+  charbonnier: {
+    description: 'mean of sqrt(d² + ε²): L1 away from zero, quadratic near it',
+    make: (tf, cfg) => (y, p) => {
+      const eps2 = cfg.charbonnier_eps * cfg.charbonnier_eps;
+      return tf.mean(tf.sqrt(tf.add(tf.squaredDifference(y, p), eps2))) as TfModule.Scalar;
+    },
+  },
+  bce: {
+    description: 'binary cross-entropy of probabilities against targets in [0, 1]',
+    make: (tf) => (y, p) => {
+      const q = tf.clipByValue(p, BCE_EPSILON, 1 - BCE_EPSILON);
+      const terms = tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q))));
+      return tf.neg(tf.mean(terms)) as TfModule.Scalar;
+    },
+  },
+});
+
+// The schema's names and the registry's keys are one set (the Record type checks the other direction).
+if (LOSS_NAMES.some((n) => !(n in LOSSES))) throw new Error('LOSSES and LOSS_NAMES differ');
+
+/**
+ * The loss function for `name`.
+ * @throws Error listing the valid names when `name` is unknown.
+ */
+export function makeLoss(tf: Tf, name: string, cfg: Pick<TrainConfig, 'charbonnier_eps'> = { charbonnier_eps: 1e-3 }): LossFn {
+  const spec = (LOSSES as Record<string, LossSpec | undefined>)[name];
+  if (!spec) throw new Error(`unknown loss '${name}'; losses: ${Object.keys(LOSSES).join(', ')}`);
+  return spec.make(tf, cfg);
+}
