@@ -4,26 +4,28 @@
  * `clip(x + 0.5·N(0, 1), 0, 1)`.
  */
 import { z } from 'zod';
-import { clip01, clipField, realizationsField, sigmaField, type NoiseModel, type NoiseModelSpec } from './types';
+import { clip01, clipField, realizationsField, sigmaOrRangeField, type NoiseModel, type NoiseModelSpec } from './types';
 
 /** Config block for `type: gaussian`. */
 export const gaussianNoiseSchema = z
   .object({
     type: z.literal('gaussian').describe('additive white Gaussian noise'),
-    sigma: sigmaField,
+    sigma: sigmaOrRangeField,
     clip: clipField,
     realizations: realizationsField,
   })
   .strict()
-  .describe('additive white Gaussian noise: x + (sigma/255)·N(0, 1)');
+  .describe('additive white Gaussian noise: x + (sigma/255)·N(0, 1); sigma may be a [low, high] range');
 
 export type GaussianNoiseConfig = z.infer<typeof gaussianNoiseSchema>;
 
 /** Creates the Gaussian noise model. */
 export function gaussianNoise(cfg: Pick<GaussianNoiseConfig, 'sigma' | 'clip'>): NoiseModel {
-  const std = cfg.sigma / 255;
+  const [lo, hi] = typeof cfg.sigma === 'number' ? [cfg.sigma, cfg.sigma] : cfg.sigma;
   return {
     apply(clean, rng) {
+      // A range draws this image's level first, from the same stream, so it stays order-independent.
+      const std = (lo === hi ? lo : lo + (hi - lo) * rng.uniform()) / 255;
       const out = new Float32Array(clean.length);
       for (let i = 0; i < clean.length; i++) out[i] = clean[i] + std * rng.normal();
       return cfg.clip ? clip01(out) : out;

@@ -43,6 +43,16 @@ export const sigmaField = z
   .lte(255)
   .describe('standard deviation on the 0-255 scale (0 < sigma <= 255); the noise std in [0, 1] units is sigma/255');
 
+/** `sigma` for Gaussian noise: one level, or [lo, hi] for blind denoising (a level drawn per image). */
+export const sigmaOrRangeField = z
+  .union([
+    sigmaField,
+    z
+      .tuple([sigmaField, sigmaField])
+      .refine(([lo, hi]) => lo < hi, { error: 'expected [low, high] with low < high' }),
+  ])
+  .describe('noise level on the 0-255 scale: a number, or [low, high] to draw one level per image uniformly (blind denoising)');
+
 /** Clamps every element to [0, 1] in place. */
 export function clip01(a: Float32Array): Float32Array {
   for (let i = 0; i < a.length; i++) {

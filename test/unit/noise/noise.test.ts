@@ -219,3 +219,25 @@ describe('NOISE_MODELS registry', () => {
     expect(() => getNoiseModel('toString')).toThrow(/Valid types/);
   });
 });
+
+describe('gaussian sigma range (blind denoising)', () => {
+  it('draws one level per image within [low, high], reproducibly', () => {
+    const cfg = { type: 'gaussian' as const, sigma: [10, 50] as [number, number], clip: false, realizations: 1 };
+    const clean = new Float32Array(20000).fill(0.5);
+    const stds: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const noisy = applyNoise(cfg, clean, forkRng(3, 'img', i));
+      let ss = 0;
+      for (const v of noisy) ss += (v - 0.5) ** 2;
+      stds.push(Math.sqrt(ss / noisy.length) * 255);
+      expect(Array.from(applyNoise(cfg, clean, forkRng(3, 'img', i)).subarray(0, 5))).toEqual(Array.from(noisy.subarray(0, 5)));
+    }
+    expect(Math.min(...stds)).toBeGreaterThan(9);
+    expect(Math.max(...stds)).toBeLessThan(51);
+    expect(Math.max(...stds) - Math.min(...stds)).toBeGreaterThan(10); // levels really vary
+  });
+
+  it('rejects an inverted range', () => {
+    expect(noiseSchema.safeParse({ type: 'gaussian', sigma: [50, 10] }).success).toBe(false);
+  });
+});

@@ -14,7 +14,7 @@ export type ModelDtype = (typeof MODEL_DTYPES)[number];
 /** The training noise recorded in `onnxtune.noise` (a job's `data.noise` block). */
 export interface NoiseSpec {
   type: string;
-  sigma?: number;
+  sigma?: number | [number, number];
   clip?: boolean;
   [key: string]: unknown;
 }
@@ -164,6 +164,7 @@ export function formatNoise(noise: NoiseSpec | null): string {
   if (!noise) return 'not recorded';
   const parts: string[] = [noise.type];
   if (typeof noise.sigma === 'number') parts.push(`σ=${noise.sigma}`);
+  else if (Array.isArray(noise.sigma)) parts.push(`σ∈[${noise.sigma[0]}, ${noise.sigma[1]}] (blind)`);
   for (const [k, v] of Object.entries(noise)) {
     if (['type', 'sigma', 'clip', 'realizations'].includes(k)) continue;
     parts.push(`${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
@@ -174,7 +175,9 @@ export function formatNoise(noise: NoiseSpec | null): string {
 
 /** The σ (0–255 scale) the page offers by default: the training σ of a Gaussian model, else 25. */
 export function defaultSigma(info: DenoiserInfo): number {
-  return info.noise?.type === 'gaussian' && typeof info.noise.sigma === 'number' ? info.noise.sigma : 25;
+  const sigma = info.noise?.type === 'gaussian' ? info.noise.sigma : undefined;
+  if (typeof sigma === 'number') return sigma;
+  return Array.isArray(sigma) ? Math.round((sigma[0] + sigma[1]) / 2) : 25;
 }
 
 /** The rows the page and `onnxtune web`/`export --target web` show for a model. */
