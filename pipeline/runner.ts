@@ -8,8 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { parseYamlWithSchema } from '../src/config/load-yaml';
-import { loadJobConfig } from '../src/config/load';
+import { loadYamlWithSchema, parseYamlWithSchema } from '../src/config/load-yaml';
+import type { ConfigPath } from '../src/config/format-issues';
 import { jobSchema, type JobConfig } from '../src/config/schema';
 import { ConfigError, InputError, OnnxtuneError, StageError } from '../src/errors';
 import { fsyncDir, readJson, writeFileAtomic, writeJsonAtomic } from '../src/io/atomic';
@@ -17,6 +17,7 @@ import { canonicalJson, sha256 } from '../src/io/hash';
 import { addFileSink, log } from '../src/log';
 import { toolVersions } from '../src/version';
 import { preflight } from './preflight';
+import { writeRunReport } from './report';
 import { STAGES, getStage } from './stages';
 import { STAGE_NAMES, type StageName, type StageRecord, type StageSummary } from './types';
 
@@ -52,26 +53,63 @@ function stamp(d = new Date()): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
+type ErrorAt = (p: ConfigPath, problem: string) => ConfigError;
+
+/** Reads and validates a job file (what loadJobConfig does), keeping `errorAt` to point later problems at its lines. */
+function loadJob(file: string, overrides: string[] | undefined): { job: JobConfig; errorAt: ErrorAt } {
+  const abs = path.resolve(file);
+  const r = loadYamlWithSchema(abs, jobSchema(path.dirname(abs)), { overrides });
+  return { job: r.value, errorAt: r.errorAt };
+}
+
 /** Loads the job for a new run or the stored job of a resumed one (with overrides applied). */
-function resolveJob(opts: RunJobOptions): { job: JobConfig; runDir: string; isNew: boolean } {
+function resolveJob(opts: RunJobOptions): { job: JobConfig; runDir: string; isNew: boolean; errorAt: ErrorAt } {
   if (opts.resume) {
     const runDir = path.resolve(opts.resume);
     const stored = path.join(runDir, JOB_FILE);
     if (!fs.existsSync(stored)) {
       throw new InputError(runDir, `not an onnxtune run directory (no ${JOB_FILE}); pass the folder printed by 'onnxtune run'`);
     }
-    const job = opts.jobFile
-      ? loadJobConfig(opts.jobFile, { overrides: opts.overrides })
-      : parseYamlWithSchema(fs.readFileSync(stored, 'utf8'), stored, jobSchema(runDir), { overrides: opts.overrides }).value;
-    return { job, runDir, isNew: false };
+    if (opts.jobFile) return { ...loadJob(opts.jobFile, opts.overrides), runDir, isNew: false };
+    const r = parseYamlWithSchema(fs.readFileSync(stored, 'utf8'), stored, jobSchema(runDir), { overrides: opts.overrides });
+    return { job: r.value, errorAt: r.errorAt, runDir, isNew: false };
   }
   if (!opts.jobFile) throw new ConfigError('<command line>', '', 'a job file is required (or --resume DIR)');
-  const job = loadJobConfig(opts.jobFile, { overrides: opts.overrides });
+  const { job, errorAt } = loadJob(opts.jobFile, opts.overrides);
   const runDir = path.resolve(opts.outDir ?? path.join(opts.runsRoot ?? 'runs', `${job.name}-${stamp()}`));
-  if (fs.existsSync(runDir) && fs.readdirSync(runDir).length > 0) {
+  // Temp files of an interrupted atomic write are not results: a run killed before it wrote its job.yaml can be restarted.
+  if (fs.existsSync(runDir) && fs.readdirSync(runDir).some((f) => !f.startsWith('.tmp-'))) {
     throw new InputError(runDir, 'run directory exists and is not empty; use --resume to continue it or choose another --out');
   }
-  return { job, runDir, isNew: true };
+  return { job, runDir, isNew: true, errorAt };
+}
+
+/** Removes temp files that a killed atomic write left in the run directory itself (stage temp folders are handled per stage). */
+function removeTempFiles(runDir: string): void {
+  for (const e of fs.readdirSync(runDir, { withFileTypes: true })) {
+    if (e.isFile() && e.name.startsWith('.tmp-')) fs.rmSync(path.join(runDir, e.name), { force: true });
+  }
+}
+
+/** `encoder.taps[1]` → ['encoder', 'taps', 1]. */
+function parseConfigPath(p: string): ConfigPath {
+  return p.split('.').flatMap((seg) => {
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(seg);
+    if (!m) return [seg];
+    const idx = [...m[2].matchAll(/\[(\d+)\]/g)].map((x) => Number(x[1]));
+    return [...(m[1] ? [m[1]] : []), ...idx];
+  });
+}
+
+/**
+ * Preflight finds some job problems only by opening the encoder (a tap that is not in the graph, a
+ * registry entry that does not match): it reports them against the model file. Point them at
+ * the job file's line instead (`job.yaml:12:5 encoder.taps[0]: …`), naming the model in the problem.
+ */
+function locateInJob(err: unknown, errorAt: ErrorAt): unknown {
+  if (!(err instanceof ConfigError) || !err.path || err.location) return err;
+  const problem = err.problem.includes(err.file) ? err.problem : `${err.problem} (${err.file})`;
+  return errorAt(parseConfigPath(err.path), problem);
 }
 
 function stageKey(name: StageName, job: JobConfig, parentKeys: Record<string, string>): string {
@@ -147,15 +185,25 @@ function plan(job: JobConfig, runDir: string, opts: RunJobOptions): PlannedStage
  *   StageError when a stage fails (finished stages stay as they are).
  */
 export async function runJob(opts: RunJobOptions): Promise<RunJobResult> {
-  const { job, runDir, isNew } = resolveJob(opts);
-  await preflight(job);
+  const { job, runDir, isNew, errorAt } = resolveJob(opts);
+  try {
+    await preflight(job);
+  } catch (err) {
+    throw locateInJob(err, errorAt);
+  }
   const steps = plan(job, runDir, opts);
 
   fs.mkdirSync(runDir, { recursive: true });
+  removeTempFiles(runDir);
+  // The resolved job (absolute paths, defaults filled) is what --resume reads back. It is written
+  // before anything else, so a kill at any point leaves either a resumable run or nothing but temp files.
+  try {
+    writeFileAtomic(path.join(runDir, JOB_FILE), YAML.stringify(job));
+  } catch (err) {
+    throw new OnnxtuneError('E_IO', `cannot write ${path.join(runDir, JOB_FILE)}: ${failureMessage(err, runDir)}`, { cause: err });
+  }
   const closeLog = addFileSink(path.join(runDir, 'log.txt'));
   try {
-    // The resolved job (absolute paths, defaults filled) is what --resume reads back.
-    writeFileAtomic(path.join(runDir, JOB_FILE), YAML.stringify(job));
     log.info(`${isNew ? 'Run' : 'Resuming run'} ${runDir}`);
     const result: RunJobResult = { runDir, job, executed: [], loaded: [], summaries: {} };
     for (const step of steps) {
@@ -176,10 +224,36 @@ export async function runJob(opts: RunJobOptions): Promise<RunJobResult> {
       result.summaries[step.name] = await executeStage(step.name, job, runDir, step.key, step.parents);
       result.executed.push(step.name);
     }
+    try {
+      await writeRunReport(runDir);
+    } catch (err) {
+      // The report is a convenience view of finished artifacts; its failure never fails the run.
+      log.warn(`could not write ${path.join(runDir, 'report.html')}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     return result;
   } finally {
     closeLog();
   }
+}
+
+/** The errno code of `err` or of an error in its `cause` chain (a stage may wrap the fs error). */
+function errnoCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** A failure's message; a full disk says what is kept and how to continue. */
+function failureMessage(err: unknown, runDir: string): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = errnoCode(err);
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return `the disk is full (${message}); finished stages and the last training checkpoint are kept in ${runDir}. ` +
+      `Free some space, then continue with: onnxtune run --resume ${runDir}`;
+  }
+  return message;
 }
 
 async function executeStage(
@@ -216,21 +290,24 @@ async function executeStage(
   const t0 = performance.now();
   try {
     record.summary = await stage.run({ job, runDir, outDir: tmpDir, workDir, inputs });
+    record.wallSeconds = (performance.now() - t0) / 1000;
+    // Commit: run.json, then the folder rename, then DONE; a kill in between leaves a folder without DONE (redone).
+    writeJsonAtomic(path.join(tmpDir, 'run.json'), record);
+    fs.renameSync(tmpDir, finalDir);
+    writeFileAtomic(path.join(finalDir, 'DONE'), key + '\n');
+    fsyncDir(runDir);
   } catch (err) {
     record.status = 'failed';
     record.wallSeconds = (performance.now() - t0) / 1000;
-    record.error = err instanceof Error ? err.message : String(err);
-    writeJsonAtomic(path.join(runDir, `${name}.failed.json`), record);
-    if (err instanceof OnnxtuneError && !(err instanceof StageError)) {
-      throw new StageError(name, err.message, { cause: err });
+    record.error = failureMessage(err, runDir);
+    try {
+      writeJsonAtomic(path.join(runDir, `${name}.failed.json`), record);
+    } catch {
+      // On a full disk the failure record cannot be written either; the error below still says what happened.
     }
-    throw err instanceof StageError ? err : new StageError(name, record.error, { cause: err });
+    if (err instanceof StageError) throw err;
+    throw new StageError(name, record.error, { cause: err });
   }
-  record.wallSeconds = (performance.now() - t0) / 1000;
-  writeJsonAtomic(path.join(tmpDir, 'run.json'), record);
-  fs.renameSync(tmpDir, finalDir);
-  writeFileAtomic(path.join(finalDir, 'DONE'), key + '\n');
-  fsyncDir(runDir);
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.rmSync(path.join(runDir, `${name}.failed.json`), { force: true });
   log.info(`Stage ${name} finished in ${record.wallSeconds.toFixed(1)} s`);

@@ -6,7 +6,7 @@
  */
 import { nodeReads } from '../src/onnx/extract';
 import { valueInfoDims } from '../src/onnx/info';
-import { DataType, toNumber, type ModelProto, type NodeProto, type TensorProto } from '../src/onnx/proto';
+import { DataType, type Int64Like, type ModelProto, type NodeProto, type TensorProto } from '../src/onnx/proto';
 import { tensorDims } from '../src/onnx/tensor';
 import { ENCODERS, ENCODER_NAMES, type EncoderSpec } from './registry';
 
@@ -72,18 +72,27 @@ const VGG_PASS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Identity', 'Dro
 /** Ops a pre-activation stem may end with before the first block's BN-ReLU (walked back over). */
 const PREACT_OPS = new Set(['BatchNormalization', 'Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Mul', 'Add', 'Sub', 'Div']);
 
+/**
+ * An int64 attribute or tensor value as a number. Unlike `toNumber` it never throws: values past
+ * 2^53 (INT64_MAX is a common "to the end" marker; a hostile file may hold anything) are approximated.
+ */
+function looseNumber(v: Int64Like): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'number' ? v : Number(v.toString());
+}
+
 function attr(node: NodeProto, name: string) {
   return (node.attribute ?? []).find((a) => a.name === name);
 }
 
 function attrInts(node: NodeProto, name: string): number[] | undefined {
   const a = attr(node, name);
-  return a && a.ints && a.ints.length ? a.ints.map((v) => toNumber(v)) : undefined;
+  return a && a.ints && a.ints.length ? a.ints.map(looseNumber) : undefined;
 }
 
 function attrInt(node: NodeProto, name: string): number | undefined {
   const a = attr(node, name);
-  return a && a.i !== null && a.i !== undefined ? toNumber(a.i) : undefined;
+  return a && a.i !== null && a.i !== undefined ? looseNumber(a.i) : undefined;
 }
 
 /** Integer values of an INT64/INT32 tensor; undefined for other types. */
@@ -92,7 +101,7 @@ function tensorInts(t: TensorProto): number[] | undefined {
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
   if (t.dataType === DataType.INT64) {
     if (view) return Array.from({ length: view.byteLength / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
-    return (t.int64Data ?? []).map((v) => toNumber(v));
+    return (t.int64Data ?? []).map(looseNumber);
   }
   if (t.dataType === DataType.INT32) {
     if (view) return Array.from({ length: view.byteLength / 4 }, (_, i) => view.getInt32(i * 4, true));
@@ -167,7 +176,7 @@ class GraphIndex {
       const ints = attrInts(p, 'value_ints');
       if (ints) return ints;
       const one = attr(p, 'value_int');
-      if (one) return [toNumber(one.i)];
+      if (one) return [looseNumber(one.i)];
     }
     const t = this.constTensor(name);
     return t ? tensorInts(t) : undefined;
@@ -380,7 +389,10 @@ function detectResnet(g: GraphIndex): DetectedArchitecture | undefined {
   // The stem is what the first block reads; a pre-activation block reads it through BN-ReLU, so walk back over those.
   let stem = blocks[0].input;
   if (blocks[0].preact) {
-    for (let p = g.producer.get(stem); p && PREACT_OPS.has(p.opType ?? ''); p = g.producer.get(stem)) {
+    // `seen` stops the walk on a malformed graph where a node reads its own output (a name produced twice).
+    const seen = new Set<string>();
+    for (let p = g.producer.get(stem); p && PREACT_OPS.has(p.opType ?? '') && !seen.has(stem); p = g.producer.get(stem)) {
+      seen.add(stem);
       const ins = g.dataInputs(p);
       if (ins.length !== 1) break;
       stem = ins[0];
@@ -414,7 +426,11 @@ function vggBlock(g: GraphIndex, pool: NodeProto): VggBlock | undefined {
   let t = relu;
   let convs = 0;
   let bn = false;
+  // `seen` ends the walk on a malformed graph where a node reads its own output (a name produced twice).
+  const seen = new Set<string>();
   for (;;) {
+    if (seen.has(t)) return undefined;
+    seen.add(t);
     const p = g.producer.get(t);
     const op = p?.opType ?? '';
     if (!p || (op !== 'Conv' && op !== 'BatchNormalization' && !VGG_PASS.has(op))) break;
@@ -438,7 +454,8 @@ function detectVgg(g: GraphIndex): DetectedArchitecture | undefined {
   let best: VggBlock[] = [];
   for (const first of blocks.filter((b) => !pools.has(b.start))) {
     const chain = [first];
-    for (let next = byStart.get(first.pool); next; next = byStart.get(next.pool)) chain.push(next);
+    // Bounded by the block count: with a tensor name produced twice the blocks could form a ring.
+    for (let next = byStart.get(first.pool); next && chain.length <= blocks.length; next = byStart.get(next.pool)) chain.push(next);
     if (chain.length > best.length) best = chain;
   }
   if (best.length < 2) return undefined;

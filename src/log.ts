@@ -17,6 +17,8 @@ let threshold: LogLevel = (process.env.ONNXTUNE_LOG_LEVEL as LogLevel) in ORDER
 const stderrSink: Sink = (_level, line) => process.stderr.write(line + '\n');
 let consoleSink: Sink = stderrSink;
 const fileSinks = new Set<number>();
+/** File sinks whose last write failed (a full disk): skipped until closed, so logging never throws. */
+const failedSinks = new Set<number>();
 
 /** Sets the console threshold. */
 export function setLogLevel(level: LogLevel): void {
@@ -40,6 +42,7 @@ export function addFileSink(file: string): () => void {
   const fd = fs.openSync(file, 'a');
   fileSinks.add(fd);
   return () => {
+    failedSinks.delete(fd);
     if (fileSinks.delete(fd)) fs.closeSync(fd);
   };
 }
@@ -49,7 +52,16 @@ function emit(level: LogLevel, msg: string): void {
   if (ORDER[level] >= ORDER[threshold]) consoleSink(level, line);
   if (fileSinks.size) {
     const stamped = `${new Date().toISOString()} ${level.padEnd(5)} ${msg}\n`;
-    for (const fd of fileSinks) fs.writeSync(fd, stamped);
+    for (const fd of fileSinks) {
+      if (failedSinks.has(fd)) continue;
+      try {
+        fs.writeSync(fd, stamped);
+      } catch (err) {
+        // A log line that cannot be written (disk full) must not turn into the run's failure: say so once.
+        failedSinks.add(fd);
+        consoleSink('warn', `warn: cannot write the log file (${(err as NodeJS.ErrnoException).code ?? String(err)}); logging to the console only`);
+      }
+    }
   }
 }
 

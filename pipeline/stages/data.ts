@@ -114,7 +114,8 @@ async function folderSplits(dir: string, job: JobConfig, data: FolderData): Prom
   splits.train = await patchSplit('train', order.slice(nVal).map((i) => trainFiles[i]));
   splits.test = [];
   for (const [i, file] of testFiles.entries()) {
-    const img = await loadImageAs(file, C);
+    // Test images are evaluated whole, and SSIM needs at least its 7×7 window.
+    const img = await loadImageAs(file, C, { minSide: 7, minSideReason: 'the 7×7 SSIM window of the evaluate stage' });
     const group: SplitGroup = { id: String(i).padStart(3, '0'), count: 1, height: img.height, width: img.width, realizations: 1, names: [img.name] };
     splits.test.push(writeGroup(dir, job, 'test', group, img.data, [img.name], C));
   }

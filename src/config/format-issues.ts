@@ -14,6 +14,8 @@ export interface FormattedIssue {
   path: Array<string | number>;
   problem: string;
   at: 'key' | 'value';
+  /** For an unknown key: the allowed key it was probably meant to be. */
+  suggestion?: string;
 }
 
 /** What the formatter needs besides the issue: the root schema and the data that was validated. */
@@ -244,7 +246,8 @@ export function describeSchema(schema: Schema): string {
     case 'null':
       return 'null';
     case 'union':
-      return (d.options ?? []).map(describeSchema).join(' or ');
+      // Options often read the same (three kinds of mapping): say each description once.
+      return [...new Set((d.options ?? []).map(describeSchema))].join(' or ');
     default:
       return `a ${d.type}`;
   }
@@ -337,7 +340,7 @@ export function formatZodIssue(issue: z.core.$ZodIssue, ctx: IssueContext): Form
         const problem = hint
           ? `unknown key; did you mean '${hint}'?`
           : `unknown key; allowed keys: ${allowed.length ? allowed.join(', ') : '(none)'}`;
-        return { path: [...path, key], problem, at: 'key' as const };
+        return { path: [...path, key], problem, at: 'key' as const, ...(hint ? { suggestion: hint } : {}) };
       });
     }
     case 'invalid_union': {
@@ -347,6 +350,7 @@ export function formatZodIssue(issue: z.core.$ZodIssue, ctx: IssueContext): Form
         const tagPath = path[path.length - 1] === issue.discriminator ? path : [...path, issue.discriminator];
         return [{ path: tagPath, problem: choiceProblem(options, valueAt(ctx.data, tagPath)), at: 'value' }];
       }
+      if (got === undefined) return one(`missing required field (expected ${expected('one of several forms')})`);
       return one(`expected ${expected('one of several forms')}, got ${describeValue(got)}`);
     }
     case 'not_multiple_of':

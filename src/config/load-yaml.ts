@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, InputError } from '../errors';
 import { formatPath, formatZodIssue, describeValue, type ConfigPath, type FormattedIssue } from './format-issues';
@@ -165,6 +165,29 @@ function applyOverride(doc: Document, raw: string): ConfigIssue | undefined {
   return undefined;
 }
 
+/**
+ * A misspelled required key gives two zod issues, "unknown key 'tap'" and "missing 'taps'": one
+ * mistake, so one line. The unknown-key issue (which points at the typo) stays and says the key is required.
+ */
+function mergeTypos(issues: FormattedIssue[], data: unknown): FormattedIssue[] {
+  const key = (p: ReadonlyArray<string | number>) => JSON.stringify(p);
+  const absent = (p: ReadonlyArray<string | number>) => {
+    let v = data;
+    for (const seg of p) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
+    return v === undefined;
+  };
+  const missing = new Map(issues.filter((i) => absent(i.path)).map((i) => [key(i.path), i] as const));
+  const dropped = new Set<FormattedIssue>();
+  const out = issues.map((i) => {
+    if (!i.suggestion) return i;
+    const m = missing.get(key([...i.path.slice(0, -1), i.suggestion]));
+    if (!m || dropped.has(m)) return i;
+    dropped.add(m);
+    return { ...i, problem: `${i.problem} ('${i.suggestion}' is required)` };
+  });
+  return out.filter((i) => !dropped.has(i));
+}
+
 /** Orders issues: file problems by position, then `--set` problems in the order the overrides were given. */
 function issueOrder(overrides: readonly string[]): (a: ConfigIssue, b: ConfigIssue) => number {
   const keys = overrides.map((o) => o.slice(0, Math.max(0, o.indexOf('='))).trim());
@@ -200,13 +223,38 @@ export function parseYamlWithSchema<T>(
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
-    throw new ConfigIssuesError(
-      doc.errors.map((e) => {
-        const pos = lc.linePos(e.pos[0]);
-        const location = { line: pos.line, col: pos.col };
-        return { file, path: '', problem: `YAML syntax error: ${e.message}`, location };
-      }),
-    );
+    // Later syntax errors are almost always knock-on effects of the first (an unclosed bracket
+    // makes every following line wrong), so report the first one, as one line, and count the rest.
+    const first = doc.errors[0];
+    const pos = lc.linePos(first.pos[0]);
+    const more = doc.errors.length - 1;
+    const message = first.message.split('\n')[0].trim();
+    throw new ConfigIssuesError([{
+      file,
+      path: '',
+      problem: `YAML syntax error: ${message}${more ? ` (${more} more error${more === 1 ? '' : 's'} after it; fix this one first)` : ''}`,
+      location: { line: pos.line, col: pos.col },
+    }]);
+  }
+  // An alias to an anchor that is never defined is not a parse error, but toJS() fails on it: locate it first.
+  let unresolved: { source: string; range?: [number, number, number] | null } | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) === undefined) {
+        unresolved = node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (unresolved) {
+    const pos = unresolved.range ? lc.linePos(unresolved.range[0]) : undefined;
+    throw new ConfigIssuesError([{
+      file,
+      path: '',
+      problem: `YAML error: the alias *${unresolved.source} refers to no anchor &${unresolved.source} defined before it`,
+      location: pos ? { line: pos.line, col: pos.col } : undefined,
+    }]);
   }
 
   const overrideIssues = (opts.overrides ?? [])
@@ -229,9 +277,8 @@ export function parseYamlWithSchema<T>(
   const result = schema.safeParse(data);
   if (result.success) return { value: result.data, doc: data, errorAt };
 
-  const issues: ConfigIssue[] = result.error.issues
-    .flatMap((issue) => formatZodIssue(issue, { schema, data }))
-    .map((f: FormattedIssue) => ({ ...locate(f.path, f.at), path: formatPath(f.path), problem: f.problem }));
+  const formatted = mergeTypos(result.error.issues.flatMap((issue) => formatZodIssue(issue, { schema, data })), data);
+  const issues: ConfigIssue[] = formatted.map((f: FormattedIssue) => ({ ...locate(f.path, f.at), path: formatPath(f.path), problem: f.problem }));
   issues.sort(issueOrder(opts.overrides ?? []));
   throw new ConfigIssuesError(issues);
 }

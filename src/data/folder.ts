@@ -1,13 +1,14 @@
 /**
  * Image folders: lists the image files of a folder (sorted, so the order is reproducible) and
- * decodes them to [0,1] HWC float arrays with the channel count a job asks for.
+ * decodes them to [0,1] HWC float arrays with the channel count a job asks for. Broken, huge,
+ * animated or too-small files end in an InputError naming the file (see readImage).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../errors';
 import { readImage } from '../images/png';
 
-export const IMAGE_EXTENSIONS = Object.freeze(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp']);
+export const IMAGE_EXTENSIONS = Object.freeze(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp', '.gif']);
 
 export interface LoadedImage {
   name: string;
@@ -37,9 +38,27 @@ export function rgbToGray(rgb: Float32Array): Float32Array {
   return out;
 }
 
-/** Loads one image as `channels` channels (gray is repeated to RGB; RGB is converted to gray). */
-export async function loadImageAs(file: string, channels: 1 | 3): Promise<LoadedImage> {
+/** Options for {@link loadImageAs}. */
+export interface LoadImageOptions {
+  /** Refuse images whose width or height is below this (e.g. 7, the SSIM window). */
+  minSide?: number;
+  /** What needs `minSide`, for the error message (e.g. 'the 7×7 SSIM window'). */
+  minSideReason?: string;
+}
+
+/**
+ * Loads one image as `channels` channels (gray is repeated to RGB; RGB is converted to gray).
+ * @throws InputError naming the file when it cannot be read (see readImage) or is smaller than `minSide`
+ */
+export async function loadImageAs(file: string, channels: 1 | 3, opts: LoadImageOptions = {}): Promise<LoadedImage> {
   const img = await readImage(file);
+  if (opts.minSide !== undefined && (img.width < opts.minSide || img.height < opts.minSide)) {
+    throw new InputError(
+      file,
+      `${img.width}×${img.height} is too small: images must be at least ${opts.minSide}×${opts.minSide}` +
+        (opts.minSideReason ? ` (${opts.minSideReason})` : ''),
+    );
+  }
   let data = img.data;
   if (img.channels !== channels) {
     if (channels === 1) data = rgbToGray(img.data);

@@ -43,10 +43,16 @@ export interface EvalOptions {
   limit?: number;
 }
 
-/** Loads the test images once (they are reused for every σ and method). */
+/** The smallest side SSIM can measure: its default 7×7 window (scikit-image). */
+export const MIN_EVAL_SIDE = 7;
+
+/**
+ * Loads the test images once (they are reused for every σ and method).
+ * @throws InputError naming the file for an unreadable, huge, or smaller than 7×7 image
+ */
 export async function loadTestImages(opts: EvalOptions): Promise<LoadedImage[]> {
   const files = listImages(opts.data).slice(0, opts.limit);
-  return Promise.all(files.map((f) => loadImageAs(f, opts.channels)));
+  return Promise.all(files.map((f) => loadImageAs(f, opts.channels, { minSide: MIN_EVAL_SIDE, minSideReason: 'the 7×7 SSIM window' })));
 }
 
 /** The noisy version of `img` at `sigma`: the same for every method and run with the same seed. */

@@ -1,12 +1,22 @@
 /**
  * Image files ⇄ Float32Array in [0, 1], HWC layout, 1 (gray) or 3 (RGB) channels, via sharp.
- * Reading accepts 8- and 16-bit gray/RGB (alpha is dropped, palettes expanded); writing is
- * 8-bit PNG (clipped and rounded) through an atomic rename.
+ * Reading accepts 8- and 16-bit gray/RGB/CMYK (alpha is dropped, palettes expanded, CMYK
+ * converted to sRGB, the first frame of an animated or multi-page file taken with a warning) and
+ * refuses a file whose header declares more than {@link MAX_IMAGE_PIXELS} before decoding it;
+ * writing is 8-bit PNG (clipped and rounded) through an atomic rename.
  */
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { InputError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
+import { log } from '../log';
+
+/**
+ * The most pixels (width × height of one frame) an image file may declare: 2^27 ≈ 11585², a
+ * 1.5 GiB float32 RGB array. Checked against the header before any decoding, so a tiny file
+ * claiming 50000×50000 is refused without allocating.
+ */
+export const MAX_IMAGE_PIXELS = 2 ** 27;
 
 /** A decoded image: values in [0, 1], HWC order. */
 export interface DecodedImage {
@@ -72,12 +82,27 @@ export async function writePng(
   writeFileAtomic(file, await encodePng(data, width, height, channels));
 }
 
+/** A libvips error as one line: its distinct lines joined (libvips repeats itself across lines). */
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return [...new Set(text.split('\n').map((l) => l.trim()).filter(Boolean))].join('; ');
+}
+
+/** Options for {@link readImage}. */
+export interface ReadImageOptions {
+  /** Refuse files whose header declares more pixels than this (default {@link MAX_IMAGE_PIXELS}). */
+  maxPixels?: number;
+}
+
 /**
- * Reads a PNG/JPEG/… file as floats in [0, 1] (divided by 255 or 65535 by bit depth).
- * Gray files give 1 channel, anything else 3 (sRGB); alpha is dropped.
- * @throws {InputError} naming the file when it is missing, unreadable or not an image
+ * Reads a PNG/JPEG/TIFF/WebP/GIF/… file as floats in [0, 1] (divided by 255 or 65535 by bit depth).
+ * Gray files give 1 channel, anything else 3 (sRGB; CMYK is converted); alpha is dropped; an
+ * animated or multi-page file gives its first frame (logged as a warning).
+ * @throws {InputError} naming the file when it is missing, empty, unreadable, not an image,
+ *   truncated, or declares more than `maxPixels` pixels (checked before decoding)
  */
-export async function readImage(file: string): Promise<DecodedImage> {
+export async function readImage(file: string, opts: ReadImageOptions = {}): Promise<DecodedImage> {
+  const maxPixels = opts.maxPixels ?? MAX_IMAGE_PIXELS;
   let bytes: Buffer;
   try {
     bytes = await fs.promises.readFile(file);
@@ -86,16 +111,35 @@ export async function readImage(file: string): Promise<DecodedImage> {
     const reason = code === 'ENOENT' ? 'image file not found' : `cannot read image (${code ?? String(err)})`;
     throw new InputError(file, reason, { cause: err });
   }
+  if (bytes.length === 0) throw new InputError(file, 'cannot decode image: the file is empty (0 bytes)');
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
-    const meta = await sharp(bytes).metadata();
+    // Only the header is parsed here; nothing is decoded yet.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new InputError(file, `cannot decode image: ${oneLine(err)} (not an image, or a truncated/corrupt file)`, { cause: err });
+  }
+  const width = meta.width ?? 0;
+  const height = meta.pageHeight ?? meta.height ?? 0;
+  if (!(width > 0 && height > 0)) throw new InputError(file, `cannot decode image: the header declares a ${width}×${height} image`);
+  if (width * height > maxPixels) {
+    throw new InputError(
+      file,
+      `the header declares ${width}×${height} pixels (${(width * height / 1e6).toFixed(0)} MP), more than the ` +
+        `${(maxPixels / 1e6).toFixed(0)} MP allowed; refused before decoding`,
+    );
+  }
+  const pages = meta.pages ?? 1;
+  if (pages > 1) log.warn(`${file}: ${meta.format ?? 'image'} with ${pages} frames (animated or multi-page); using the first frame`);
+  try {
     const gray = meta.space === 'b-w' || meta.space === 'grey16';
     const deep = meta.depth === 'ushort';
-    let img = sharp(bytes);
+    let img = sharp(bytes, { limitInputPixels: maxPixels, page: 0, pages: 1 });
     if (meta.hasAlpha) img = img.removeAlpha();
     img = img.toColourspace(gray ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb');
     const { data, info } = await img.raw({ depth: deep ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 1 && info.channels !== 3) {
-      throw new Error(`unexpected ${info.channels} channels after conversion`);
+      throw new Error(`unexpected ${info.channels} channels after conversion from ${meta.space ?? 'an unknown colour space'}`);
     }
     const values = deep ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : data;
     const scale = deep ? 1 / 65535 : 1 / 255;
@@ -103,6 +147,6 @@ export async function readImage(file: string): Promise<DecodedImage> {
     for (let i = 0; i < values.length; i++) out[i] = values[i] * scale;
     return { data: out, width: info.width, height: info.height, channels: info.channels };
   } catch (err) {
-    throw new InputError(file, `cannot decode image: ${(err as Error).message}`, { cause: err });
+    throw new InputError(file, `cannot decode image: ${oneLine(err)}`, { cause: err });
   }
 }

@@ -18,7 +18,9 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = tmpName(file);
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    // One write() moves at most ~2 GiB on Linux and may return short: loop until every byte is written.
+    for (let off = 0; off < bytes.byteLength; ) off += fs.writeSync(fd, bytes, off, bytes.byteLength - off);
     fs.fsyncSync(fd);
   } catch (err) {
     fs.closeSync(fd);

@@ -1,5 +1,6 @@
 /**
- * Reading and writing .onnx files. Decoding names the file on any failure; loading inlines
+ * Reading and writing .onnx files. Decoding names the file on any failure and refuses models
+ * whose declared sizes the file cannot back (see {@link checkModelLimits}); loading inlines
  * external tensor data (refusing paths that leave the model's folder) so the in-memory
  * model can go straight to onnxruntime; saving is atomic.
  */
@@ -7,9 +8,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
-import { forEachGraph } from './graph-utils';
-import { onnx, type ModelProto, type TensorProto } from './proto';
+import { forEachGraph, nodeSubgraphs } from './graph-utils';
+import { dataTypeName, onnx, toNumber, type GraphProto, type Int64Like, type ModelProto, type TensorProto } from './proto';
 import { elementSize, tensorNumel } from './tensor';
+
+/** Deepest nesting of subgraphs (If/Loop/Scan bodies) a model may have; real models use a few levels. */
+export const MAX_GRAPH_DEPTH = 64;
 
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0];
@@ -31,7 +35,91 @@ export function decodeModel(bytes: Uint8Array, label: string): onnx.ModelProto {
     });
   }
   if (!model.graph) throw new InputError(label, 'decoded as protobuf but holds no graph; not an ONNX model');
+  checkModelLimits(model, bytes.length, label);
   return model;
+}
+
+/**
+ * Checks what a decoded model declares before anything trusts it, so no reader allocates more
+ * than the file justifies or recurses without bound: version numbers and dims are safe
+ * integers, tensor dims are non-negative, an inline tensor's declared size (elements × element
+ * size, at least half a byte each) fits in the file, and subgraphs nest at most
+ * {@link MAX_GRAPH_DEPTH} levels. External tensors are checked against their own file by
+ * {@link resolveExternalData}. Walks the graphs iteratively.
+ * @param fileBytes the size of the encoded model the tensors must fit in.
+ * @throws InputError naming `label` and the offending tensor or field.
+ */
+export function checkModelLimits(model: ModelProto, fileBytes: number, label: string): void {
+  const int = (v: Int64Like, what: string): number => {
+    try {
+      return toNumber(v);
+    } catch {
+      throw new InputError(label, `${what} ${String(v)} is not a representable integer`);
+    }
+  };
+  int(model.irVersion, 'ir_version');
+  int(model.modelVersion, 'model_version');
+  for (const o of model.opsetImport ?? []) int(o.version, `opset_import version of domain '${o.domain ?? ''}'`);
+
+  const checkDims = (dims: Int64Like[] | null | undefined, what: string): number => {
+    let numel = 1;
+    for (const d of dims ?? []) {
+      const n = int(d, `${what}: dim`);
+      if (n < 0) throw new InputError(label, `${what}: negative dim ${n}`);
+      numel *= n;
+    }
+    if (!Number.isSafeInteger(numel)) throw new InputError(label, `${what}: dims [${(dims ?? []).join(',')}] hold too many elements`);
+    return numel;
+  };
+  const checkTensor = (t: TensorProto, where: string) => {
+    const what = `${where} tensor '${t.name ?? ''}'`;
+    const numel = checkDims(t.dims, what);
+    if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) return; // sized against its own file on load
+    // Every element needs at least half a byte (INT4) whatever the encoding, so this bounds any allocation.
+    const bytes = numel * (elementSize(t.dataType) ?? 0.5);
+    if (bytes > fileBytes) {
+      throw new InputError(
+        label,
+        `${what} declares dims [${(t.dims ?? []).join(',')}] of ${dataTypeName(t.dataType)} (${bytes} bytes), ` +
+          `more than the whole file (${fileBytes} bytes); the file is corrupt or hostile`,
+      );
+    }
+  };
+
+  const stack: Array<{ graph: GraphProto; depth: number }> = [];
+  if (model.graph) stack.push({ graph: model.graph, depth: 1 });
+  while (stack.length) {
+    const { graph, depth } = stack.pop() as { graph: GraphProto; depth: number };
+    if (depth > MAX_GRAPH_DEPTH) {
+      throw new InputError(label, `subgraphs are nested more than ${MAX_GRAPH_DEPTH} levels deep; refusing to read the model`);
+    }
+    const where = depth === 1 ? 'graph' : `subgraph '${graph.name ?? ''}' (depth ${depth})`;
+    for (const t of graph.initializer ?? []) checkTensor(t, `${where}: initializer`);
+    for (const s of graph.sparseInitializer ?? []) {
+      checkDims(s.dims, `${where}: sparse initializer`);
+      if (s.values) checkTensor(s.values, `${where}: sparse initializer values`);
+      if (s.indices) checkTensor(s.indices, `${where}: sparse initializer indices`);
+    }
+    for (const vi of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.valueInfo ?? [])]) {
+      for (const d of vi.type?.tensorType?.shape?.dim ?? []) {
+        if (d.dimValue !== null && d.dimValue !== undefined) int(d.dimValue, `${where}: value '${vi.name ?? ''}': dim`);
+      }
+    }
+    for (const node of graph.node ?? []) {
+      for (const a of node.attribute ?? []) {
+        const at = `${where}: node '${node.name || node.opType || '?'}' attribute '${a.name ?? ''}'`;
+        if (a.t) checkTensor(a.t, at);
+        for (const t of a.tensors ?? []) checkTensor(t, at);
+        for (const s of [a.sparseTensor, ...(a.sparseTensors ?? [])]) {
+          if (!s) continue;
+          checkDims(s.dims, `${at} sparse tensor`);
+          if (s.values) checkTensor(s.values, `${at} sparse values`);
+          if (s.indices) checkTensor(s.indices, `${at} sparse indices`);
+        }
+      }
+      for (const sub of nodeSubgraphs(node)) stack.push({ graph: sub, depth: depth + 1 });
+    }
+  }
 }
 
 /** Serializes a model to protobuf bytes (a Uint8Array that owns its whole buffer). */
@@ -118,6 +206,8 @@ function safeExternalPath(dir: string, location: string, label: string, tensor: 
   }
   const realDir = fs.realpathSync(dir);
   if (!inside(realDir, real)) refuse('it links to a file outside the model\'s folder');
+  // A folder, FIFO or device would fail or block on read: only plain files hold tensor data.
+  if (!fs.statSync(real).isFile()) refuse('it is not a regular file');
   return real;
 }
 
@@ -139,7 +229,12 @@ export function resolveExternalData(model: ModelProto, dir: string, label: strin
       const file = safeExternalPath(dir, location, label, name);
       let entry = fds.get(file);
       if (!entry) {
-        const fd = fs.openSync(file, 'r');
+        let fd: number;
+        try {
+          fd = fs.openSync(file, 'r');
+        } catch (err) {
+          throw new InputError(label, `tensor '${name}': external data file '${location}' cannot be opened (${firstLine(err)})`, { cause: err });
+        }
         entry = { fd, size: fs.fstatSync(fd).size };
         fds.set(file, entry);
       }

@@ -80,16 +80,25 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     throw new InputError(label, 'its data is stored in an external file that was not loaded (use loadModel)');
   }
-  const n = numel(tensorDims(t));
+  let dims: number[];
+  try {
+    dims = tensorDims(t);
+  } catch (err) {
+    throw new InputError(label, `has a dim that is not a representable integer (${(err as Error).message})`);
+  }
+  if (dims.some((d) => d < 0)) throw new InputError(label, `has a negative dim in [${dims.join(',')}]`);
+  const n = numel(dims);
   const raw = t.rawData && t.rawData.length ? t.rawData : undefined;
   const type = t.dataType ?? DataType.UNDEFINED;
-  const out = new Float32Array(n);
   const sizeError = (got: number, what: string) =>
-    new InputError(label, `dims [${tensorDims(t).join(',')}] need ${n} values, ${what} holds ${got}`);
+    new InputError(label, `dims [${dims.join(',')}] need ${n} values, ${what} holds ${got}`);
+  // Every size is checked against the stored data before the output is allocated, so hostile
+  // dims cannot make us allocate more than the data that is actually there.
   switch (type) {
     case DataType.FLOAT: {
       if (raw) {
         if (raw.length !== n * 4) throw sizeError(raw.length / 4, 'raw_data');
+        const out = new Float32Array(n);
         if (LITTLE_ENDIAN) {
           new Uint8Array(out.buffer).set(raw);
         } else {
@@ -100,34 +109,35 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
       }
       const f = t.floatData ?? [];
       if (f.length !== n) throw sizeError(f.length, 'float_data');
-      out.set(f);
-      return out;
+      return Float32Array.from(f);
     }
     case DataType.FLOAT16:
     case DataType.BFLOAT16: {
       const read = (bits: number) => (type === DataType.FLOAT16 ? fromHalf(bits) : bf16ToFloat(bits));
       if (raw) {
         if (raw.length !== n * 2) throw sizeError(raw.length / 2, 'raw_data');
+        const out = new Float32Array(n);
         const v = rawView(raw);
         for (let i = 0; i < n; i++) out[i] = read(v.getUint16(i * 2, true));
         return out;
       }
       const d = t.int32Data ?? [];
       if (d.length !== n) throw sizeError(d.length, 'int32_data');
+      const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = read(d[i] & 0xffff);
       return out;
     }
     case DataType.DOUBLE: {
       if (raw) {
         if (raw.length !== n * 8) throw sizeError(raw.length / 8, 'raw_data');
+        const out = new Float32Array(n);
         const v = rawView(raw);
         for (let i = 0; i < n; i++) out[i] = v.getFloat64(i * 8, true);
         return out;
       }
       const d = t.doubleData ?? [];
       if (d.length !== n) throw sizeError(d.length, 'double_data');
-      out.set(d);
-      return out;
+      return Float32Array.from(d);
     }
     default:
       throw new InputError(label, `element type ${dataTypeName(type)} cannot be read as float32`);

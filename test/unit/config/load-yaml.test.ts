@@ -119,9 +119,9 @@ data:
     expect(err.message).toBe('j.yaml:9:5 data.noise.peek: unknown key; allowed keys: type, sigma, clip, realizations');
     const text2 = VALID.replace('type: gaussian\n    sigma: 25', 'type: poisson\n    peek: 3');
     const err2 = issuesOf(() => parseYamlWithSchema(text2, 'j.yaml', schema));
+    // The typo and the missing required key it was meant to be are one mistake: one line.
     expect(err2.message.split('\n')).toEqual([
-      'j.yaml:6:3 data.noise.peak: missing required field (expected a positive number)',
-      "j.yaml:8:5 data.noise.peek: unknown key; did you mean 'peak'?",
+      "j.yaml:8:5 data.noise.peek: unknown key; did you mean 'peak'? ('peak' is required)",
     ]);
   });
 
