@@ -72,6 +72,11 @@ function readInts(t: TensorProto, n: number): number[] {
   const type = t.dataType ?? 0;
   const raw = t.rawData && t.rawData.length ? t.rawData : undefined;
   if (raw) {
+    const size = type === DataType.INT64 || type === DataType.UINT64 ? 8 : type === DataType.INT32 || type === DataType.UINT32 ? 4
+      : type === DataType.INT16 || type === DataType.UINT16 ? 2 : 1;
+    if (raw.length !== n * size) {
+      throw new InputError(`tensor '${t.name ?? ''}'`, `raw_data has ${raw.length} bytes; ${n} ${dataTypeName(type)} values need ${n * size}`);
+    }
     const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = new Array(n);
     for (let i = 0; i < n; i++) {

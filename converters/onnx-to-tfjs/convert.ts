@@ -85,6 +85,16 @@ class NodeUnsupported extends Error {
 }
 
 function readAttr(node: NodeProto, spec: AttrSpec): AttrValue | undefined {
+  try {
+    return readAttrUnchecked(node, spec);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    // A hostile or broken file: an int64 attribute beyond 2^53 cannot be a real size, stride or axis.
+    throw new InputError(`node '${node.name ?? node.opType}'`, `attribute '${spec.onnxName}': ${err.message}`, { cause: err });
+  }
+}
+
+function readAttrUnchecked(node: NodeProto, spec: AttrSpec): AttrValue | undefined {
   const a = (node.attribute ?? []).find((x) => x.name === spec.onnxName);
   if (!a) return spec.default === undefined ? undefined : Array.isArray(spec.default) ? [...spec.default] : (spec.default as number | string);
   switch (spec.type) {

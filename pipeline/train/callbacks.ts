@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../../src/io/atomic';
 import type * as TfModule from '@tensorflow/tfjs';
 import type { Tf } from '../../src/backends/tf';
 import type { TrainConfig } from '../../src/config/schema';
@@ -409,7 +410,8 @@ export class JsonlLogger extends Callback {
         .map((r) => JSON.stringify(r) + '\n')
         .join('');
     }
-    fs.writeFileSync(this.file, keep);
+    // Atomic: a kill here must leave the previous log whole, never an empty file.
+    writeFileAtomic(this.file, keep);
     this.fd = fs.openSync(this.file, 'a');
   }
 

@@ -66,11 +66,7 @@ class Refused {
  * Readers with known gaps: their untyped errors are counted and reported (with examples) instead of
  * failing the run. Remove an entry once its owner fixes it; ONNXTUNE_FUZZ_STRICT=1 ignores this list.
  */
-export const KNOWN_GAPS: Readonly<Record<string, string>> = Object.freeze({
-  onnxToTfjs:
-    'issue 5, reported to the converter owner: convert.ts readAttr lets toNumber\'s RangeError out for INT/INTS attributes ' +
-    'beyond 2^53, and constants.ts readInts reads past raw_data when its length does not match the element type and dims',
-});
+export const KNOWN_GAPS: Readonly<Record<string, string>> = Object.freeze({});
 
 export function runFuzz(opts: FuzzOptions): Promise<FuzzStats> {
   const progress = new Int32Array(opts.progress);
