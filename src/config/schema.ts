@@ -163,7 +163,25 @@ export function jobSchema(baseDir: string) {
     })
     .strict();
 
-  const data = z.discriminatedUnion('source', [mnistData, mnistIdxData, folderData]);
+  const pairsData = z
+    .object({
+      source: z.literal('pairs').describe('real noisy/clean image pairs in one folder, e.g. PolyU: <name>_real.JPG (noisy) and <name>_mean.JPG (clean)'),
+      dir: existingDir('a folder of noisy/clean pairs').describe('the folder holding both images of every pair'),
+      noisy_suffix: z.string().min(1).default('_real').describe('file-name suffix (before the extension) of the noisy image'),
+      clean_suffix: z.string().min(1).default('_mean').describe('file-name suffix of the clean (reference) image'),
+      scene_pattern: z.string().default('^(.*)_\\d+$')
+        .describe('regex on the pair name whose first group names the scene; train and test never share a scene'),
+      test_fraction: z.number().gt(0).lt(1).default(0.2).describe('fraction of the scenes held out as the test split (whole images)'),
+      channels: z.union([z.literal(1), z.literal(3)]).default(3).describe('1: gray (BT.601 luma), 3: RGB'),
+      patch_size: posInt('a positive integer').default(48).describe('side of the square training patches (a multiple of the deepest tap stride)'),
+      patches_per_image: posInt('a positive integer').default(32).describe('patch pairs drawn (once, seeded) from each training pair'),
+      augment: z.boolean().default(true).describe('random flips and 90° rotations (the same for both images of a pair)'),
+      val_fraction: z.number().min(0).lt(1).default(0.05).describe('fraction of the training pairs held out for validation patches'),
+      limit: posInt('a positive integer').optional().describe('use only the first N pairs (quick runs)'),
+    })
+    .strict();
+
+  const data = z.discriminatedUnion('source', [mnistData, mnistIdxData, folderData, pairsData]);
 
   const encoder = z
     .object({
@@ -218,4 +236,4 @@ export function jobSchema(baseDir: string) {
 }
 
 export type JobConfig = z.output<ReturnType<typeof jobSchema>>;
-export type NoiseConfig = JobConfig['data']['noise'];
+export type NoiseConfig = Extract<JobConfig['data'], { noise: unknown }>['noise'];

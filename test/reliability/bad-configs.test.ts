@@ -91,7 +91,7 @@ const CASES: Case[] = [
   { name: 'opset too old', edit: { 21: '  opset: 9' }, expected: re(String.raw`:21:10 export\.opset: expected an integer >= 13 and <= 21, got 9`) },
   { name: 'zero verify samples', edit: { 23: '  samples: 0' }, expected: re(String.raw`:23:12 verify\.samples: expected a positive integer, got 0`) },
   // --- unknown choices and missing things
-  { name: 'unknown data source', edit: { 5: '  source: imagenet' }, expected: re(String.raw`:5:11 data\.source: expected one of 'mnist', 'mnist-idx', 'folder', got "imagenet"`) },
+  { name: 'unknown data source', edit: { 5: '  source: imagenet' }, expected: re(String.raw`:5:11 data\.source: expected one of 'mnist', 'mnist-idx', 'folder', 'pairs', got "imagenet"`) },
   { name: 'misspelled noise type', edit: { 8: '  noise: {type: gausian, sigma: 50, clip: true}' }, expected: re(String.raw`:8:\d+ data\.noise\.type: expected one of .*, got "gausian"; did you mean 'gaussian'\?`) },
   { name: 'encoder file missing', edit: { 10: '  onnx: nowhere/encoder.onnx' }, expected: re(String.raw`:10:9 encoder\.onnx: file not found: .*nowhere/encoder\.onnx \(paths are relative to the job file\)`) },
   { name: 'encoder section missing', edit: { 9: '', 10: '', 11: '' }, expected: re(String.raw`:\d+:\d+ encoder: missing required field`) },

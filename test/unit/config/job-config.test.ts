@@ -38,7 +38,7 @@ describe('job config', () => {
   it('accepts configs/mnist-dae.yaml and resolves paths against the job file', () => {
     const job = loadJobConfig(path.join(ROOT, 'configs', 'mnist-dae.yaml'));
     expect(job.encoder.onnx).toBe(path.join(ROOT, 'pretrained', 'mnist-conv-ae', 'encoder.onnx'));
-    expect(job.data.noise).toMatchObject({ type: 'gaussian', sigma: 127.5, clip: true });
+    expect(job.data).toMatchObject({ noise: { type: 'gaussian', sigma: 127.5, clip: true } });
     expect(job.train.lr).toBe(0.001);
   });
 
