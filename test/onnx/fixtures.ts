@@ -3,19 +3,9 @@ import { createSession, type FloatTensor } from '../../src/backends/ort';
 import { encodeModel } from '../../src/onnx/model-io';
 import { GraphBuilder } from '../../src/onnx/builder';
 import type { onnx } from '../../src/onnx/proto';
+import { seeded } from '../helpers/seeded';
+export { seeded };
 
-/** A deterministic pseudo-random Float32Array in [-1, 1). */
-export function seeded(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 /** x [N,2,H,W] → conv1(3×3, 4) → relu1 → conv2(3×3, 3) → relu2 = y. */
 export function convReluConvRelu(opts: { opset?: number; prefix?: string } = {}): onnx.ModelProto {

@@ -9,19 +9,8 @@ import fc from 'fast-check';
 import { GraphBuilder } from '../../src/onnx/builder';
 import { encodeModel } from '../../src/onnx/model-io';
 import { AttributeType, onnx } from '../../src/onnx/proto';
+import { seeded } from '../helpers/seeded';
 
-/** Deterministic values in [-1, 1) (xorshift), so fixtures need no onnxruntime import. */
-function seeded(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------- valid fixtures
 
