@@ -64,6 +64,96 @@ export function medianFilter(img: Float32Array, width: number, height: number, c
   return out;
 }
 
+/**
+ * Bilateral filter: each pixel is the average of its (2r+1)² neighbours weighted by spatial distance
+ * (σ_s pixels) and by intensity difference (σ_r, in [0,1] units; per channel for RGB, joint distance).
+ */
+export function bilateralFilter(
+  img: Float32Array, width: number, height: number, channels: number, sigmaRange: number, sigmaSpace = 1.5,
+): Float32Array {
+  const r = Math.ceil(2 * sigmaSpace);
+  const out = new Float32Array(img.length);
+  const spatial = new Float64Array((2 * r + 1) ** 2);
+  for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) spatial[(dy + r) * (2 * r + 1) + dx + r] = Math.exp(-(dx * dx + dy * dy) / (2 * sigmaSpace * sigmaSpace));
+  const inv = 1 / (2 * sigmaRange * sigmaRange);
+  const acc = new Float64Array(channels);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = (y * width + x) * channels;
+      let wsum = 0;
+      acc.fill(0);
+      for (let dy = -r; dy <= r; dy++) {
+        const row = reflect(y + dy, height) * width;
+        for (let dx = -r; dx <= r; dx++) {
+          const q = (row + reflect(x + dx, width)) * channels;
+          let d2 = 0;
+          for (let c = 0; c < channels; c++) d2 += (img[q + c] - img[p + c]) ** 2;
+          const w = spatial[(dy + r) * (2 * r + 1) + dx + r] * Math.exp(-d2 * inv / channels);
+          wsum += w;
+          for (let c = 0; c < channels; c++) acc[c] += w * img[q + c];
+        }
+      }
+      for (let c = 0; c < channels; c++) out[p + c] = acc[c] / wsum;
+    }
+  }
+  return out;
+}
+
+/**
+ * Non-local means (Buades et al.): each pixel is a weighted mean over a (2S+1)² search window, with
+ * weights exp(−max(d² − 2σ², 0) / h²) from the mean squared difference d² of (2P+1)² patches. The patch
+ * distances are box sums of per-offset squared differences (integral images), so the cost is
+ * O(pixels × search window) rather than × patch size. `h` is given as a multiple of the noise σ.
+ */
+export function nonLocalMeans(
+  img: Float32Array, width: number, height: number, channels: number, sigma: number, hFactor = 0.6, patchRadius = 2, searchRadius = 7,
+): Float32Array {
+  const W = width;
+  const H = height;
+  const N = W * H;
+  const h2 = (hFactor * sigma) ** 2;
+  const twoSigma2 = 2 * sigma * sigma;
+  const acc = new Float64Array(img.length);
+  const wsum = new Float64Array(N);
+  const diff = new Float64Array((W + 1) * (H + 1));
+  for (let oy = -searchRadius; oy <= searchRadius; oy++) {
+    for (let ox = -searchRadius; ox <= searchRadius; ox++) {
+      // Integral image of the squared difference between the image and its (ox, oy) shift.
+      for (let y = 0; y < H; y++) {
+        let rowSum = 0;
+        const qy = reflect(y + oy, H);
+        for (let x = 0; x < W; x++) {
+          const p = (y * W + x) * channels;
+          const q = (qy * W + reflect(x + ox, W)) * channels;
+          let d = 0;
+          for (let c = 0; c < channels; c++) d += (img[p + c] - img[q + c]) ** 2;
+          rowSum += d;
+          diff[(y + 1) * (W + 1) + x + 1] = diff[y * (W + 1) + x + 1] + rowSum;
+        }
+      }
+      for (let y = 0; y < H; y++) {
+        const y0 = Math.max(0, y - patchRadius);
+        const y1 = Math.min(H, y + patchRadius + 1);
+        const qy = reflect(y + oy, H);
+        for (let x = 0; x < W; x++) {
+          const x0 = Math.max(0, x - patchRadius);
+          const x1 = Math.min(W, x + patchRadius + 1);
+          const box = diff[y1 * (W + 1) + x1] - diff[y0 * (W + 1) + x1] - diff[y1 * (W + 1) + x0] + diff[y0 * (W + 1) + x0];
+          const d2 = box / ((y1 - y0) * (x1 - x0) * channels);
+          const w = Math.exp(-Math.max(d2 - twoSigma2, 0) / h2);
+          const i = y * W + x;
+          const q = (qy * W + reflect(x + ox, W)) * channels;
+          wsum[i] += w;
+          for (let c = 0; c < channels; c++) acc[i * channels + c] += w * img[q + c];
+        }
+      }
+    }
+  }
+  const out = new Float32Array(img.length);
+  for (let i = 0; i < N; i++) for (let c = 0; c < channels; c++) out[i * channels + c] = acc[i * channels + c] / wsum[i];
+  return out;
+}
+
 /** A baseline with the parameter values it is tried with (the best per σ is reported, as an upper bound). */
 export interface Baseline {
   name: string;
@@ -75,4 +165,23 @@ export interface Baseline {
 export const BASELINES: Readonly<Record<string, Baseline>> = Object.freeze({
   gaussian: { name: 'gaussian', parameter: 'sigma_px', grid: [0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3], apply: gaussianBlur },
   median: { name: 'median', parameter: 'window', grid: [3, 5, 7], apply: medianFilter },
+  bilateral: {
+    name: 'bilateral', parameter: 'sigma_range', grid: [0.05, 0.1, 0.15, 0.2, 0.3],
+    apply: (img, w, h, c, p) => bilateralFilter(img, w, h, c, p),
+  },
+});
+
+/** Baselines whose parameter depends on the noise level they are applied to. */
+export interface NoiseAwareBaseline {
+  name: string;
+  parameter: string;
+  grid: readonly number[];
+  apply(img: Float32Array, width: number, height: number, channels: number, p: number, sigma: number): Float32Array;
+}
+
+export const NOISE_AWARE_BASELINES: Readonly<Record<string, NoiseAwareBaseline>> = Object.freeze({
+  nlm: {
+    name: 'nlm', parameter: 'h/σ', grid: [0.4, 0.6, 0.8, 1.0],
+    apply: (img, w, h, c, p, sigma) => nonLocalMeans(img, w, h, c, sigma / 255, p),
+  },
 });

@@ -1,5 +1,5 @@
 /** Baseline filters against hand-computed values. */
-import { gaussianBlur, medianFilter } from '../../src/baselines/filters';
+import { bilateralFilter, gaussianBlur, medianFilter, nonLocalMeans } from '../../src/baselines/filters';
 
 describe('baseline filters', () => {
   it('gaussian blur keeps constants and mass, and matches a hand-computed 1-D case', () => {
@@ -21,5 +21,37 @@ describe('baseline filters', () => {
     const edge = Float32Array.from([0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1]);
     expect(Array.from(medianFilter(edge, 4, 3, 1, 3))).toEqual(Array.from(edge));
     expect(() => medianFilter(img, 3, 3, 1, 4)).toThrow(/odd/);
+  });
+});
+
+describe('bilateral and non-local means', () => {
+  const W = 32;
+  const H = 24;
+  const clean = Float32Array.from({ length: W * H }, (_, i) => ((i % W) < 16 ? 0.2 : 0.8)); // a vertical edge
+  const rng = (() => {
+    let s = 12345;
+    return () => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s / 2 ** 32 - 0.5;
+    };
+  })();
+  const noisy = clean.map((v) => v + 0.2 * rng());
+  const mse = (a: Float32Array) => a.reduce((acc, v, i) => acc + (v - clean[i]) ** 2, 0) / a.length;
+
+  it('keep constants and reduce noise while keeping the edge', () => {
+    const flat = new Float32Array(W * H).fill(0.4);
+    expect(Math.max(...Array.from(bilateralFilter(flat, W, H, 1, 0.1), (v) => Math.abs(v - 0.4)))).toBeLessThan(1e-6);
+    expect(Math.max(...Array.from(nonLocalMeans(flat, W, H, 1, 0.05), (v) => Math.abs(v - 0.4)))).toBeLessThan(1e-6);
+    const b = bilateralFilter(noisy, W, H, 1, 0.2);
+    const n = nonLocalMeans(noisy, W, H, 1, 0.2 / Math.sqrt(12), 0.6);
+    expect(mse(b)).toBeLessThan(mse(noisy) / 2);
+    expect(mse(n)).toBeLessThan(mse(noisy) / 2);
+    // The edge survives: columns either side of it stay apart.
+    for (const out of [b, n]) expect(out[5 * W + 17] - out[5 * W + 14]).toBeGreaterThan(0.4);
+  });
+
+  it('NLM with a tiny h is the identity (only the pixel itself gets weight)', () => {
+    const out = nonLocalMeans(noisy, W, H, 1, 1e-6, 1e-3, 1, 2);
+    expect(out).toBeCloseToArray(noisy, { atol: 1e-6 });
   });
 });

@@ -6,8 +6,7 @@
 import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { DEVICES, type Device } from '../../backends/device';
-import { BASELINES } from '../../baselines/filters';
-import { evaluateBaseline } from '../../eval/baseline-method';
+import { BASELINE_NAMES, evaluateBaseline } from '../../eval/baseline-method';
 import { evaluateMethod, loadTestImages, summaryTable, type EvalRow, type EvalSummary } from '../../eval/evaluate';
 import { InputError } from '../../errors';
 import { openDenoiser } from '../../inference/onnx-denoiser';
@@ -44,7 +43,7 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       .positional('model', { type: 'string', describe: 'an .onnx denoiser taking [N,C,H,W] in [0,1] (onnxtune export, DnCNN, …)' })
       .option('data', { type: 'string', demandOption: true, describe: 'folder of clean test images (PNG/JPEG/TIFF)' })
       .option('sigma', { type: 'string', default: '25', describe: 'noise levels on the 0–255 scale, comma-separated (noise N(0, σ/255), not clipped)' })
-      .option('baseline', { type: 'string', describe: `classical baselines to add, comma-separated: ${Object.keys(BASELINES).join(', ')} (best parameter per σ, an upper bound)` })
+      .option('baseline', { type: 'string', describe: `classical baselines to add, comma-separated: ${BASELINE_NAMES.join(', ')} (best parameter per σ on the set itself, an upper bound; nlm is told the true σ)` })
       .option('channels', { type: 'number', choices: [1, 3], describe: 'load images as gray (1) or RGB (3); default: what the model takes, else 1' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the noise (the same seed gives the same noisy images for every method)' })
       .option('limit', { type: 'number', describe: 'evaluate only the first N images' })
