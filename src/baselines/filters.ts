@@ -166,7 +166,7 @@ export const BASELINES: Readonly<Record<string, Baseline>> = Object.freeze({
   gaussian: { name: 'gaussian', parameter: 'sigma_px', grid: [0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3], apply: gaussianBlur },
   median: { name: 'median', parameter: 'window', grid: [3, 5, 7], apply: medianFilter },
   bilateral: {
-    name: 'bilateral', parameter: 'sigma_range', grid: [0.05, 0.1, 0.15, 0.2, 0.3],
+    name: 'bilateral', parameter: 'sigma_range', grid: [0.1, 0.2, 0.3, 0.4, 0.6],
     apply: (img, w, h, c, p) => bilateralFilter(img, w, h, c, p),
   },
 });
