@@ -12,9 +12,7 @@ import { initTf } from '../../src/backends/tf';
 import { loadLayersModel } from '../../src/backends/tf-io';
 import { writeFileAtomic, writeJsonAtomic } from '../../src/io/atomic';
 import { log } from '../../src/log';
-import { mse } from '../../src/metrics/mse';
-import { psnr } from '../../src/metrics/psnr';
-import { ssim } from '../../src/metrics/ssim';
+import { quality, type QualityMetrics } from '../../src/metrics/quality';
 import { cropNhwc } from '../../src/tensor/pad';
 import { decoderDir, readEncoderIo, readManifest } from '../artifacts';
 import { defineStage } from '../define-stage';
@@ -24,17 +22,6 @@ import { writeAnnotatedGrid } from '../train/image-grid';
 import { predictRows } from '../train/predict';
 import { EventFileWriter } from '../train/tensorboard';
 import { loadGroup } from './split-inputs';
-
-export interface QualityMetrics {
-  mse: number;
-  psnr: number;
-  ssim: number;
-}
-
-/** MSE/PSNR/SSIM of one HWC image against its clean version. */
-export function quality(image: Float32Array, clean: Float32Array, h: number, w: number, c: number): QualityMetrics {
-  return { mse: mse(image, clean), psnr: psnr(image, clean), ssim: ssim(image, clean, { width: w, height: h, channels: c }) };
-}
 
 export function meanOf(list: QualityMetrics[]): QualityMetrics {
   const n = Math.max(list.length, 1);

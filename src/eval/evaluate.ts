@@ -5,8 +5,7 @@
  */
 import * as path from 'node:path';
 import { listImages, loadImageAs, type LoadedImage } from '../data/folder';
-import { psnr } from '../metrics/psnr';
-import { ssim } from '../metrics/ssim';
+import { quality } from '../metrics/quality';
 import { applyNoise } from '../noise';
 import { forkRng } from '../random';
 
@@ -77,11 +76,11 @@ export async function evaluateMethod(
       const t0 = performance.now();
       const out = await fn(noisy, img.width, img.height, img.channels, sigma);
       const seconds = (performance.now() - t0) / 1000;
-      const geom = { width: img.width, height: img.height, channels: img.channels };
+      const before = quality(noisy, img.data, img.height, img.width, img.channels);
+      const after = quality(out, img.data, img.height, img.width, img.channels);
       mine.push({
         image: path.basename(img.name), sigma, seconds,
-        noisyPsnr: psnr(noisy, img.data), noisySsim: ssim(noisy, img.data, geom),
-        psnr: psnr(out, img.data), ssim: ssim(out, img.data, geom),
+        noisyPsnr: before.psnr, noisySsim: before.ssim, psnr: after.psnr, ssim: after.ssim,
       });
     }
     const mean = (k: keyof EvalRow) => mine.reduce((a, r) => a + (r[k] as number), 0) / Math.max(mine.length, 1);

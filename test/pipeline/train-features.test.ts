@@ -18,19 +18,13 @@ import { type TrainConfigInput } from '../../src/config/schema';
 import { TrainingError } from '../../src/errors';
 import { forkRng } from '../../src/random';
 import { tmpDir } from '../helpers/tmp';
+import { syntheticSplit } from '../helpers/synthetic-split';
 
 let tf: Tf;
 beforeAll(async () => {
   tf = (await initTf()).tf;
 });
 
-function synthetic(n: number, seed: number): TrainSplit {
-  const rng = forkRng(seed, 'synthetic');
-  const tap = new Float32Array(2 * n * 4 * 4 * 3).map(() => rng.normal());
-  const img = new Float32Array(2 * n * 8 * 8).map(() => rng.uniform());
-  const clean = new Float32Array(n * 8 * 8).map(() => rng.uniform());
-  return { inputs: [{ data: tap, shape: [4, 4, 3] }, { data: img, shape: [8, 8, 1] }], target: { data: clean, shape: [8, 8, 1] }, count: n, realizations: 2 };
-}
 
 /** One weight w, no bias: y = w·x. */
 function scalarModel(w0: number): TfModule.LayersModel {
@@ -100,8 +94,8 @@ class CrashAt extends Callback {
 }
 
 describe('mid-epoch resume', () => {
-  const train = synthetic(40, 1);
-  const val = synthetic(10, 2);
+  const train = syntheticSplit(40, 1);
+  const val = syntheticSplit(10, 2);
   const decoderCfg = { widths: [4, 4], dropout: 0.2 };
   const cfg: TrainConfigInput = {
     optimizer: 'adamw', weight_decay: 0.05, clip_norm: 0.5, epochs: 4, batch_size: 8, checkpoint_every: 2, loss: 'charbonnier',

@@ -13,21 +13,15 @@ import { trainDecoder, type TrainSplit } from '../../pipeline/train/loop';
 import { forkRng } from '../../src/random';
 import { tmpDir } from '../helpers/tmp';
 import { ROOT } from '../helpers/jobs';
+import { syntheticSplit } from '../helpers/synthetic-split';
 
-function synthetic(n: number, seed: number): TrainSplit {
-  const rng = forkRng(seed, 'synthetic');
-  const tap = new Float32Array(2 * n * 4 * 4 * 3).map(() => rng.normal());
-  const img = new Float32Array(2 * n * 8 * 8).map(() => rng.uniform());
-  const clean = new Float32Array(n * 8 * 8).map(() => rng.uniform());
-  return { inputs: [{ data: tap, shape: [4, 4, 3] }, { data: img, shape: [8, 8, 1] }], target: { data: clean, shape: [8, 8, 1] }, count: n, realizations: 2 };
-}
 
 describe('trainDecoder checkpoints', () => {
   let tf: Tf;
   const job = loadJobConfig(path.join(ROOT, 'configs', 'mnist-dae.yaml'));
   const decoderCfg = { ...job.decoder, widths: [4, 4] };
-  const train = synthetic(40, 1);
-  const val = synthetic(10, 2);
+  const train = syntheticSplit(40, 1);
+  const val = syntheticSplit(10, 2);
   const cfg = (epochs: number) => ({ ...job.train, epochs, batch_size: 16, lr_schedule: { ...job.train.lr_schedule, type: 'step' as const } });
   const weightsOf = (m: TfModule.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 
