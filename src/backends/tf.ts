@@ -31,7 +31,6 @@ export interface TfOptions {
 }
 
 let current: Promise<TfRuntime> | undefined;
-let currentKey = '';
 
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
@@ -100,13 +99,9 @@ async function choose(opts: TfOptions): Promise<TfRuntime> {
  * @throws BackendUnavailableError when nothing loads (or a forced backend does not).
  */
 export function initTf(opts: TfOptions = {}): Promise<TfRuntime> {
-  const key = `${opts.backend ?? process.env.ONNXTUNE_TF_BACKEND ?? ''}|${opts.device ?? 'auto'}`;
-  if (current && key === currentKey) return current;
-  if (current) {
-    // A different request in the same process: keep the runtime already loaded rather than mixing two.
-    return current;
-  }
-  currentKey = key;
+  // One runtime per process: a later request (another device or backend) keeps the one already loaded
+  // rather than mixing two TF.js engines.
+  if (current) return current;
   current = choose(opts).then((rt) => {
     const why = rt.skipped.length ? ` (skipped: ${rt.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
     log.info(`TensorFlow.js backend: ${rt.description}${why}`);
