@@ -5,8 +5,9 @@
  * Fails with ParityError when the max abs difference exceeds verify.tolerance.
  */
 import * as path from 'node:path';
-import { createSession } from '../../src/backends/ort';
-import { initTf } from '../../src/backends/tf';
+import type * as TfModule from '@tensorflow/tfjs';
+import { createSession, type OrtSession } from '../../src/backends/ort';
+import { initTf, type Tf } from '../../src/backends/tf';
 import { loadLayersModel } from '../../src/backends/tf-io';
 import { InputError, ParityError } from '../../src/errors';
 import { writeJsonAtomic } from '../../src/io/atomic';
@@ -15,11 +16,26 @@ import { checkModel } from '../../src/onnx/check';
 import { loadModel } from '../../src/onnx/model-io';
 import { nchwToNhwc, nhwcToNchw } from '../../src/tensor/layout';
 import { cropNhwc } from '../../src/tensor/pad';
-import { dataFiles, decoderDir, encoderModelFile, exportedModelFile, readArray, readEncoderIo, readManifest } from '../artifacts';
+import {
+  dataFiles, decoderDir, encoderModelFile, exportedModelFile, readArray, readEncoderIo, readManifest, type EncoderIo,
+} from '../artifacts';
 import { defineStage } from '../define-stage';
 import { predictRows } from '../train/predict';
 import { encodeImages, padForEncoder } from './featurize';
 import { EXPORT_INPUT, EXPORT_OUTPUT } from './export';
+
+/**
+ * The two-part pipeline the exported model must reproduce: reflect-pad NHWC images to the stride
+ * multiple, run the encoder (onnxruntime), the tfjs decoder, clip, and crop back to H×W.
+ */
+export async function denoiseTwoPart(
+  tf: Tf, encoder: OrtSession, decoder: TfModule.LayersModel, io: EncoderIo, noisy: Float32Array, n: number, H: number, W: number, C: number,
+): Promise<Float32Array> {
+  const padded = padForEncoder(io, noisy, n, H, W, C);
+  const taps = await encodeImages(encoder, io, padded);
+  const inputs = [...taps, { data: padded.data, shape: [padded.height, padded.width, C] as [number, number, number] }];
+  return cropNhwc(predictRows(tf, decoder, inputs, n, true), n, padded.height, padded.width, C, H, W);
+}
 
 export const verifyStage = defineStage({
   name: 'verify',
@@ -55,10 +71,7 @@ export const verifyStage = defineStage({
         const single = await combined.run({ [EXPORT_INPUT]: { data: nhwcToNchw(noisy, n, H, W, C), dims: [n, C, H, W] } });
         const fromCombined = nchwToNhwc(single[EXPORT_OUTPUT].data, n, C, H, W);
 
-        const padded = padForEncoder(io, noisy, n, H, W, C);
-        const taps = await encodeImages(encoder, io, padded);
-        const inputs = [...taps, { data: padded.data, shape: [padded.height, padded.width, C] as [number, number, number] }];
-        const fromParts = cropNhwc(predictRows(tf, decoder, inputs, n, true), n, padded.height, padded.width, C, H, W);
+        const fromParts = await denoiseTwoPart(tf, encoder, decoder, io, noisy, n, H, W, C);
         for (let i = 0; i < fromParts.length; i++) maxAbs = Math.max(maxAbs, Math.abs(fromParts[i] - fromCombined[i]));
         compared += n;
         sizes.add(`${W}×${H}`);

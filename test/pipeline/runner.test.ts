@@ -16,10 +16,8 @@ import { modelInfo } from '../../src/onnx/info';
 import { getMetadata } from '../../src/onnx/metadata';
 import { loadModel } from '../../src/onnx/model-io';
 import { forkRng } from '../../src/random';
-import { cropNhwc } from '../../src/tensor/pad';
 import { decoderDir, encoderModelFile, readEncoderIo } from '../../pipeline/artifacts';
-import { encodeImages, padForEncoder } from '../../pipeline/stages/featurize';
-import { predictRows } from '../../pipeline/train/predict';
+import { denoiseTwoPart } from '../../pipeline/stages/verify';
 import { tmpDir } from '../helpers/tmp';
 import { quickJob, writeJob } from '../helpers/jobs';
 
@@ -67,11 +65,9 @@ describe('runJob', () => {
     const y = (await combined.run({ noisy: { data: x, dims: [n, 1, H, W] } })).denoised;
     expect(y.dims).toEqual([n, 1, H, W]);
     const encoder = await createSession(encoderModelFile(path.join(runDir, 'encoder')));
-    const padded = padForEncoder(io, x, n, H, W, 1);
-    const taps = await encodeImages(encoder, io, padded);
     const decoder = await loadLayersModel(tf, decoderDir(path.join(runDir, 'train')));
-    const parts = predictRows(tf, decoder, [...taps, { data: padded.data, shape: [padded.height, padded.width, 1] }], n, true);
-    expect(y.data).toBeCloseToArray(cropNhwc(parts, n, padded.height, padded.width, 1, H, W), { atol: 1e-4 });
+    const parts = await denoiseTwoPart(tf, encoder, decoder, io, x, n, H, W, 1);
+    expect(y.data).toBeCloseToArray(parts, { atol: 1e-4 });
     await combined.release();
     await encoder.release();
   });
