@@ -37,7 +37,7 @@ export interface PretrainOptions {
 const NOISE: NoiseConfig = { type: 'gaussian', sigma: 127.5, clip: true, realizations: 1 } as NoiseConfig;
 
 function buildAutoencoder(tf: typeof TfModule, seed: number) {
-  let s = seed * 100;
+  let s = seed * 100 + 1; // tfjs treats a seed of 0 as "no seed"
   const init = () => tf.initializers.heNormal({ seed: s++ });
   const conv = (filters: number, strides: number, name: string, activation: 'relu' | 'linear' = 'relu') =>
     tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation, kernelInitializer: init(), name });

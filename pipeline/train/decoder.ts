@@ -1,9 +1,10 @@
 /**
  * Decoder heads. `unet`: starts at the deepest tap, upsamples by the stride ratio to each
  * shallower tap and concatenates it, and finally concatenates the noisy image itself at full
- * resolution, so fine detail need not survive the encoder. `plain`: upsamples the deepest tap
+ * resolution, so fine detail need not survive the encoder (with `image_skip: every_level`, also at each
+ * lower level through a learned stride-s patch embedding). `plain`: upsamples the deepest tap
  * alone (×2 per level) back to full resolution, no skips. Each level has `convs_per_level` 3×3
- * convs of its width. The output layer is linear (a sigmoid with MSE collapses to black);
+ * convs of its width (one count for all levels, or one per level). The output layer is linear (a sigmoid with MSE collapses to black);
  * 'residual' predicts the (negated) noise and adds it to the input. Every head takes the same
  * inputs (`tap0…tapK`, `image`; a plain direct head ignores all but the deepest tap), so export
  * wires any head the same way. Inputs are NHWC with dynamic height/width.
@@ -69,12 +70,15 @@ export function buildDecoder(
   seed: number,
 ): TfModule.LayersModel {
   const cfg = decoderSchema.parse(cfgIn);
-  let layerSeed = seed * 1000;
+  // +1: tfjs treats a seed of 0 as "no seed" (Math.random), which made seed 0's first layer random.
+  let layerSeed = seed * 1000 + 1;
   const init = () => tf.initializers.heNormal({ seed: layerSeed++ });
   const tapInputs = taps.map((t, i) => tf.input({ shape: [null, null, t.channels], name: tapInputName(i) }));
   const image = tf.input({ shape: [null, null, imageChannels], name: IMAGE_INPUT });
 
   const width = (level: number) => cfg.widths[Math.min(level, cfg.widths.length - 1)];
+  const perLevel = typeof cfg.convs_per_level === 'number' ? [cfg.convs_per_level] : cfg.convs_per_level;
+  const depth = (level: number) => perLevel[Math.min(level, perLevel.length - 1)];
 
   const conv = (x: TfModule.SymbolicTensor, filters: number, name: string) => {
     let y = x;
@@ -96,8 +100,17 @@ export function buildDecoder(
     }
     parts.push(...here.map((i) => tapInputs[i]));
     if (s === 1 && cfg.type === 'unet') parts.push(image);
+    if (s > 1 && cfg.type === 'unet' && cfg.image_skip === 'every_level') {
+      // A linear s×s conv with stride s and s²·C filters can hold every input pixel of its cell
+      // (a learned space-to-depth), so detail lost inside the frozen encoder is still in reach.
+      parts.push(
+        tf.layers
+          .conv2d({ filters: s * s * imageChannels, kernelSize: s, strides: s, padding: 'valid', kernelInitializer: init(), name: `image${level}` })
+          .apply(image) as TfModule.SymbolicTensor,
+      );
+    }
     h = conv(join(parts, `cat${level}`), width(level), `conv${level}`);
-    for (let j = 1; j < cfg.convs_per_level; j++) h = conv(h, width(level), `conv${level}_${j}`);
+    for (let j = 1; j < depth(level); j++) h = conv(h, width(level), `conv${level}_${j}`);
     prevStride = s;
   });
   // A residual head starts at zero (output = the noisy input) so early steps refine rather than undo it.

@@ -30,7 +30,11 @@ export const decoderSchema = z
       .describe('unet: upsampling decoder fed by every tap and the noisy input (skip connections); plain: upsampling decoder fed by the deepest tap only'),
     widths: z.array(posInt('a positive integer')).min(1).default([64, 32, 32])
       .describe('conv widths per level, deepest level first; the last one works at input resolution (repeated when there are more levels)'),
-    convs_per_level: posInt('a positive integer').default(1).describe('3×3 convolutions per level (the depth of each level)'),
+    convs_per_level: z.union([posInt('a positive integer'), z.array(posInt('a positive integer')).min(1)], { error: 'expected a positive integer or a list of them' })
+      .default(1)
+      .describe('3×3 convolutions per level (the depth of each level): one number for every level, or a list deepest level first (its last value repeats)'),
+    image_skip: z.enum(['full_resolution', 'every_level']).default('full_resolution')
+      .describe("unet: where the noisy image joins the head. full_resolution: at the last level only; every_level: also at each lower level, through a learned s×s stride-s patch embedding (s = the level's stride), so low-resolution levels see every input pixel"),
     output: z.enum(['direct', 'residual']).default('direct')
       .describe('direct: predict the clean image; residual: predict the noise and remove it from the input (DnCNN style)'),
     activation: z.enum(['relu', 'leaky_relu', 'elu']).default('relu').describe('hidden activation'),
