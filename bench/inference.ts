@@ -1,8 +1,9 @@
 /**
  * Benchmark: onnxruntime-node inference time of exported denoisers next to the DnCNN reference
  * (../shared/models/dncnn_25.onnx, skipped when absent) at 256×256 and 512×512: best-of-N ms per
- * image, MPix/s and the process's peak RSS. Writes bench/results/inference.json.
- *   node dist/bench/inference.js [model.onnx ...] [--repeats 5] [--threads 2]
+ * image, MPix/s, speed relative to DnCNN at the same size, and the peak RSS of each model, measured
+ * in its own child process. Writes bench/results/inference.json.
+ *   node dist/bench/inference.js [model.onnx ...] [--repeats 5] [--threads 2] [--sizes 256,512] [--timeout 600]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +12,7 @@ import { openDenoiser } from '../src/inference/onnx-denoiser';
 import { writeJsonAtomic } from '../src/io/atomic';
 import { forkRng } from '../src/random';
 import { PROJECT_ROOT } from '../src/version';
+import { emitResult, peakRss, runWorker } from './child-process';
 
 export interface InferenceResult {
   model: string;
@@ -18,8 +20,76 @@ export interface InferenceResult {
   msBest: number;
   msMedian: number;
   megapixelsPerSecond: number;
+  /** Peak RSS of the process that ran this model (one child process per model), MB. */
+  peakRssMb?: number;
+  /** DnCNN's best ms / this model's best ms at the same size (> 1: faster than DnCNN). */
+  speedVsDncnn?: number;
 }
 
+/** One model's child process. */
+export interface InferenceModelRun {
+  model: string;
+  file: string;
+  ok: boolean;
+  reason?: string;
+  peakRssMb?: number;
+  rssSource?: string;
+  wallSeconds?: number;
+}
+
+export interface InferenceReport {
+  date: string;
+  machine: { cpus: number; model?: string; load: { start: number[]; end: number[] } };
+  repeats: number;
+  threads: number;
+  /** The DnCNN reference file when it was benchmarked. */
+  reference?: string;
+  models: InferenceModelRun[];
+  rows: InferenceResult[];
+  /** The largest per-model peak RSS (the earlier single-process field). */
+  peakRssMb: number;
+}
+
+export interface InferenceBenchOptions {
+  sizes: number[];
+  repeats: number;
+  /** Intra-op threads; 0 lets ORT decide. */
+  threads: number;
+  /** Wall-clock limit per model's child process, seconds. */
+  timeout: number;
+}
+
+export const DEFAULT_INFERENCE_BENCH: Readonly<InferenceBenchOptions> = Object.freeze({ sizes: [256, 512], repeats: 5, threads: 0, timeout: 600 });
+
+const MARKER = 'INFERENCE_BENCH_RESULT ';
+
+/** The DnCNN reference under the shared folder ($ONNXTUNE_SHARED_DIR, else ../shared). */
+export function dncnnReference(): string {
+  return path.join(process.env.ONNXTUNE_SHARED_DIR ?? path.resolve(PROJECT_ROOT, '..', 'shared'), 'models', 'dncnn_25.onnx');
+}
+
+/**
+ * Exported denoisers under `runsRoot` (`<run>/export/*.onnx`); of files with the same name the
+ * newest is kept, so repeated runs of one job count once.
+ */
+export function findExportedModels(runsRoot = path.join(PROJECT_ROOT, 'runs')): string[] {
+  if (!fs.existsSync(runsRoot)) return [];
+  const newest = new Map<string, { file: string; mtime: number }>();
+  for (const run of fs.readdirSync(runsRoot).sort()) {
+    const dir = path.join(runsRoot, run, 'export');
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) continue;
+    for (const name of fs.readdirSync(dir).sort()) {
+      if (!name.endsWith('.onnx')) continue;
+      const file = path.join(dir, name);
+      const mtime = fs.statSync(file).mtimeMs;
+      const seen = newest.get(name);
+      if (!seen || mtime > seen.mtime) newest.set(name, { file, mtime });
+    }
+  }
+  return [...newest.values()].map((v) => v.file).sort();
+}
+
+/** Times every model in this process (the worker side; the bench runs it once per model in a child). */
 export async function benchInference(models: string[], sizes = [256, 512], repeats = 5, threads = 0): Promise<InferenceResult[]> {
   const results: InferenceResult[] = [];
   for (const file of models) {
@@ -48,35 +118,109 @@ export async function benchInference(models: string[], sizes = [256, 512], repea
   return results;
 }
 
-export function formatInference(rows: InferenceResult[], rssMb: number): string {
-  const lines = ['| model | size | best ms | median ms | MPix/s |', '|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.model} | ${r.size} | ${r.msBest.toFixed(1)} | ${r.msMedian.toFixed(1)} | ${r.megapixelsPerSecond.toFixed(2)} |`);
-  lines.push('', `peak RSS ${rssMb.toFixed(0)} MB`);
+/** Adds each row's speed relative to the reference model's row of the same size. */
+export function withDncnnRatios(rows: InferenceResult[], referenceName: string | undefined): InferenceResult[] {
+  if (!referenceName) return rows;
+  return rows.map((r) => {
+    const ref = rows.find((x) => x.model === referenceName && x.size === r.size);
+    return ref && r.model !== referenceName ? { ...r, speedVsDncnn: ref.msBest / r.msBest } : r;
+  });
+}
+
+/**
+ * Benchmarks each model in its own child process (so each peak RSS is that model's alone) and
+ * writes bench/results/inference.json. `reference` (DnCNN) is benchmarked last when given.
+ */
+export function runInferenceBench(models: string[], reference: string | undefined, opts: Partial<InferenceBenchOptions> = {}): InferenceReport {
+  const o: InferenceBenchOptions = { ...DEFAULT_INFERENCE_BENCH, ...opts };
+  const all = reference ? [...models, reference] : [...models];
+  const loadStart = os.loadavg();
+  const runs: InferenceModelRun[] = [];
+  let rows: InferenceResult[] = [];
+  for (const file of all) {
+    process.stderr.write(`inference: ${path.basename(file)} ...\n`);
+    const args = ['--worker', file, '--repeats', String(o.repeats), '--threads', String(o.threads), '--sizes', o.sizes.join(',')];
+    const r = runWorker<{ rows: InferenceResult[]; peakRssMb: number; rssSource: string }>(__filename, args, MARKER, { timeoutS: o.timeout });
+    if (r.ok) {
+      runs.push({ model: path.basename(file), file, ok: true, peakRssMb: r.value.peakRssMb, rssSource: r.value.rssSource, wallSeconds: r.wallSeconds });
+      rows.push(...r.value.rows.map((row) => ({ ...row, peakRssMb: r.value.peakRssMb })));
+    } else {
+      runs.push({ model: path.basename(file), file, ok: false, reason: r.reason, wallSeconds: r.wallSeconds });
+    }
+  }
+  rows = withDncnnRatios(rows, reference ? path.basename(reference) : undefined);
+  const report: InferenceReport = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: { start: loadStart, end: os.loadavg() } },
+    repeats: o.repeats,
+    threads: o.threads,
+    reference,
+    models: runs,
+    rows,
+    peakRssMb: Math.max(0, ...runs.map((m) => m.peakRssMb ?? 0)),
+  };
+  writeJsonAtomic(path.join(PROJECT_ROOT, 'bench', 'results', 'inference.json'), report);
+  return report;
+}
+
+export function formatInference(report: InferenceReport): string {
+  const ref = report.reference ? path.basename(report.reference) : undefined;
+  const lines = ['| model | size | best ms | median ms | MPix/s | vs DnCNN | peak RSS |', '|---|---|---|---|---|---|---|'];
+  for (const r of report.rows) {
+    const vs = r.speedVsDncnn !== undefined ? `${r.speedVsDncnn.toFixed(2)}× faster` : r.model === ref ? 'reference' : '-';
+    lines.push(
+      `| ${r.model} | ${r.size} | ${r.msBest.toFixed(1)} | ${r.msMedian.toFixed(1)} | ${r.megapixelsPerSecond.toFixed(2)} | ${vs} | ` +
+        `${r.peakRssMb === undefined ? '-' : `${r.peakRssMb.toFixed(0)} MB`} |`,
+    );
+  }
+  for (const m of report.models.filter((x) => !x.ok)) lines.push(`| ${m.model} | failed: ${m.reason ?? '?'} | | | | | |`);
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  lines.push('', `peak RSS per model (own process each); load avg ${load(report.machine.load.start)} → ${load(report.machine.load.end)}`);
   return lines.join('\n');
 }
 
-if (require.main === module) {
-  const argv = process.argv.slice(2);
+function parseArgs(argv: string[]) {
   const models: string[] = [];
-  let repeats = 5;
-  let threads = 0;
+  const opts: Partial<InferenceBenchOptions> = {};
+  let worker: string | undefined;
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--repeats') repeats = Number(argv[++i]);
-    else if (argv[i] === '--threads') threads = Number(argv[++i]);
-    else models.push(argv[i]);
+    const a = argv[i];
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v)) throw new Error(`${a} needs a number`);
+      return v;
+    };
+    if (a === '--repeats') opts.repeats = num();
+    else if (a === '--threads') opts.threads = num();
+    else if (a === '--timeout') opts.timeout = num();
+    else if (a === '--sizes') opts.sizes = (argv[++i] ?? '').split(',').map(Number).filter((n) => n > 0);
+    else if (a === '--worker') worker = argv[++i];
+    else models.push(a);
   }
-  const dncnn = path.resolve(PROJECT_ROOT, '..', 'shared', 'models', 'dncnn_25.onnx');
-  if (fs.existsSync(dncnn)) models.push(dncnn);
-  else process.stderr.write(`DnCNN reference not found at ${dncnn}; benchmarking only the given models\n`);
-  if (!models.length) {
-    process.stderr.write('usage: node dist/bench/inference.js <exported.onnx ...> (e.g. runs/<job>/export/*.onnx)\n');
-    process.exit(2);
+  return { models, opts, worker };
+}
+
+if (require.main === module) {
+  const { models, opts, worker } = parseArgs(process.argv.slice(2));
+  const fail = (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  };
+  if (worker) {
+    const o = { ...DEFAULT_INFERENCE_BENCH, ...opts };
+    benchInference([worker], o.sizes, o.repeats, o.threads).then((rows) => {
+      const rss = peakRss();
+      emitResult(MARKER, { rows, peakRssMb: rss.mb, rssSource: rss.source });
+    }, fail);
+  } else {
+    const dncnn = dncnnReference();
+    const reference = fs.existsSync(dncnn) ? dncnn : undefined;
+    if (!reference) process.stderr.write(`DnCNN reference not found at ${dncnn}; benchmarking only the given models\n`);
+    if (!models.length && !reference) {
+      process.stderr.write('usage: node dist/bench/inference.js <exported.onnx ...> (e.g. runs/<job>/export/*.onnx)\n');
+      process.exit(2);
+    }
+    const report = runInferenceBench(models, reference, opts);
+    process.stdout.write(formatInference(report) + '\nwrote bench/results/inference.json\n');
   }
-  benchInference(models, [256, 512], repeats, threads).then((rows) => {
-    const rssMb = process.resourceUsage().maxRSS / 1024;
-    writeJsonAtomic(path.join(PROJECT_ROOT, 'bench', 'results', 'inference.json'), {
-      date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model }, repeats, threads, rows, peakRssMb: rssMb,
-    });
-    process.stdout.write(formatInference(rows, rssMb) + '\nwrote bench/results/inference.json\n');
-  });
 }

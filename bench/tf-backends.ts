@@ -6,11 +6,12 @@
  * [--batch 64] [--backends tensorflow,wasm,cpu] [--timeout 300].
  */
 import { buildDecoder } from '../pipeline/train/decoder';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initTf, type Tf, type TfBackendName } from '../src/backends/tf';
+import { PROJECT_ROOT } from '../src/version';
+import { emitResult, peakRss, runWorker } from './child-process';
 import { setLogLevel } from '../src/log';
 
 export interface TfBenchOptions {
@@ -34,6 +35,8 @@ export interface TfBenchResult {
   warmupSteps?: number;
   firstLoss?: number;
   lastLoss?: number;
+  /** Peak resident set size of the backend's process, MB. */
+  peakRssMb?: number;
 }
 
 export interface TfBenchReport {
@@ -116,22 +119,9 @@ async function worker(seconds: number, batch: number): Promise<void> {
     warmupSteps,
     firstLoss,
     lastLoss,
+    peakRssMb: peakRss().mb,
   };
-  process.stdout.write(`${MARKER}${JSON.stringify({ ...result, params: model.countParams() })}\n`);
-}
-
-function projectRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
-
-function lastMeaningfulLine(text: string): string {
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !/oneDNN|cpu_feature_guard|rebuild TensorFlow|^at /.test(l));
-  return (lines[lines.length - 1] ?? '').slice(0, 200);
+  emitResult(MARKER, { ...result, params: model.countParams() });
 }
 
 /** Parent side: one child per backend; returns the report and writes bench/results/tf-backends.json. */
@@ -141,28 +131,16 @@ export function runTfBackendsBench(opts: Partial<TfBenchOptions> = {}): TfBenchR
   let params = 0;
   for (const backend of o.backends) {
     process.stderr.write(`tf-backends: ${backend} ...\n`);
-    const child = spawnSync(
-      process.execPath,
-      [__filename, '--worker', '--seconds', String(o.seconds), '--batch', String(o.batch)],
-      {
-        env: { ...process.env, ONNXTUNE_TF_BACKEND: backend },
-        encoding: 'utf8',
-        timeout: o.timeout * 1000,
-        maxBuffer: 16 * 1024 * 1024,
-      },
-    );
-    const line = (child.stdout ?? '').split('\n').find((l) => l.startsWith(MARKER));
-    if (line) {
-      const r = JSON.parse(line.slice(MARKER.length)) as TfBenchResult & { params: number };
-      params = r.params;
-      const { params: _p, ...rest } = r;
-      void _p;
+    const r = runWorker<TfBenchResult & { params: number }>(__filename, ['--worker', '--seconds', String(o.seconds), '--batch', String(o.batch)], MARKER, {
+      timeoutS: o.timeout,
+      env: { ...process.env, ONNXTUNE_TF_BACKEND: backend },
+    });
+    if (r.ok) {
+      const { params: p, ...rest } = r.value;
+      params = p;
       results.push(rest);
-    } else if (child.error && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-      results.push({ backend, available: false, reason: `timed out after ${o.timeout} s` });
     } else {
-      const why = lastMeaningfulLine(child.stderr ?? '') || `exit code ${child.status}`;
-      results.push({ backend, available: false, reason: why });
+      results.push({ backend, available: false, reason: r.reason });
     }
   }
   const report: TfBenchReport = {
@@ -186,7 +164,7 @@ export function runTfBackendsBench(opts: Partial<TfBenchOptions> = {}): TfBenchR
     seconds: o.seconds,
     results,
   };
-  const out = path.join(projectRoot(), 'bench', 'results', 'tf-backends.json');
+  const out = path.join(PROJECT_ROOT, 'bench', 'results', 'tf-backends.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   return report;
@@ -203,11 +181,12 @@ export function formatTfBenchTable(report: TfBenchReport): string {
           (r.msPerStep ?? 0).toFixed(0),
           String(r.steps),
           fastest ? `${((r.samplesPerSec ?? 0) / fastest).toFixed(2)}×` : '-',
+          r.peakRssMb === undefined ? '-' : `${r.peakRssMb.toFixed(0)} MB`,
           r.description ?? '',
         ]
-      : [r.backend, '-', '-', '-', '-', `unavailable: ${r.reason ?? '?'}`],
+      : [r.backend, '-', '-', '-', '-', '-', `unavailable: ${r.reason ?? '?'}`],
   );
-  const head = ['backend', 'samples/s', 'ms/step', 'steps', 'vs best', 'runtime'];
+  const head = ['backend', 'samples/s', 'ms/step', 'steps', 'vs best', 'peak RSS', 'runtime'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
   return [
@@ -250,6 +229,6 @@ if (require.main === module) {
   } else {
     const report = runTfBackendsBench(opts);
     process.stdout.write(formatTfBenchTable(report) + '\n');
-    process.stdout.write(`wrote ${path.join(projectRoot(), 'bench', 'results', 'tf-backends.json')}\n`);
+    process.stdout.write(`wrote ${path.join(PROJECT_ROOT, 'bench', 'results', 'tf-backends.json')}\n`);
   }
 }
