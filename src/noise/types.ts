@@ -48,7 +48,8 @@ export const sigmaOrRangeField = z
   .union([
     sigmaField,
     z
-      .tuple([sigmaField, sigmaField])
+      // The low end may be 0 (some inputs clean), as DnCNN-B's [0, 55] range does.
+      .tuple([z.number().min(0).lte(255), sigmaField])
       .refine(([lo, hi]) => lo < hi, { error: 'expected [low, high] with low < high' }),
   ])
   .describe('noise level on the 0-255 scale: a number, or [low, high] to draw one level per image uniformly (blind denoising)');

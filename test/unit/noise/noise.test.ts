@@ -240,4 +240,11 @@ describe('gaussian sigma range (blind denoising)', () => {
   it('rejects an inverted range', () => {
     expect(noiseSchema.safeParse({ type: 'gaussian', sigma: [50, 10] }).success).toBe(false);
   });
+
+  it('a range may start at 0 (DnCNN-B draws from [0, 55]); a fixed level and the high end may not be 0', () => {
+    expect(noiseSchema.safeParse({ type: 'gaussian', sigma: [0, 55] }).success).toBe(true);
+    expect(noiseSchema.safeParse({ type: 'gaussian', sigma: 0 }).success).toBe(false);
+    expect(noiseSchema.safeParse({ type: 'gaussian', sigma: [0, 0] }).success).toBe(false);
+    expect(noiseSchema.safeParse({ type: 'gaussian', sigma: [-1, 5] }).success).toBe(false);
+  });
 });
