@@ -38,9 +38,12 @@ export { mse } from './metrics/mse';
 export { psnr } from './metrics/psnr';
 export { ssim } from './metrics/ssim';
 export { NOISE_MODELS, applyNoise } from './noise';
+export { listPairs, loadPair, type ImagePairFiles } from './data/pairs';
 export { openDenoiser, type OnnxDenoiser } from './inference/onnx-denoiser';
-export { evaluateMethod, loadTestImages, noisyImage, summaryTable, type EvalRow, type EvalSummary } from './eval/evaluate';
-export { evaluateBaseline } from './eval/baseline-method';
+export {
+  evaluateMethod, evaluatePairs, loadTestImages, loadTestPairs, noisyImage, summaryTable, type EvalRow, type EvalSummary, type EvalPair, type EvalNoise,
+} from './eval/evaluate';
+export { evaluateBaseline, evaluateBaselineOnPairs } from './eval/baseline-method';
 export { BASELINES, gaussianBlur, medianFilter } from './baselines/filters';
 export { createRng, forkRng } from './random';
 export { setLogLevel, type LogLevel } from './log';

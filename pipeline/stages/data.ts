@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import type { JobConfig } from '../../src/config/schema';
 import { listImages, loadImageAs, type LoadedImage } from '../../src/data/folder';
+import { listPairs, loadPair } from '../../src/data/pairs';
 import { loadIdxImages, loadMnistPackage, type ImageSet } from '../../src/data/mnist';
 import { drawPatch, extractPatch } from '../../src/data/patches';
 import { InputError } from '../../src/errors';
@@ -131,30 +132,8 @@ async function folderSplits(dir: string, job: JobConfig, data: FolderData): Prom
   return { manifest: { source, channels: C, splits, noise: data.noise, seed: job.seed }, counts };
 }
 
-/** The noisy/clean files of every pair in `data.dir`, sorted by pair name. @throws InputError when a pair is incomplete. */
-export function listPairs(data: Pick<PairsData, 'dir' | 'noisy_suffix' | 'clean_suffix'>): Array<{ name: string; noisy: string; clean: string }> {
-  const files = listImages(data.dir);
-  const byStem = new Map(files.map((f) => [path.basename(f, path.extname(f)), f]));
-  const pairs: Array<{ name: string; noisy: string; clean: string }> = [];
-  for (const [stem, file] of byStem) {
-    if (!stem.endsWith(data.noisy_suffix)) continue;
-    const name = stem.slice(0, -data.noisy_suffix.length);
-    const clean = byStem.get(name + data.clean_suffix);
-    if (!clean) throw new InputError(file, `no clean partner '${name}${data.clean_suffix}.*' in ${data.dir}`);
-    pairs.push({ name, noisy: file, clean });
-  }
-  if (!pairs.length) throw new InputError(data.dir, `no '*${data.noisy_suffix}.*' / '*${data.clean_suffix}.*' pairs in this folder`);
-  return pairs.sort((a, b) => a.name.localeCompare(b.name));
-}
-
-async function loadPair(pair: { name: string; noisy: string; clean: string }, C: 1 | 3, minSide = 1) {
-  const noisy = await loadImageAs(pair.noisy, C, { minSide, minSideReason: 'the patch size / SSIM window' });
-  const clean = await loadImageAs(pair.clean, C, { minSide, minSideReason: 'the patch size / SSIM window' });
-  if (noisy.width !== clean.width || noisy.height !== clean.height) {
-    throw new InputError(pair.noisy, `is ${noisy.width}×${noisy.height} but its clean partner is ${clean.width}×${clean.height}`);
-  }
-  return { noisy, clean };
-}
+/** Pair discovery lives in src/data/pairs.ts (shared with `onnxtune eval --pairs`); re-exported for existing importers. */
+export { listPairs } from '../../src/data/pairs';
 
 /** Real noise: patches cut at the same place (and transform) from both images of a pair; test scenes whole. */
 async function pairsSplits(dir: string, job: JobConfig, data: PairsData): Promise<{ manifest: DatasetManifest; counts: Record<string, number> }> {

@@ -108,6 +108,7 @@ export function bilateralFilter(
 export function nonLocalMeans(
   img: Float32Array, width: number, height: number, channels: number, sigma: number, hFactor = 0.6, patchRadius = 2, searchRadius = 7,
 ): Float32Array {
+  if (!(sigma > 0)) return img.slice(); // no noise: nothing to average away (and h = 0 would divide by 0)
   const W = width;
   const H = height;
   const N = W * H;

@@ -18,8 +18,11 @@ export interface LoadedImage {
   channels: 1 | 3;
 }
 
-/** Image files directly in `dir`, sorted by name. @throws InputError when there are none. */
-export function listImages(dir: string): string[] {
+/**
+ * Image files directly in `dir`, sorted by name.
+ * @throws InputError when the folder cannot be read, or has no images (unless `opts.allowEmpty`)
+ */
+export function listImages(dir: string, opts: { allowEmpty?: boolean } = {}): string[] {
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);
@@ -27,7 +30,7 @@ export function listImages(dir: string): string[] {
     throw new InputError(dir, `cannot read folder: ${(err as Error).message}`, { cause: err });
   }
   const files = entries.filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase())).sort();
-  if (!files.length) throw new InputError(dir, `no images (${IMAGE_EXTENSIONS.join(', ')}) in this folder`);
+  if (!files.length && !opts.allowEmpty) throw new InputError(dir, `no images (${IMAGE_EXTENSIONS.join(', ')}) in this folder`);
   return files.map((f) => path.join(dir, f));
 }
 

@@ -2,12 +2,16 @@
  * `onnxtune eval [model.onnx] --data DIR --sigma 15,25,50 [--baseline gaussian,median]`:
  * the evaluation protocol on a folder of clean images for an ONNX denoiser and/or classical
  * baselines, printed as one markdown table; --out writes eval.json and eval.md.
+ * `--pairs` evaluates on real noisy/clean pairs instead (PolyU: `<name>_real.*` / `<name>_mean.*`).
  */
 import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { DEVICES, type Device } from '../../backends/device';
-import { BASELINE_NAMES, evaluateBaseline } from '../../eval/baseline-method';
-import { evaluateMethod, loadTestImages, summaryTable, type EvalRow, type EvalSummary } from '../../eval/evaluate';
+import { BASELINE_NAMES, evaluateBaseline, evaluateBaselineOnPairs } from '../../eval/baseline-method';
+import {
+  evaluateMethod, evaluatePairs, loadTestImages, loadTestPairs, summaryTable, type DenoiseFn, type EvalPair, type EvalRow, type EvalSummary,
+} from '../../eval/evaluate';
+import type { LoadedImage } from '../../data/folder';
 import { InputError } from '../../errors';
 import { openDenoiser } from '../../inference/onnx-denoiser';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic';
@@ -17,7 +21,10 @@ import type { GlobalArgs } from '../main';
 interface EvalArgs extends GlobalArgs {
   model?: string;
   data: string;
-  sigma: string;
+  sigma?: string;
+  pairs?: boolean;
+  'noisy-suffix'?: string;
+  'clean-suffix'?: string;
   baseline?: string;
   channels?: number;
   seed: number;
@@ -26,6 +33,10 @@ interface EvalArgs extends GlobalArgs {
   device: Device;
   'no-noisy'?: boolean;
 }
+
+const DEFAULT_SIGMA = '25';
+const DEFAULT_NOISY_SUFFIX = '_real';
+const DEFAULT_CLEAN_SUFFIX = '_mean';
 
 function parseSigmas(text: string): number[] {
   const sigmas = text.split(',').map((s) => Number(s.trim()));
@@ -37,53 +48,90 @@ function parseSigmas(text: string): number[] {
 
 export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
   command: 'eval [model]',
-  describe: 'Evaluate an ONNX denoiser (any model with one image input and one output) and/or classical baselines on clean images with seeded Gaussian noise',
+  describe:
+    'Evaluate an ONNX denoiser (any model with one image input and one output) and/or classical baselines on clean images ' +
+    'with seeded Gaussian noise, or on real noisy/clean image pairs (--pairs)',
   builder: (y) =>
     y
       .positional('model', { type: 'string', describe: 'an .onnx denoiser taking [N,C,H,W] in [0,1] (onnxtune export, DnCNN, …)' })
-      .option('data', { type: 'string', demandOption: true, describe: 'folder of clean test images (PNG/JPEG/TIFF)' })
-      .option('sigma', { type: 'string', default: '25', describe: 'noise levels on the 0–255 scale, comma-separated (noise N(0, σ/255), not clipped)' })
-      .option('baseline', { type: 'string', describe: `classical baselines to add, comma-separated: ${BASELINE_NAMES.join(', ')} (best parameter per σ on the set itself, an upper bound; nlm is told the true σ)` })
+      .option('data', { type: 'string', demandOption: true, describe: 'folder of clean test images (PNG/JPEG/TIFF), or with --pairs of noisy/clean pairs' })
+      .option('sigma', { type: 'string', describe: `noise levels on the 0–255 scale, comma-separated (noise N(0, σ/255), not clipped; default ${DEFAULT_SIGMA}); not with --pairs` })
+      .option('pairs', {
+        type: 'boolean',
+        describe:
+          'real noise: score the model on the noisy image of each pair in --data against its clean partner ' +
+          `(<name>${DEFAULT_NOISY_SUFFIX}.<ext> vs <name>${DEFAULT_CLEAN_SUFFIX}.<ext>, as PolyU names them; matched like a job's data source 'pairs'); ` +
+          "the σ column reads 'real'",
+      })
+      .option('noisy-suffix', { type: 'string', describe: `with --pairs: file-name suffix (before the extension) of the noisy image (default ${DEFAULT_NOISY_SUFFIX})` })
+      .option('clean-suffix', { type: 'string', describe: `with --pairs: file-name suffix of the clean reference image (default ${DEFAULT_CLEAN_SUFFIX})` })
+      .option('baseline', {
+        type: 'string',
+        describe:
+          `classical baselines to add, comma-separated: ${BASELINE_NAMES.join(', ')} (best parameter per σ, or per set of pairs, on the set itself: an upper bound). ` +
+          'nlm is told the true σ; with --pairs, each pair\'s σ measured against its clean image (RMS of noisy − clean), since blind estimates miss most real camera noise',
+      })
       .option('channels', { type: 'number', choices: [1, 3], describe: 'load images as gray (1) or RGB (3); default: what the model takes, else 1' })
-      .option('seed', { type: 'number', default: 0, describe: 'seed of the noise (the same seed gives the same noisy images for every method)' })
-      .option('limit', { type: 'number', describe: 'evaluate only the first N images' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the noise (the same seed gives the same noisy images for every method); unused with --pairs' })
+      .option('limit', { type: 'number', describe: 'evaluate only the first N images (with --pairs: the first N pairs by name)' })
       .option('out', { type: 'string', describe: 'folder for eval.json (per-image rows and means) and eval.md' })
       .option('device', { choices: DEVICES, default: 'auto' as Device, describe: 'onnxruntime device for the model' })
       .example('$0 eval ../shared/models/dncnn_25.onnx --data ../shared/data/bsd68 --sigma 25', 'reproduce DnCNN on BSD68')
       .example('$0 eval runs/x/export/denoiser.onnx --data ../shared/data/set12 --sigma 15,25,50 --baseline gaussian,median', 'compare with baselines')
+      .example('$0 eval runs/x/export/denoiser.onnx --data ../shared/data/polyu_canon --pairs --channels 3 --baseline gaussian', 'real noise: PolyU *_real.JPG vs *_mean.JPG')
+      .example('$0 eval model.onnx --data DIR --pairs --noisy-suffix _noisy --clean-suffix _gt', 'pairs named <name>_noisy.png / <name>_gt.png')
       .check((a) => {
         if (!a.model && !a.baseline) throw new Error('give a model, --baseline, or both');
+        if (a.pairs && a.sigma !== undefined) throw new Error('--sigma and --pairs do not go together: --pairs uses the real noise of each pair');
+        if (!a.pairs && (a['noisy-suffix'] !== undefined || a['clean-suffix'] !== undefined)) throw new Error('--noisy-suffix and --clean-suffix need --pairs');
+        for (const k of ['noisy-suffix', 'clean-suffix'] as const) if (a[k] === '') throw new Error(`--${k} must not be empty`);
         return true;
       }) as Argv<EvalArgs>,
   handler: async (args) => {
-    const sigmas = parseSigmas(args.sigma);
-    const denoiser = args.model ? await openDenoiser(args.model, { device: args.device }) : undefined;
-    const channels = (args.channels ?? denoiser?.channels ?? 1) as 1 | 3;
-    if (denoiser && denoiser.channels !== channels) {
-      throw new InputError(args.model as string, `the model takes ${denoiser.channels} channels; --channels ${channels} does not match`);
+    const pairsMode = Boolean(args.pairs);
+    const sigmas = pairsMode ? [] : parseSigmas(args.sigma ?? DEFAULT_SIGMA);
+    const baselines = (args.baseline ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const name of baselines) {
+      if (!BASELINE_NAMES.includes(name)) throw new InputError('--baseline', `unknown baseline '${name}'; choose from ${BASELINE_NAMES.join(', ')}`);
     }
-    const images = await loadTestImages({ data: args.data, sigmas, channels, limit: args.limit });
+    const noisySuffix = args['noisy-suffix'] ?? DEFAULT_NOISY_SUFFIX;
+    const cleanSuffix = args['clean-suffix'] ?? DEFAULT_CLEAN_SUFFIX;
+    const denoiser = args.model ? await openDenoiser(args.model, { device: args.device }) : undefined;
     const rows: Array<EvalRow & { method: string }> = [];
     const summaries: EvalSummary[] = [];
+    let images: LoadedImage[] = [];
+    let pairs: EvalPair[] = [];
     try {
+      const channels = (args.channels ?? denoiser?.channels ?? 1) as 1 | 3;
+      if (denoiser && denoiser.channels !== channels) {
+        throw new InputError(args.model as string, `the model takes ${denoiser.channels} channels; --channels ${channels} does not match`);
+      }
+      // Images (or pairs) are loaded once and shared by every method.
+      if (pairsMode) pairs = await loadTestPairs({ data: args.data, channels, noisySuffix, cleanSuffix, limit: args.limit });
+      else images = await loadTestImages({ data: args.data, sigmas, channels, limit: args.limit });
       if (denoiser) {
+        const name = path.basename(denoiser.file);
         // The protocol scores whole images: one tile as large as the image.
-        const whole = (x: Float32Array, w: number, h: number) => denoiser.run(x, w, h, { tile: Math.max(w, h) });
-        const r = await evaluateMethod(path.basename(denoiser.file), whole, images, sigmas, args.seed);
-        rows.push(...r.rows.map((x) => ({ ...x, method: path.basename(denoiser.file) })));
+        const whole: DenoiseFn = (x, w, h) => denoiser.run(x, w, h, { tile: Math.max(w, h) });
+        const r = pairsMode ? await evaluatePairs(name, whole, pairs) : await evaluateMethod(name, whole, images, sigmas, args.seed);
+        rows.push(...r.rows.map((x) => ({ ...x, method: name })));
         summaries.push(...r.summaries.map((s) => ({ ...s, note: `onnxruntime ${denoiser.ep}` })));
       }
     } finally {
       await denoiser?.release();
     }
-    for (const name of (args.baseline ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-      const r = await evaluateBaseline(name, images, sigmas, args.seed);
+    for (const name of baselines) {
+      const r = pairsMode ? await evaluateBaselineOnPairs(name, pairs) : await evaluateBaseline(name, images, sigmas, args.seed);
       rows.push(...r.rows.map((x) => ({ ...x, method: name })));
       summaries.push(...r.summaries);
     }
-    const table = summaryTable(args.data, summaries);
+    const source = pairsMode ? `${pairs.length} real noisy/clean pairs: *${noisySuffix}.* vs *${cleanSuffix}.*` : undefined;
+    const table = summaryTable(args.data, summaries, source);
     if (args.out) {
-      writeJsonAtomic(path.join(args.out, 'eval.json'), { data: args.data, seed: args.seed, sigmas, summaries, rows });
+      const report = pairsMode
+        ? { data: args.data, pairs: { noisySuffix, cleanSuffix, count: pairs.length }, sigmas: ['real'], summaries, rows }
+        : { data: args.data, seed: args.seed, sigmas, summaries, rows };
+      writeJsonAtomic(path.join(args.out, 'eval.json'), report);
       writeFileAtomic(path.join(args.out, 'eval.md'), table + '\n');
     }
     printResult(table + (args.out ? `\n\nWrote ${path.join(args.out, 'eval.json')} and eval.md` : ''), { summaries, rows });
