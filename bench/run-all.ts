@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark in turn; each prints its table and writes bench/results/<name>.json. */
 import { formatDemoBench, runDemoBench } from './demo-quality';
+import { formatDenoiseLarge, runDenoiseLargeBench } from './denoise-large';
 import { formatFeaturizeBench, runFeaturizeBench } from './featurize';
 import { dncnnReference, findExportedModels, formatInference, runInferenceBench } from './inference';
 import { formatTfBenchTable, runTfBackendsBench } from './tf-backends';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write('inference skipped: no exported model under runs/*/export/ (run a job first)\n');
   }
+  // denoise-large: the newest runs/<run>/export/*.onnx, else a quick demo export made for it.
+  process.stdout.write('\n' + formatDenoiseLarge(await runDenoiseLargeBench()) + '\n');
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,9 @@
 /**
  * Denoises image files with an exported (or any one-input) ONNX denoiser: any size (tiled with
- * overlap and linear blending, so memory stays bounded), gray and RGB (a gray model on an RGB
- * image denoises each channel, or the luma only, as asked), 8- and 16-bit in and out.
+ * overlap, context margins and linear blending, so memory stays bounded), gray and RGB (a gray model on an RGB
+ * image denoises each channel, or the luma only, as asked), 8- and 16-bit in and out. Of several
+ * inputs, one that cannot be read is logged as a warning and skipped, and the others are denoised;
+ * the result lists what was skipped (the CLI then exits with code 2).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +23,7 @@ export interface DenoiseFilesOptions {
   device?: Device;
   tile?: number;
   overlap?: number;
+  margin?: number;
   /** A gray model on an RGB image: denoise each channel (default), or the luma only (gray output). */
   color?: ColorMode;
   /** Output bits per channel; default: the input's (8 or 16). */
@@ -37,6 +40,18 @@ export interface DenoisedFile {
   channels: number;
   tiles: number;
   seconds: number;
+}
+
+/** An input that could not be read as an image, and why. */
+export interface SkippedFile {
+  input: string;
+  error: InputError;
+}
+
+/** What {@link denoiseFiles} did: the files it wrote, in input order, and the inputs it skipped. */
+export interface DenoiseFilesResult {
+  done: DenoisedFile[];
+  skipped: SkippedFile[];
 }
 
 /** Expands folders to their image files (sorted); files are kept as given. */
@@ -57,7 +72,7 @@ function channel(data: Float32Array, c: number, C: number): Float32Array {
 
 async function denoiseOne(d: OnnxDenoiser, img: { data: Float32Array; width: number; height: number; channels: 1 | 3 }, opts: DenoiseFilesOptions) {
   const { width: W, height: H } = img;
-  const run = (x: Float32Array) => d.run(x, W, H, { tile: opts.tile, overlap: opts.overlap });
+  const run = (x: Float32Array) => d.run(x, W, H, { tile: opts.tile, overlap: opts.overlap, margin: opts.margin });
   if (img.channels === d.channels) return { data: await run(img.data), channels: img.channels, runs: 1 };
   if (d.channels === 1) {
     if (opts.color === 'luma') return { data: await run(rgbToGray(img.data)), channels: 1 as const, runs: 1 };
@@ -85,10 +100,13 @@ export function outputPath(input: string, out: string): string {
 }
 
 /**
- * Denoises every image of `inputs` (files or folders) into `opts.out`.
- * @throws InputError for a missing input, an unreadable image or an existing output without `force`.
+ * Denoises every image of `inputs` (files or folders) into `opts.out`. When there are several, an
+ * image that cannot be read (corrupt, truncated, not an image, too large) is logged as a warning
+ * naming the file, skipped and listed in `skipped`; the others are still denoised.
+ * @throws InputError for a missing input, an existing output without `force`, or an unreadable
+ *   image when it is the only one.
  */
-export async function denoiseFiles(model: string, inputs: readonly string[], opts: DenoiseFilesOptions): Promise<DenoisedFile[]> {
+export async function denoiseFiles(model: string, inputs: readonly string[], opts: DenoiseFilesOptions): Promise<DenoiseFilesResult> {
   const files = expandInputs(inputs);
   const targets = files.map((f) => outputPath(f, opts.out));
   if (new Set(targets).size !== targets.length) throw new InputError(opts.out, 'two inputs have the same file name; denoise them into separate folders');
@@ -98,10 +116,19 @@ export async function denoiseFiles(model: string, inputs: readonly string[], opt
   }
   const d = await openDenoiser(model, { device: opts.device });
   const done: DenoisedFile[] = [];
+  const skipped: SkippedFile[] = [];
   try {
     for (const [k, file] of files.entries()) {
       const t0 = performance.now();
-      const img = await readImage(file);
+      let img: Awaited<ReturnType<typeof readImage>>;
+      try {
+        img = await readImage(file);
+      } catch (err) {
+        if (!(err instanceof InputError) || files.length === 1) throw err;
+        log.warn(`${err.message}; skipped`);
+        skipped.push({ input: file, error: err });
+        continue;
+      }
       const deep = (await sharp(file).metadata()).depth === 'ushort';
       const r = await denoiseOne(d, img, opts);
       await writeImage(targets[k], r.data, img.width, img.height, r.channels, opts.bitDepth ?? (deep ? 16 : 8));
@@ -113,5 +140,5 @@ export async function denoiseFiles(model: string, inputs: readonly string[], opt
   } finally {
     await d.release();
   }
-  return done;
+  return { done, skipped };
 }

@@ -11,8 +11,10 @@ import { openNodeDenoiser } from '../web/node-denoise';
 export interface RunOptions {
   /** Tile side in pixels (default 256); a tile ≥ both sides runs the whole image at once. */
   tile?: number;
-  /** Overlap between tiles in pixels (default 32), blended linearly. */
+  /** Overlap between tiles in pixels (default 64), blended linearly. */
   overlap?: number;
+  /** Context-only pixels at each shared tile side (default 16; see web/src/core/tiling.ts). */
+  margin?: number;
 }
 
 export interface OnnxDenoiser {
@@ -46,7 +48,7 @@ export async function openDenoiser(file: string, opts: { device?: Device; thread
     ep: d.session.ep,
     async run(image, width, height, ropts = {}) {
       const planar = { data: nhwcToNchw(image, 1, height, width, C), channels: C, height, width };
-      const r = await d.denoise(planar, { tile: ropts.tile, overlap: ropts.overlap });
+      const r = await d.denoise(planar, { tile: ropts.tile, overlap: ropts.overlap, margin: ropts.margin });
       tiles = r.tiles.length;
       return nchwToNhwc(r.output.data, 1, C, height, width);
     },

@@ -1,7 +1,8 @@
 /**
  * `onnxtune denoise`: with a per-pixel model built here (y = 0.5·x + 0.25), tiled output equals the
  * untiled formula exactly (blending is sum-normalized), 16-bit input gives 16-bit output, a gray
- * model denoises each channel of an RGB image, and existing outputs are kept without --force.
+ * model denoises each channel of an RGB image, existing outputs are kept without --force, and an
+ * unreadable image in a folder is reported on stderr and skipped while the others are written (exit 2).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -48,6 +49,16 @@ describe('onnxtune denoise', () => {
     expect(r.stdout).toMatch(/color\.tif\s+300×170×3\s+18/); // 3 channels × 6 tiles of 128 with overlap 16
   });
 
+  it('refuses tiling that cannot work (margin too wide for the overlap, overlap ≥ tile) before reading any image', async () => {
+    for (const bad of [['--overlap', '32', '--margin', '16'], ['--tile', '64', '--overlap', '64']]) {
+      const out = path.join(dir, `bad-tiling-${bad.join('')}`);
+      const r = await runCli(['denoise', model, path.join(dir, 'in'), '--out', out, ...bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--tile \d+ --overlap \d+.*: (margin|overlap) must be/);
+      expect(fs.existsSync(out)).toBe(false);
+    }
+  });
+
   it('refuses to overwrite without --force, then overwrites with it', async () => {
     const out = path.join(dir, 'out2');
     fs.mkdirSync(out);
@@ -58,5 +69,33 @@ describe('onnxtune denoise', () => {
     expect(fs.readFileSync(path.join(out, 'gray16.png'), 'utf8')).toBe('keep me');
     r = await runCli(['denoise', model, path.join(dir, 'in', 'gray16.png'), '--out', out, '--force', '--color', 'luma']);
     expect(r.code).toBe(0);
+  });
+
+  it('reports and skips unreadable images in a folder, writes all the others, then exits 2', async () => {
+    const mixed = path.join(dir, 'mixed');
+    fs.mkdirSync(mixed);
+    fs.copyFileSync(path.join(dir, 'in', 'gray16.png'), path.join(mixed, 'gray16.png'));
+    fs.copyFileSync(path.join(dir, 'in', 'color.tif'), path.join(mixed, 'color.tif'));
+    const jpeg = await sharp(Buffer.alloc(W * H * 3, 128), { raw: { width: W, height: H, channels: 3 } }).jpeg().toBuffer();
+    fs.writeFileSync(path.join(mixed, 'd-truncated.jpg'), jpeg.subarray(0, jpeg.length >> 1));
+    fs.writeFileSync(path.join(mixed, 'e-not-an-image.png'), 'this is not a PNG');
+    const out = path.join(dir, 'out-mixed');
+    const r = await runCli(['denoise', model, mixed, '--out', out, '--tile', '128', '--overlap', '16']);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split('\n');
+    expect(lines.filter((l) => /^warn: .*skipped/.test(l))).toEqual([
+      expect.stringMatching(/^warn: .*d-truncated\.jpg: cannot decode image: .*; skipped$/),
+      expect.stringMatching(/^warn: .*e-not-an-image\.png: cannot decode image: .*; skipped$/),
+    ]);
+    const errors = lines.filter((l) => l.startsWith('onnxtune: error:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/d-truncated\.jpg: cannot decode image: .*2 of 4 images could not be read and were skipped \(also e-not-an-image\.png\); the other 2 were denoised into /);
+    expect(fs.readdirSync(out).sort()).toEqual(['color.tif', 'gray16.png']);
+    const g = await readImage(path.join(out, 'gray16.png'));
+    expect(g.data).toBeCloseToArray(Array.from(gray, (v) => 0.5 * Math.round(v * 65535) / 65535 + 0.25), { atol: 1 / 65535 });
+    expect((await readImage(path.join(out, 'color.tif'))).channels).toBe(3);
+    expect(r.stdout).toMatch(/color\.tif\s+300×170×3\s+18/);
+    expect(r.stdout).toMatch(/gray16\.png\s+300×170×1\s+6/);
+    expect(r.stdout).not.toMatch(/d-truncated|e-not-an-image/);
   });
 });

@@ -198,7 +198,7 @@ describeIfChromium('the demo page in Chromium', () => {
     expect(last.tiles).toBe(5 * 4);
     const threads = (await evalHook<number | undefined>(page, '.model?.threads')) ?? 1;
     node = await openNodeDenoiser(modelFile, { threads });
-    const ref = await node.denoise({ data: last.input, channels: 1, height: 768, width: 1024 }, { tile: 256, overlap: 32 });
+    const ref = await node.denoise({ data: last.input, channels: 1, height: 768, width: 1024 }, { tile: 256, overlap: 64 });
     expect(ref.tiles).toHaveLength(20);
     const diff = maxAbsDiff(last.output, ref.output.data);
     expect(diff).toBeLessThanOrEqual(1e-3);

@@ -279,12 +279,33 @@ describe('tiling', () => {
     expect(() => tileStarts(10, 0, 0)).toThrow(RangeError);
   });
 
+  it('tileStarts with an alignment: every start a multiple of it, the last tile reaching the end, overlaps kept', () => {
+    expect(tileStarts(482, 256, 64, 4)).toEqual([0, 192, 228]); // unaligned, the last start would be 226
+    expect(tileStarts(1024, 256, 64, 32)).toEqual([0, 192, 384, 576, 768]);
+    for (const size of [257, 300, 482, 511, 1000, 4001]) {
+      for (const align of [1, 2, 4, 8, 32]) {
+        const starts = tileStarts(size, 256, 64, align, 16);
+        expect(starts.every((s) => s % align === 0)).toBe(true);
+        expect(Math.min(starts[starts.length - 1] + 256, size)).toBe(size);
+        for (let i = 1; i < starts.length; i++) expect(starts[i - 1] + 256 - starts[i]).toBeGreaterThanOrEqual(64);
+      }
+    }
+    expect(() => tileStarts(300, 256, 250, 8)).toThrow(/alignment/);
+    expect(() => tileStarts(300, 256, 64, 1, 32)).toThrow(/margin/); // 2·margin must be < overlap
+    expect(() => tileStarts(300, 256, 64, 0)).toThrow(/align/);
+  });
+
   it('plans tiles that cover every pixel with positive weight', () => {
-    for (const [H, W, opts] of [[300, 520, { tile: 128, overlap: 16 }], [33, 70, { tile: [16, 24], overlap: 5 }]] as Array<[number, number, TileOptions]>) {
+    for (const [H, W, opts] of [
+      [300, 520, { tile: 128, overlap: 16 }], [33, 70, { tile: [16, 24], overlap: 5 }],
+      [482, 301, { tile: 128, overlap: 40, margin: 12, align: 8 }], [70, 33, { tile: [16, 24], overlap: 9, margin: 4, align: 2 }],
+    ] as Array<[number, number, TileOptions]>) {
       const cover = new Float64Array(H * W);
       for (const t of planTiles(H, W, opts)) {
-        const wy = rampWeights(t.y, t.height, H, opts.overlap);
-        const wx = rampWeights(t.x, t.width, W, opts.overlap);
+        expect(t.y + t.height).toBeLessThanOrEqual(H);
+        expect(t.x + t.width).toBeLessThanOrEqual(W);
+        const wy = rampWeights(t.y, t.height, H, opts.overlap, opts.margin);
+        const wx = rampWeights(t.x, t.width, W, opts.overlap, opts.margin);
         for (let y = 0; y < t.height; y++) for (let x = 0; x < t.width; x++) cover[(t.y + y) * W + t.x + x] += wy[y] * wx[x];
       }
       expect(cover.reduce((a, b) => Math.min(a, b), Infinity)).toBeGreaterThan(0);
@@ -295,6 +316,12 @@ describe('tiling', () => {
     expect(Array.from(rampWeights(0, 8, 8, 4))).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
     expect(Array.from(rampWeights(4, 8, 20, 4))).toEqual([0.125, 0.375, 0.625, 0.875, 0.875, 0.625, 0.375, 0.125]);
     expect(Array.from(rampWeights(12, 8, 20, 4))).toEqual([0.125, 0.375, 0.625, 0.875, 1, 1, 1, 1]);
+  });
+
+  it('gives the outer margin of a shared side zero weight, then ramps over the rest of the overlap', () => {
+    expect(Array.from(rampWeights(4, 10, 20, 6, 1))).toEqual([0, 0.125, 0.375, 0.625, 0.875, 0.875, 0.625, 0.375, 0.125, 0]);
+    expect(Array.from(rampWeights(0, 6, 20, 6, 2))).toEqual([1, 1, 0.75, 0.25, 0, 0]); // image border: full weight; shared end: ramp of 2, then margin
+    expect(Array.from(rampWeights(14, 6, 20, 6, 2))).toEqual([0, 0, 0.25, 0.75, 1, 1]);
   });
 
   it('extracts tiles channel by channel', () => {
@@ -336,6 +363,18 @@ describe('tiling', () => {
     for (let y = 0; y < 300; y++) {
       if (!interiorRow(y)) continue;
       for (let x = 0; x < 400; x++) if (interiorCol(x)) expect(output[y * 400 + x]).toBeCloseTo(untiled[y * 400 + x], 6);
+    }
+  });
+
+  it('a convolution tiled with a context margin ≥ its radius equals the untiled result', async () => {
+    const img = image(2, 300, 410);
+    const untiled = blur(img);
+    for (const opts of [{ tile: 96, overlap: 16, margin: 1 }, { tile: 64, overlap: 12, margin: 4, align: 8 }] as TileOptions[]) {
+      const { output, tiles } = await runTiled(img, async (t) => blur(t), opts);
+      expect(tiles.length).toBeGreaterThan(9);
+      let maxAll = 0;
+      for (let i = 0; i < output.length; i++) maxAll = Math.max(maxAll, Math.abs(output[i] - untiled[i]));
+      expect(maxAll).toBeLessThan(1e-6); // float rounding of the blend only
     }
   });
 

@@ -320,7 +320,7 @@ async function runDenoise(): Promise<void> {
           ]
         : [stat('PSNR', 'n/a', 'no clean image')]),
       stat('time', `${result.totalMs.toFixed(1)} ms`, `model ${result.modelMs.toFixed(1)} ms`),
-      stat('tiles', String(result.tiles.length), result.tiles.length > 1 ? `${JSON.stringify(tiling.tile)} px, overlap ${tiling.overlap}` : 'whole image'),
+      stat('tiles', String(result.tiles.length), result.tiles.length > 1 ? `${JSON.stringify(tiling.tile)} px, overlap ${tiling.overlap}, margin ${tiling.margin ?? 0}` : 'whole image'),
       stat('image', `${noisy.width}×${noisy.height}`, noisy.channels === 1 ? 'gray' : 'RGB'),
       stat('runtime', ep, info.input.type),
     );

@@ -27,19 +27,24 @@ export interface DenoiseResult {
 }
 
 /**
- * Tile options for a model: its fixed input size when it has one, else the requested/default tile.
+ * Tile options for a model: its fixed input size when it has one, else the requested/default tile;
+ * tile starts aligned to the model's stride multiple; the context margin defaults to 16 px, or less
+ * when a smaller overlap leaves no room for it (2·margin < overlap).
  * @throws RangeError when a fixed-size model meets a smaller image
  */
 export function tilingFor(info: DenoiserInfo, height: number, width: number, requested: Partial<TileOptions> = {}): TileOptions {
-  const overlap = requested.overlap ?? DEFAULT_TILING.overlap;
+  let tile: TileOptions['tile'] = requested.tile ?? DEFAULT_TILING.tile;
+  let align = info.strideMultiple;
   if (info.fixedSize) {
     const [fh, fw] = info.fixedSize;
     if (height < fh || width < fw) throw new RangeError(`the model takes fixed ${fh}×${fw} inputs; the image is ${height}×${width}`);
-    return { tile: [fh, fw], overlap: Math.min(overlap, Math.min(fh, fw) - 1) };
+    tile = [fh, fw];
+    align = 1;
   }
-  const tile = requested.tile ?? DEFAULT_TILING.tile;
   const side = typeof tile === 'number' ? tile : Math.min(tile[0], tile[1]);
-  return { tile, overlap: Math.min(overlap, side - 1) };
+  const overlap = Math.min(requested.overlap ?? DEFAULT_TILING.overlap, side - 1);
+  const margin = requested.margin ?? Math.max(0, Math.min(DEFAULT_TILING.margin, Math.ceil(overlap / 2) - 1));
+  return { tile, overlap, margin, align: requested.align ?? align };
 }
 
 /**
