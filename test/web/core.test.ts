@@ -399,7 +399,10 @@ describe('denoiseImage', () => {
       },
       { tile: 32, overlap: 8 },
     );
-    expect(calls).toEqual([[1, 1, 32, 32], [1, 1, 32, 32], [1, 1, 32, 32], [1, 1, 32, 32], [1, 1, 32, 32], [1, 1, 32, 32]]);
+    // Starts aligned to the model's stride multiple (4): x 0, 24, 40 (the last tile 30 wide reaches 70), y 0, 8.
+    expect(info.strideMultiple).toBe(4);
+    expect(calls).toEqual([[1, 1, 32, 32], [1, 1, 32, 32], [1, 1, 32, 30], [1, 1, 32, 32], [1, 1, 32, 32], [1, 1, 32, 30]]);
+    expect(r.tiles.map((t) => [t.y, t.x])).toEqual([[0, 0], [0, 24], [0, 40], [8, 0], [8, 24], [8, 40]]);
     expect(r.tiles).toHaveLength(6);
     const expected = img.data.map((v) => Math.min(1, v * 1.5));
     expect(r.output.data).toBeCloseToArray(expected, { atol: 1e-6 });
