@@ -14,3 +14,12 @@ export function tmpDir(prefix = 'onnxtune-test-'): string {
 afterAll(() => {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
+
+/** Writes a small file at `root/rel` (folders made) with the given mtime in seconds; returns its path. */
+export function putFileWithMtime(root: string, rel: string, mtime: number): string {
+  const f = path.join(root, rel);
+  fs.mkdirSync(path.dirname(f), { recursive: true });
+  fs.writeFileSync(f, 'x');
+  fs.utimesSync(f, mtime, mtime);
+  return f;
+}

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { newestExportedModel, parseTimeVerbose, structuredImage } from '../../../bench/denoise-large';
-import { tmpDir } from '../../helpers/tmp';
+import { putFileWithMtime, tmpDir } from '../../helpers/tmp';
 
 describe('parseTimeVerbose', () => {
   it('reads peak RSS, exit status and wall time (m:ss and h:mm:ss)', () => {
@@ -23,13 +23,7 @@ describe('newestExportedModel', () => {
   it('picks the most recently written runs/<run>/export/*.onnx, or undefined', () => {
     const runs = tmpDir();
     expect(newestExportedModel(runs)).toBeUndefined();
-    const put = (rel: string, mtime: number) => {
-      const f = path.join(runs, rel);
-      fs.mkdirSync(path.dirname(f), { recursive: true });
-      fs.writeFileSync(f, 'x');
-      fs.utimesSync(f, mtime, mtime);
-      return f;
-    };
+    const put = (rel: string, mtime: number) => putFileWithMtime(runs, rel, mtime);
     put('a/export/mnist-denoiser.onnx', 1000);
     const newest = put('b/export/bsd68.onnx', 3000);
     put('c/export/color.onnx', 2000);

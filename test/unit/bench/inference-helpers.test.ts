@@ -2,18 +2,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findExportedModels, withDncnnRatios, type InferenceResult } from '../../../bench/inference';
-import { tmpDir } from '../../helpers/tmp';
+import { putFileWithMtime, tmpDir } from '../../helpers/tmp';
 
 describe('findExportedModels', () => {
   it('lists <run>/export/*.onnx, keeping the newest of files with the same name', () => {
     const runs = tmpDir();
-    const put = (rel: string, mtime: number) => {
-      const f = path.join(runs, rel);
-      fs.mkdirSync(path.dirname(f), { recursive: true });
-      fs.writeFileSync(f, 'x');
-      fs.utimesSync(f, mtime, mtime);
-      return f;
-    };
+    const put = (rel: string, mtime: number) => putFileWithMtime(runs, rel, mtime);
     put('mnist-dae-1/export/mnist-denoiser.onnx', 1000);
     const newer = put('mnist-dae-2/export/mnist-denoiser.onnx', 2000);
     const other = put('bsd68-1/export/bsd68.onnx', 1500);
