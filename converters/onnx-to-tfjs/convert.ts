@@ -133,6 +133,8 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
   const values = new Map<string, Value>();
   const poisoned = new Set<string>();
   const problems: Array<ConversionProblem & { index: number }> = [];
+  /** Every layer built so far: a failed conversion frees their weights (see disposeBuilt). */
+  const built: Layer[] = [];
   const report: OnnxToTfjsReport = { opset, nodes: nodes.length, folded: 0, fused: 0, aliased: 0, layers: 0, customLayers: {}, inputs: [], outputs: [] };
 
   for (const t of graph.initializer ?? []) {
@@ -297,6 +299,7 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
         return takeName(suffix ? `${base}_${suffix}` : base);
       },
       apply: (layer, x, weights) => {
+        built.push(layer);
         const out = layer.apply(x) as SymbolicTensor;
         if (weights) setLayerWeights(tf, layer, weights, where);
         report.layers += 1;
@@ -332,23 +335,46 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
     }
   }
 
-  if (problems.length) {
-    const ordered = problems.sort((a, b) => a.index - b.index).map(({ op, node, reason }) => ({ op, node, reason }));
-    throw new UnsupportedOnnxOpsError(ordered, opset, label);
-  }
+  try {
+    if (problems.length) {
+      const ordered = problems.sort((a, b) => a.index - b.index).map(({ op, node, reason }) => ({ op, node, reason }));
+      throw new UnsupportedOnnxOpsError(ordered, opset, label);
+    }
 
-  const tfOutputs: SymbolicTensor[] = [];
-  for (const vi of graph.output ?? []) {
-    const name = vi.name as string;
-    const v = values.get(name);
-    if (!v) throw new InputError(label, `graph output '${name}' is never produced`);
-    if (v.kind === 'const') throw new UnsupportedOpError(`a constant graph output '${name}'`, label, ['outputs computed from the inputs']);
-    tfOutputs.push(v.sym);
-    report.outputs.push({ name, tfjsShape: [...v.sym.shape] });
+    const tfOutputs: SymbolicTensor[] = [];
+    for (const vi of graph.output ?? []) {
+      const name = vi.name as string;
+      const v = values.get(name);
+      if (!v) throw new InputError(label, `graph output '${name}' is never produced`);
+      if (v.kind === 'const') throw new UnsupportedOpError(`a constant graph output '${name}'`, label, ['outputs computed from the inputs']);
+      tfOutputs.push(v.sym);
+      report.outputs.push({ name, tfjsShape: [...v.sym.shape] });
+    }
+    const modelName = sanitizeName(opts.name ?? graph.name ?? 'onnx_model');
+    const tfModel = tf.model({ inputs: tfInputs, outputs: tfOutputs, name: modelName });
+    return { model: tfModel, report };
+  } catch (err) {
+    disposeBuilt(built);
+    throw err;
   }
-  const modelName = sanitizeName(opts.name ?? graph.name ?? 'onnx_model');
-  const tfModel = tf.model({ inputs: tfInputs, outputs: tfOutputs, name: modelName });
-  return { model: tfModel, report };
+}
+
+/**
+ * Frees the weights of the layers a failed conversion built: tfjs keeps a layer's variables until
+ * they are disposed, and a layer built for a hostile input shape (e.g. 3×10⁸ declared channels)
+ * holds a kernel of gigabytes even though its weights were then refused.
+ */
+function disposeBuilt(layers: readonly Layer[]): void {
+  for (const layer of layers) {
+    if (!layer.built) continue;
+    for (const w of layer.weights) {
+      try {
+        w.dispose();
+      } catch {
+        // already disposed
+      }
+    }
+  }
 }
 
 function setLayerWeights(tf: Tf, layer: Layer, weights: ReadonlyArray<{ data: Float32Array; shape: number[] }>, where: string): void {

@@ -105,6 +105,34 @@ describe('onnx-to-tfjs whole models (synthetic ResNet/VGG graphs)', () => {
     expect(e.exitCode).toBe(1);
   });
 
+  test('a Conv whose attributes disagree with its weight is refused before tfjs allocates, and a failed conversion frees what it built', () => {
+    const b = new GraphBuilder('hostile');
+    b.addInput('x', ['N', 1, 'H', 'W']);
+    b.addInitializer('w', [4, 1, 3, 3], seeded(36, 73));
+    b.addInitializer('w2', [4, 4, 3, 3], seeded(144, 74));
+    b.addNode('Conv', ['x', 'w'], ['c'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, '/ok');
+    // A fuzzed file had kernel_shape [3, 343142884]: tfjs built a 16 GB kernel before the weights were refused.
+    b.addNode('Conv', ['c', 'w2'], ['d'], { kernel_shape: [3, 343142884] }, '/huge_kernel');
+    b.addNode('Conv', ['x', 'w2'], ['e'], { kernel_shape: [3, 3] }, '/channels');
+    b.addOutput('d');
+    b.addOutput('e');
+    const before = tf.memory();
+    let err: unknown;
+    try {
+      onnxToTfjs(tf, b.toModel({ opset: 17 }), { label: 'hostile.onnx' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UnsupportedOnnxOpsError);
+    expect((err as UnsupportedOnnxOpsError).problems.map((p) => [p.node, p.reason])).toEqual([
+      ['/huge_kernel', expect.stringContaining('kernel_shape [3,343142884] with a 3×3 weight')],
+      ['/channels', expect.stringContaining('Conv of a 1-channel input with weights for 4')],
+    ]);
+    // The '/ok' layer was built and its kernel set; the failed conversion disposed it.
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+  });
+
   test('inputs without a channel count, constant outputs and bad graphs are clear errors', () => {
     const b = new GraphBuilder('sym');
     b.addInput('x', ['N', 'C', 'H', 'W']);

@@ -151,11 +151,10 @@ export function runFuzz(opts: FuzzOptions): Promise<FuzzStats> {
     else stats.firstRefusal[outcome] = (stats.firstRefusal[outcome] ?? 0) + 1;
     stats.slowestMs = Math.max(stats.slowestMs, ms);
     if (ms > 2000) throw new Error(`one case took ${ms.toFixed(0)} ms (limit 2000 ms): a near-hang`);
-    if (stats.total % 64 === 0) {
-      const live = (process.memoryUsage().arrayBuffers - baseline) / 2 ** 20;
-      stats.peakArrayBufferMiB = Math.max(stats.peakArrayBufferMiB, live);
-      if (live > 256) throw new Error(`${live.toFixed(0)} MiB of ArrayBuffers alive after a case (limit 256 MiB)`);
-    }
+    // Checked after every case, so a failure (and fast-check's shrinking) names the case that kept the memory.
+    const live = (process.memoryUsage().arrayBuffers - baseline) / 2 ** 20;
+    stats.peakArrayBufferMiB = Math.max(stats.peakArrayBufferMiB, live);
+    if (live > 256) throw new Error(`${live.toFixed(0)} MiB of ArrayBuffers alive after a case (limit 256 MiB)`);
     return outcome;
   };
 

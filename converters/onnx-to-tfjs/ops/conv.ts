@@ -99,7 +99,12 @@ function conv(ctx: BuildContext): Value[] {
   const [outC, inPerGroup, kh, kw] = w.dims;
   const inC = x.shape[3] as number;
   const group = ctx.attrs.group as number;
+  // Checked before the layer is built: tfjs would allocate the kernel for the declared channels first.
+  if (inC !== inPerGroup * group) {
+    ctx.unsupported(`Conv of a ${String(inC)}-channel input with weights for ${inPerGroup * group} (${inPerGroup} per group × group ${group})`, ['matching channels']);
+  }
   const kernel = pair(ctx.attrs.kernel_shape, [kh, kw]);
+  if (kernel[0] !== kh || kernel[1] !== kw) ctx.unsupported(`Conv kernel_shape [${kernel}] with a ${kh}×${kw} weight`, ['kernel_shape equal to the weight\'s spatial dims']);
   const strides = pair(ctx.attrs.strides, [1, 1]);
   const dilations = pair(ctx.attrs.dilations, [1, 1]);
   if (strides.some((s) => s > 1) && dilations.some((d) => d > 1)) {
@@ -153,12 +158,14 @@ function convTranspose(ctx: BuildContext): Value[] {
   const w = ctx.constant(1) as ConstTensor;
   if (!w || w.dims.length !== 4) ctx.unsupported(`ConvTranspose weight of dims [${w?.dims.join(', ')}]`, ['[I, O, kH, kW]']);
   const bias = ctx.constant(2);
-  const [, outC, kh, kw] = w.dims;
+  const [inC, outC, kh, kw] = w.dims;
+  if (x.shape[3] !== inC) ctx.unsupported(`ConvTranspose of a ${String(x.shape[3])}-channel input with weights for ${inC}`, ['matching channels']);
   if ((ctx.attrs.group as number) !== 1) ctx.unsupported(`ConvTranspose with group ${String(ctx.attrs.group)}`, ['group 1']);
   if (ctx.attrs.output_shape !== undefined) ctx.unsupported('ConvTranspose with output_shape', ['pads + output_padding']);
   const autoPad = ctx.attrs.auto_pad as string;
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID' && autoPad !== '') ctx.unsupported(`ConvTranspose auto_pad '${autoPad}'`, ['NOTSET', 'VALID']);
   const kernel = pair(ctx.attrs.kernel_shape, [kh, kw]);
+  if (kernel[0] !== kh || kernel[1] !== kw) ctx.unsupported(`ConvTranspose kernel_shape [${kernel}] with a ${kh}×${kw} weight`, ['kernel_shape equal to the weight\'s spatial dims']);
   const strides = pair(ctx.attrs.strides, [1, 1]);
   const dilations = pair(ctx.attrs.dilations, [1, 1]);
   if (dilations.some((d) => d !== 1)) ctx.unsupported(`ConvTranspose with dilations [${dilations}]`, ['dilations 1']);
