@@ -24,6 +24,7 @@ import { forkRng } from '../src/random';
 import { PROJECT_ROOT } from '../src/version';
 import { DEFAULT_TILING } from '../web/src/core/tiling';
 import { emitResult, lastMeaningfulLine, parseMarkedLine, peakRss, runWorker } from './child-process';
+import { ArgCursor } from './cli';
 import { findExportedModels } from './inference';
 
 export interface DenoiseLargeOptions {
@@ -366,13 +367,9 @@ function parseArgs(argv: string[]): { opts: Partial<DenoiseLargeOptions>; worker
   const opts: Partial<DenoiseLargeOptions> = {};
   if (argv[0] === '--worker-cli') return { opts, worker: 'cli', rest: argv.slice(1) };
   if (argv[0] === '--worker-tiling') return { opts, worker: 'tiling', rest: argv.slice(1) };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v)) throw new Error(`${a} needs a number`);
-      return v;
-    };
+  const args = new ArgCursor(argv);
+  for (let a = args.next(); a !== undefined; a = args.next()) {
+    const num = () => args.number(a);
     if (a === '--width') opts.width = num();
     else if (a === '--height') opts.height = num();
     else if (a === '--tile') opts.tile = num();
@@ -382,14 +379,14 @@ function parseArgs(argv: string[]): { opts: Partial<DenoiseLargeOptions>; worker
     else if (a === '--seed') opts.seed = num();
     else if (a === '--timeout') opts.timeout = num();
     else if (a === '--color') {
-      const c = argv[++i];
+      const c = args.value(a);
       if (c !== 'per-channel' && c !== 'luma') throw new Error('--color takes per-channel or luma');
       opts.color = c;
-    } else if (a === '--device') opts.device = argv[++i];
+    } else if (a === '--device') opts.device = args.value(a);
     else if (a === '--no-tiling-check') opts.tilingCheck = false;
     else if (a === '--keep') opts.keep = true;
     else if (a === '--rss') {
-      const v = argv[++i];
+      const v = args.value(a);
       if (v !== 'auto' && v !== 'time' && v !== 'worker') throw new Error('--rss takes auto, time or worker');
       opts.rss = v;
     }

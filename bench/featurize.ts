@@ -33,6 +33,7 @@ import { forkRng } from '../src/random';
 import { gatherRows } from '../src/tensor/layout';
 import { PROJECT_ROOT } from '../src/version';
 import { emitResult, peakRss, runWorker } from './child-process';
+import { ArgCursor, sharedDir } from './cli';
 import type { z } from 'zod';
 
 export type FeaturizeMode = 'featurize' | 'train-cached' | 'train-uncached';
@@ -80,11 +81,6 @@ export interface EncoderChoice {
   size: number;
   registry?: string;
   why: string;
-}
-
-/** Where shared data lives: $ONNXTUNE_SHARED_DIR, else the `shared` folder beside the project. */
-export function sharedDir(): string {
-  return process.env.ONNXTUNE_SHARED_DIR ?? path.resolve(PROJECT_ROOT, '..', 'shared');
 }
 
 /**
@@ -458,18 +454,10 @@ export function formatFeaturizeBench(r: FeaturizeBenchReport): string {
 
 function parseArgs(argv: string[]): { worker?: WorkerArgs; opts: Partial<FeaturizeBenchOptions> } {
   const opts: Partial<FeaturizeBenchOptions> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const num = (): number => {
-      const v = Number(next());
-      if (!Number.isFinite(v)) throw new Error(`${a} needs a number`);
-      return v;
-    };
+  const args = new ArgCursor(argv);
+  for (let a = args.next(); a !== undefined; a = args.next()) {
+    const next = () => args.value(a);
+    const num = () => args.number(a);
     if (a === '--worker') return { worker: JSON.parse(next()) as WorkerArgs, opts };
     else if (a === '--seconds') opts.seconds = num();
     else if (a === '--batch') opts.batch = num();

@@ -12,6 +12,7 @@ import { openDenoiser } from '../src/inference/onnx-denoiser';
 import { writeJsonAtomic } from '../src/io/atomic';
 import { forkRng } from '../src/random';
 import { PROJECT_ROOT } from '../src/version';
+import { ArgCursor, sharedDir } from './cli';
 import { emitResult, peakRss, runWorker } from './child-process';
 
 export interface InferenceResult {
@@ -65,7 +66,7 @@ const MARKER = 'INFERENCE_BENCH_RESULT ';
 
 /** The DnCNN reference under the shared folder ($ONNXTUNE_SHARED_DIR, else ../shared). */
 export function dncnnReference(): string {
-  return path.join(process.env.ONNXTUNE_SHARED_DIR ?? path.resolve(PROJECT_ROOT, '..', 'shared'), 'models', 'dncnn_25.onnx');
+  return path.join(sharedDir(), 'models', 'dncnn_25.onnx');
 }
 
 /**
@@ -183,18 +184,14 @@ function parseArgs(argv: string[]) {
   const models: string[] = [];
   const opts: Partial<InferenceBenchOptions> = {};
   let worker: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v)) throw new Error(`${a} needs a number`);
-      return v;
-    };
+  const args = new ArgCursor(argv);
+  for (let a = args.next(); a !== undefined; a = args.next()) {
+    const num = () => args.number(a);
     if (a === '--repeats') opts.repeats = num();
     else if (a === '--threads') opts.threads = num();
     else if (a === '--timeout') opts.timeout = num();
-    else if (a === '--sizes') opts.sizes = (argv[++i] ?? '').split(',').map(Number).filter((n) => n > 0);
-    else if (a === '--worker') worker = argv[++i];
+    else if (a === '--sizes') opts.sizes = args.value(a).split(',').map(Number).filter((n) => n > 0);
+    else if (a === '--worker') worker = args.value(a);
     else models.push(a);
   }
   return { models, opts, worker };

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { initTf, type Tf, type TfBackendName } from '../src/backends/tf';
 import { PROJECT_ROOT } from '../src/version';
 import { emitResult, peakRss, runWorker } from './child-process';
+import { ArgCursor } from './cli';
 import { setLogLevel } from '../src/log';
 
 export interface TfBenchOptions {
@@ -201,18 +202,13 @@ export function formatTfBenchTable(report: TfBenchReport): string {
 function parseArgs(argv: string[]): { worker: boolean; opts: Partial<TfBenchOptions> } {
   const opts: Partial<TfBenchOptions> = {};
   let isWorker = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  const args = new ArgCursor(argv);
+  for (let a = args.next(); a !== undefined; a = args.next()) {
     if (a === '--worker') isWorker = true;
-    else if (a === '--seconds') opts.seconds = Number(next());
-    else if (a === '--batch') opts.batch = Number(next());
-    else if (a === '--timeout') opts.timeout = Number(next());
-    else if (a === '--backends') opts.backends = next().split(',') as TfBackendName[];
+    else if (a === '--seconds') opts.seconds = args.number(a);
+    else if (a === '--batch') opts.batch = args.number(a);
+    else if (a === '--timeout') opts.timeout = args.number(a);
+    else if (a === '--backends') opts.backends = args.value(a).split(',') as TfBackendName[];
     else throw new Error(`unknown argument ${a}; expected --seconds, --batch, --backends, --timeout`);
   }
   return { worker: isWorker, opts };

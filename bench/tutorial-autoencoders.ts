@@ -21,6 +21,7 @@ import { mse } from '../src/metrics/mse';
 import { psnr } from '../src/metrics/psnr';
 import { applyNoise } from '../src/noise';
 import { forkRng } from '../src/random';
+import { sharedDir } from './cli';
 import { PROJECT_ROOT } from '../src/version';
 
 /** The PyTorch reference (reference-numbers.md): mean ± std over 3 seeds, 2 threads. */
@@ -54,8 +55,7 @@ export interface TutorialOptions {
 export type TutorialInit = 'keras' | 'torch';
 
 export function defaultIdxFile(): string {
-  const shared = process.env.ONNXTUNE_SHARED_DIR ?? path.resolve(PROJECT_ROOT, '..', 'shared');
-  return path.join(shared, 'data', 'mnist', 't10k-images-idx3-ubyte.gz');
+  return path.join(sharedDir(), 'data', 'mnist', 't10k-images-idx3-ubyte.gz');
 }
 
 /** Seeded initializers: Keras' defaults (Glorot-uniform kernels, zero biases) or PyTorch's (U(±1/√fan_in) for both). */
