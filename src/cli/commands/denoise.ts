@@ -11,7 +11,7 @@ import { denoiseFiles, type ColorMode } from '../../inference/denoise-files';
 import type { BitDepth } from '../../images/write';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
-import { tileStarts } from '../../../web/src/core/tiling';
+import { checkTileOptions } from '../../../web/src/core/tiling';
 
 interface DenoiseArgs extends GlobalArgs {
   model: string;
@@ -55,8 +55,8 @@ export const denoiseCommand: CommandModule<GlobalArgs, DenoiseArgs> = {
       ) as Argv<DenoiseArgs>,
   handler: async (args) => {
     try {
-      // Checks tile/overlap/margin before any image is read (the same rules the tiler applies).
-      tileStarts(args.tile + 1, args.tile, args.overlap, 1, args.margin ?? 0);
+      // Before any image is read: the rules the tiler applies.
+      checkTileOptions(args.tile, args.overlap, args.margin ?? 0);
     } catch (err) {
       throw new UsageError(`--tile ${args.tile} --overlap ${args.overlap}${args.margin === undefined ? '' : ` --margin ${args.margin}`}: ${(err as Error).message}`);
     }

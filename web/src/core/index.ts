@@ -8,7 +8,7 @@ export {
   MODEL_DTYPES, defaultSigma, describeDenoiser, formatNoise, metadataRows, parseValueRange, readDenoiserInfo,
   type DenoiserInfo, type ModelDtype, type NoiseSpec,
 } from './model-info';
-export { DEFAULT_TILING, extractTile, planTiles, rampWeights, runTiled, tileStarts, type Planar, type TileOptions, type TileRect, type TileRunner } from './tiling';
+export { checkTileOptions, DEFAULT_TILING, extractTile, planTiles, rampWeights, runTiled, tileStarts, type Planar, type TileOptions, type TileRect, type TileRunner } from './tiling';
 export { NoiseRng, addGaussianNoise } from './noise';
 export { decodeOutput, encodeInput, fromModelRange, planarToRgba, rgbaToPlanar, toModelRange, type ModelTensorData } from './pixels';
 export { denoiseImage, tilingFor, type DenoiseOptions, type DenoiseResult, type ModelCall } from './denoise';

@@ -47,7 +47,11 @@ export type TileRunner = (tile: Planar, index: number) => Promise<Float32Array>;
  */
 export const DEFAULT_TILING: Readonly<{ tile: number; overlap: number; margin: number }> = Object.freeze({ tile: 256, overlap: 64, margin: 16 });
 
-function checkOptions(tile: number, overlap: number, margin: number, align: number): void {
+/**
+ * Checks one axis's tiling numbers (what {@link tileStarts} and {@link planTiles} apply).
+ * @throws RangeError naming the value that cannot work
+ */
+export function checkTileOptions(tile: number, overlap: number, margin = 0, align = 1): void {
   if (!Number.isInteger(tile) || tile < 1) throw new RangeError(`tile size must be a positive integer, got ${tile}`);
   if (!Number.isInteger(overlap) || overlap < 0 || overlap >= tile) {
     throw new RangeError(`overlap must be an integer in [0, ${tile}), got ${overlap}`);
@@ -65,7 +69,7 @@ function checkOptions(tile: number, overlap: number, margin: number, align: numb
  * @throws RangeError when tile < 1, overlap is not in [0, tile), or the alignment leaves no step
  */
 export function tileStarts(size: number, tile: number, overlap: number, align = 1, margin = 0): number[] {
-  checkOptions(tile, overlap, margin, align);
+  checkTileOptions(tile, overlap, margin, align);
   if (size <= tile) return [0];
   const step = Math.floor((tile - overlap) / align) * align;
   if (step < 1) throw new RangeError(`tile ${tile} − overlap ${overlap} is less than the alignment ${align}: no whole step`);
