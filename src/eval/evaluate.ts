@@ -167,8 +167,8 @@ function rms(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(s / Math.max(a.length, 1));
 }
 
-/** Evaluates `fn` on each set; returns the rows of all sets and one summary per set. */
-export async function evaluateSets(method: string, fn: DenoiseFn, sets: readonly EvalSet[]): Promise<{ rows: EvalRow[]; summaries: EvalSummary[] }> {
+/** Evaluates `fn` on each set (a generator makes one at a time); returns the rows of all sets and one summary per set. */
+export async function evaluateSets(method: string, fn: DenoiseFn, sets: Iterable<EvalSet>): Promise<{ rows: EvalRow[]; summaries: EvalSummary[] }> {
   const rows: EvalRow[] = [];
   const summaries: EvalSummary[] = [];
   for (const set of sets) {
@@ -187,15 +187,11 @@ export async function evaluateMethod(
   sigmas: readonly number[],
   seed = 0,
 ): Promise<{ rows: EvalRow[]; summaries: EvalSummary[] }> {
-  const rows: EvalRow[] = [];
-  const summaries: EvalSummary[] = [];
-  // One σ at a time, so only one set of noisy images is held.
-  for (const sigma of sigmas) {
-    const r = await evaluateSet(method, fn, gaussianSet(images, sigma, seed));
-    rows.push(...r.rows);
-    summaries.push(r.summary);
+  // A generator: one σ's noisy images are made and held at a time.
+  function* sets(): Generator<EvalSet> {
+    for (const sigma of sigmas) yield gaussianSet(images, sigma, seed);
   }
-  return { rows, summaries };
+  return evaluateSets(method, fn, sets());
 }
 
 /** Evaluates `fn` on real noisy/clean pairs: rows and one summary with σ `'real'`. */
