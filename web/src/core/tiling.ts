@@ -43,7 +43,7 @@ export type TileRunner = (tile: Planar, index: number) => Promise<Float32Array>;
 /**
  * Defaults used by the page and the CLI: 256-pixel tiles overlapping by 64, of which 16 on each
  * side are context only. Measured on a frozen ResNet-20 + U-Net denoiser (receptive field far
- * beyond 16 px): 512×512 tiled vs untiled max abs 6.6e-4, where 32/0 gave 4.0e-3.
+ * beyond 16 px): 512×512 tiled vs untiled max abs 7.1e-4, where 32/0 gave 3.7e-3 (bench/denoise-large.ts).
  */
 export const DEFAULT_TILING: Readonly<{ tile: number; overlap: number; margin: number }> = Object.freeze({ tile: 256, overlap: 64, margin: 16 });
 
