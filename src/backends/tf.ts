@@ -8,6 +8,7 @@ import type * as TfModule from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../errors';
 import { log } from '../log';
 import type { Device } from './device';
+import { guardOneDnn } from './onednn-guard';
 import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './wasm-kernels';
 
 export type Tf = typeof TfModule;
@@ -38,6 +39,12 @@ function firstLine(err: unknown): string {
 }
 
 function loadNative(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Tf {
+  // NOTE: TF reads TF_ENABLE_ONEDNN_OPTS once, when the binding loads; set it before the require.
+  const why = guardOneDnn();
+  if (why) log.warn(`oneDNN custom ops off (TF_ENABLE_ONEDNN_OPTS=0): ${why}; native TF would crash with SIGFPE`);
+  // Test-only: die as a native crash would, so the CLI supervisor's recovery can be tested (test/cli/supervisor.test.ts).
+  const crash = process.env.ONNXTUNE_TEST_NATIVE_CRASH;
+  if (crash) process.kill(process.pid, crash as NodeJS.Signals);
   // NOTE: a plain require; these packages are optionalDependencies and may be absent or unbuilt.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(pkg) as Tf;
