@@ -2,8 +2,7 @@
 'use strict';
 // Thin launcher: the CLI is compiled to dist/ by `npm run build`. Commands that run models through
 // native runtimes go through a supervisor (dist/src/cli/supervisor.js) that turns a native crash into
-// a message and one retry on wasm; it loads no more than node: modules, so the parent stays small.
-const args = process.argv.slice(2);
+// a message and one retry on wasm; it loads only node: modules, so the parent stays small.
 let supervisor;
 try {
   supervisor = require('../dist/src/cli/supervisor.js');
@@ -14,7 +13,6 @@ try {
   }
   throw err;
 }
-const run = supervisor.shouldSupervise(args, process.env)
-  ? supervisor.supervise(args, __filename)
-  : require('../dist/src/cli/main.js').main(args);
-run.then((code) => { process.exitCode = code; });
+supervisor
+  .launch(process.argv.slice(2), __filename, () => require('../dist/src/cli/main.js').main)
+  .then((code) => { process.exitCode = code; });

@@ -33,6 +33,18 @@ export interface TfOptions {
 
 let current: Promise<TfRuntime> | undefined;
 
+/**
+ * Test-only hook for the CLI supervisor's tests (test/cli/supervisor.test.ts): ONNXTUNE_TEST_CRASH=SIGFPE
+ * kills this process with that signal when native TF loads, as a crash inside TF would;
+ * ONNXTUNE_TEST_CRASH=SIGSEGV:all does it on every backend.
+ */
+function testCrashHook(name: TfBackendName): void {
+  const spec = process.env.ONNXTUNE_TEST_CRASH;
+  if (!spec) return;
+  const [signal, scope] = spec.split(':');
+  if (scope === 'all' || name === 'tensorflow' || name === 'tensorflow-gpu') process.kill(process.pid, signal as NodeJS.Signals);
+}
+
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n')[0].trim();
@@ -42,9 +54,6 @@ function loadNative(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'):
   // NOTE: TF reads TF_ENABLE_ONEDNN_OPTS once, when the binding loads; set it before the require.
   const why = guardOneDnn();
   if (why) log.warn(`oneDNN custom ops off (TF_ENABLE_ONEDNN_OPTS=0): ${why}; native TF would crash with SIGFPE`);
-  // Test-only: die as a native crash would, so the CLI supervisor's recovery can be tested (test/cli/supervisor.test.ts).
-  const crash = process.env.ONNXTUNE_TEST_NATIVE_CRASH;
-  if (crash) process.kill(process.pid, crash as NodeJS.Signals);
   // NOTE: a plain require; these packages are optionalDependencies and may be absent or unbuilt.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(pkg) as Tf;
@@ -66,6 +75,7 @@ async function choose(opts: TfOptions): Promise<TfRuntime> {
       : ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
   for (const name of candidates) {
+    testCrashHook(name);
     try {
       if (name === 'tensorflow-gpu' || name === 'tensorflow') {
         const tf = loadNative(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');

@@ -121,6 +121,19 @@ export async function supervise(argv: readonly string[], script: string): Promis
   return 1;
 }
 
+/**
+ * What bin/onnxtune.js does: supervise the commands that need it, run the rest in-process.
+ * @param script this launcher's path (the worker is started with it)
+ * @param loadMain loads the CLI only when it runs here, so a supervising parent stays small
+ */
+export function launch(
+  argv: readonly string[],
+  script: string,
+  loadMain: () => (argv: string[]) => Promise<number>,
+): Promise<number> {
+  return shouldSupervise(argv) ? supervise(argv, script) : loadMain()([...argv]);
+}
+
 /** The worker was stopped (Ctrl-C, kill): stop this process the same way, so callers see the same status. */
 function stoppedBy(signal: NodeJS.Signals): number {
   process.kill(process.pid, signal);

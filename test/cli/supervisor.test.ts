@@ -1,0 +1,157 @@
+/**
+ * The CLI supervisor (src/cli/supervisor.ts): a worker that dies by a crash signal becomes one
+ * line naming the file, the signal, the cause and the workaround, and one retry on wasm; exit
+ * codes, --json stdout and plain runs are unchanged. The crashes come from the test-only hook
+ * ONNXTUNE_TEST_CRASH in src/backends/tf.ts and, where this CPU allows CPUID faulting, from the
+ * real oneDNN division by zero under an emulated AMD-without-topoext CPU (bench/tools/cpuid-fake.c).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { commandOf, crashMessage, shouldSupervise } from '../../src/cli/supervisor';
+import { encodeModel } from '../../src/onnx/model-io';
+import { nativeTfInstalled } from '../helpers/native-tf';
+import { tmpDir } from '../helpers/tmp';
+import { convReluConvRelu } from '../onnx/fixtures';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const ENTRY = path.join(ROOT, 'test/helpers/supervised-cli-entry.ts');
+const REGISTER = path.join(ROOT, 'test/helpers/ts-register.js');
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['-r', REGISTER, ENTRY, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ONNXTUNE_LOG_LEVEL: 'info', ...env },
+    encoding: 'utf8',
+    timeout: 120000,
+  });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The supervisor's own lines on stderr. */
+const crashLines = (stderr: string) => stderr.split('\n').filter((l) => /worker died with/.test(l));
+
+describe('supervisor decisions', () => {
+  test('finds the command past global options and supervises only the model-running commands', () => {
+    expect(commandOf(['--log-level', 'debug', '--json', 'convert', 'a.onnx'])).toBe('convert');
+    expect(shouldSupervise(['convert', 'a.onnx', 'b.json'], {})).toBe(true);
+    expect(shouldSupervise(['inspect', 'a.onnx'], {})).toBe(false);
+    expect(shouldSupervise(['convert', '--help'], {})).toBe(false);
+    expect(shouldSupervise(['run', 'job.yaml'], { ONNXTUNE_SUPERVISE: '0' })).toBe(false);
+    // The worker itself runs in-process.
+    expect(shouldSupervise(['run', 'job.yaml'], { ONNXTUNE_SUPERVISED_ATTEMPT: '1' })).toBe(false);
+  });
+
+  test('the message names the file, the signal, the cause and both workarounds', () => {
+    const file = path.join(tmpDir(), 'm.onnx');
+    fs.writeFileSync(file, 'x');
+    const m = crashMessage(['convert', file, 'out/model.json'], 'SIGFPE', 'native', true);
+    expect(m).toContain(`convert worker died with SIGFPE on ${file}`);
+    expect(m).toContain('oneDNN');
+    expect(m).toContain('retrying once on the wasm backend');
+    expect(m).toContain('TF_ENABLE_ONEDNN_OPTS=0');
+    expect(m).toContain('ONNXTUNE_TF_BACKEND=wasm');
+    expect(m.includes('\n')).toBe(false);
+  });
+});
+
+describe('supervised CLI in a child process', () => {
+  let model: string;
+  let dir: string;
+  beforeAll(() => {
+    dir = tmpDir();
+    model = path.join(dir, 'crcr.onnx');
+    fs.writeFileSync(model, encodeModel(convReluConvRelu()));
+  });
+
+  test('a worker killed by SIGFPE is reported in one line and retried on wasm; --json stdout stays one document', () => {
+    const out = path.join(dir, 'a', 'model.json');
+    const r = cli(['--json', 'convert', model, out, '--check-size', '8'], { ONNXTUNE_TEST_CRASH: 'SIGFPE' });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+    const lines = crashLines(r.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`died with SIGFPE on ${model}`);
+    expect(r.stderr).toContain('TensorFlow.js backend: wasm');
+    const report = JSON.parse(r.stdout) as { check: { outputs: Array<{ maxAbs: number }> } };
+    expect(report.check.outputs[0].maxAbs).toBeLessThanOrEqual(1e-4);
+    expect(fs.existsSync(out)).toBe(true);
+  });
+
+  test('a crash on wasm too ends with exit 1 and a second line, never a signal', () => {
+    const r = cli(['convert', model, path.join(dir, 'b', 'model.json')], { ONNXTUNE_TEST_CRASH: 'SIGSEGV:all' });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(1);
+    const lines = crashLines(r.stderr);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('died with SIGSEGV');
+    expect(lines[1]).toContain('(wasm backend)');
+    expect(lines[1]).toContain('no retry left');
+    expect(r.stdout).toBe('');
+  });
+
+  test('a backend the user forced to wasm is not retried', () => {
+    const r = cli(['convert', model, path.join(dir, 'c', 'model.json')], { ONNXTUNE_TEST_CRASH: 'SIGABRT:all', ONNXTUNE_TF_BACKEND: 'wasm' });
+    expect(r.code).toBe(1);
+    expect(crashLines(r.stderr)).toHaveLength(1);
+  });
+
+  test('exit codes of handled errors pass through unchanged, with no retry', () => {
+    const r = cli(['convert', path.join(dir, 'missing.onnx'), path.join(dir, 'd', 'model.json')]);
+    expect(r.code).toBe(2);
+    expect(crashLines(r.stderr)).toEqual([]);
+    expect(r.stderr).toMatch(/onnxtune: error: /);
+  });
+});
+
+/** CPUID faulting lets bench/tools/cpuid-fake.c show native TF a VM's CPU description. */
+function cpuidFakeLibrary(): string | undefined {
+  const why = (reason: string) => {
+    process.stdout.write(`supervisor: real-crash test skipped: ${reason}\n`);
+    return undefined;
+  };
+  if (process.platform !== 'linux' || process.arch !== 'x64') return why('needs Linux x86-64');
+  if (!/\bcpuid_fault\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'))) return why('this CPU has no cpuid_fault flag');
+  if (!nativeTfInstalled('supervisor')) return why('tfjs-node not built');
+  const lib = path.join(tmpDir(), 'cpuid-fake.so');
+  try {
+    execFileSync('gcc', ['-O2', '-shared', '-fPIC', '-o', lib, path.join(ROOT, 'bench/tools/cpuid-fake.c'), '-ldl'], { stdio: 'pipe' });
+  } catch (err) {
+    return why(`gcc could not build bench/tools/cpuid-fake.c (${String(err).split('\n')[0]})`);
+  }
+  return lib;
+}
+
+/** AuthenticAMD, no leaf 0x8000001D data (what a VM without topoext returns). */
+const AMD_NO_TOPOEXT = '0:ebx=0x68747541,edx=0x69746e65,ecx=0x444d4163;0x8000001d:eax=0,ebx=0,ecx=0,edx=0;0x80000000:eax=0x80000008';
+
+describe('a real oneDNN crash (emulated AMD VM without topoext)', () => {
+  const lib = cpuidFakeLibrary();
+  const itReal = lib ? test : test.skip;
+
+  // DenseNet-121's 1024→512 transition conv, alone: oneDNN's brgemm 1×1 blocking divides by the 1-byte L2.
+  function transitionConvModel(file: string): void {
+    const { GraphBuilder } = require('../../src/onnx/builder') as typeof import('../../src/onnx/builder');
+    const { seeded } = require('../helpers/seeded') as typeof import('../helpers/seeded');
+    const b = new GraphBuilder('transition');
+    b.addInput('x', [1, 1024, 14, 14]);
+    b.addInitializer('w', [512, 1024, 1, 1], seeded(512 * 1024, 9));
+    b.addNode('Conv', ['x', 'w'], ['y'], { kernel_shape: [1, 1] });
+    b.addOutput('y', [1, 512, 14, 14]);
+    fs.writeFileSync(file, encodeModel(b.toModel({ opset: 17 })));
+  }
+
+  itReal('native TF dies with SIGFPE unsupervised; supervised, the command recovers on wasm', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'transition.onnx');
+    transitionConvModel(file);
+    // TF_ENABLE_ONEDNN_OPTS=1: on a real such VM the guard would otherwise (rightly) turn oneDNN off.
+    const env = { LD_PRELOAD: lib as string, CPUID_FAKE: AMD_NO_TOPOEXT, ONNXTUNE_TF_BACKEND: 'tensorflow', TF_ENABLE_ONEDNN_OPTS: '1' };
+    const bare = cli(['convert', file, path.join(dir, 'a', 'model.json')], { ...env, ONNXTUNE_SUPERVISE: '0' });
+    expect(bare.signal).toBe('SIGFPE');
+    const supervised = cli(['convert', file, path.join(dir, 'b', 'model.json')], env);
+    expect(supervised.code).toBe(0);
+    expect(crashLines(supervised.stderr)[0]).toContain(`died with SIGFPE on ${file}`);
+    expect(supervised.stderr).toContain('TensorFlow.js backend: wasm');
+  });
+});
