@@ -1,9 +1,11 @@
 /**
  * Decoder-training throughput (samples/s) on each TF.js backend that loads here. src/backends/tf.ts
  * loads one runtime per process, so every backend runs in its own child process (this file with
- * --worker and ONNXTUNE_TF_BACKEND=tensorflow|wasm|cpu). Prints a table and writes
- * bench/results/tf-backends.json. Usage: node dist/bench/tf-backends.js [--seconds 8]
- * [--batch 64] [--backends tensorflow,wasm,cpu] [--timeout 300].
+ * --worker and ONNXTUNE_TF_BACKEND=tensorflow|wasm|cpu). `tensorflow-onednn-off` is native TF with
+ * TF_ENABLE_ONEDNN_OPTS=0, what src/backends/onednn-guard.ts sets on CPUs whose cache description
+ * crashes oneDNN: the table gives its cost. Prints a table and writes bench/results/tf-backends.json.
+ * Usage: node dist/bench/tf-backends.js [--seconds 8] [--batch 64]
+ * [--backends tensorflow,tensorflow-onednn-off,wasm,cpu] [--timeout 300].
  */
 import { buildDecoder } from '../pipeline/train/decoder';
 import * as fs from 'node:fs';
@@ -15,16 +17,31 @@ import { emitResult, peakRss, runWorker } from './child-process';
 import { ArgCursor } from './cli';
 import { setLogLevel } from '../src/log';
 
+/** A backend, or native TF with oneDNN's custom ops off. */
+export type TfBenchVariant = TfBackendName | 'tensorflow-onednn-off';
+
+/** How each variant's child process is started. */
+const VARIANTS: Readonly<Record<TfBenchVariant, { backend: TfBackendName; env: Record<string, string> }>> = Object.freeze({
+  'tensorflow-gpu': { backend: 'tensorflow-gpu', env: {} },
+  // As users get it: oneDNN on, unless the guard turned it off on this CPU.
+  tensorflow: { backend: 'tensorflow', env: {} },
+  'tensorflow-onednn-off': { backend: 'tensorflow', env: { TF_ENABLE_ONEDNN_OPTS: '0' } },
+  wasm: { backend: 'wasm', env: {} },
+  cpu: { backend: 'cpu', env: {} },
+});
+
 export interface TfBenchOptions {
   /** Timed training seconds per backend (after warm-up); at least one step always runs. */
   seconds: number;
   batch: number;
-  backends: TfBackendName[];
+  backends: TfBenchVariant[];
   /** Wall-clock limit per child process, seconds. */
   timeout: number;
 }
 
 export interface TfBenchResult {
+  /** The bench variant (a backend, or tensorflow-onednn-off). */
+  variant: TfBenchVariant;
   backend: TfBackendName;
   available: boolean;
   /** Why the backend did not run (not installed, timed out, …). */
@@ -55,12 +72,14 @@ export interface TfBenchReport {
   };
   seconds: number;
   results: TfBenchResult[];
+  /** samples/s with oneDNN's custom ops off ÷ on, when both ran. */
+  oneDnnOffRatio?: number;
 }
 
 export const DEFAULT_TF_BENCH: TfBenchOptions = Object.freeze({
   seconds: 8,
   batch: 64,
-  backends: ['tensorflow', 'wasm', 'cpu'] as TfBackendName[],
+  backends: ['tensorflow', 'tensorflow-onednn-off', 'wasm', 'cpu'] as TfBenchVariant[],
   timeout: 300,
 });
 
@@ -110,7 +129,7 @@ async function worker(seconds: number, batch: number): Promise<void> {
     steps += 1;
     elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   } while (elapsed < seconds);
-  const result: TfBenchResult = {
+  const result: Omit<TfBenchResult, 'variant'> = {
     backend: rt.backend,
     available: true,
     description: rt.description,
@@ -130,20 +149,24 @@ export function runTfBackendsBench(opts: Partial<TfBenchOptions> = {}): TfBenchR
   const o: TfBenchOptions = { ...DEFAULT_TF_BENCH, ...opts };
   const results: TfBenchResult[] = [];
   let params = 0;
-  for (const backend of o.backends) {
-    process.stderr.write(`tf-backends: ${backend} ...\n`);
+  for (const variant of o.backends) {
+    const v = VARIANTS[variant];
+    if (!v) throw new Error(`unknown backend '${variant}'; expected one of ${Object.keys(VARIANTS).join(', ')}`);
+    process.stderr.write(`tf-backends: ${variant} ...\n`);
     const r = runWorker<TfBenchResult & { params: number }>(__filename, ['--worker', '--seconds', String(o.seconds), '--batch', String(o.batch)], MARKER, {
       timeoutS: o.timeout,
-      env: { ...process.env, ONNXTUNE_TF_BACKEND: backend },
+      env: { ...process.env, ONNXTUNE_TF_BACKEND: v.backend, ...v.env },
     });
     if (r.ok) {
       const { params: p, ...rest } = r.value;
       params = p;
-      results.push(rest);
+      results.push({ ...rest, variant });
     } else {
-      results.push({ backend, available: false, reason: r.reason });
+      results.push({ variant, backend: v.backend, available: false, reason: r.reason });
     }
   }
+  const speed = (name: TfBenchVariant) => results.find((r) => r.variant === name)?.samplesPerSec;
+  const [on, off] = [speed('tensorflow'), speed('tensorflow-onednn-off')];
   const report: TfBenchReport = {
     bench: 'tf-backends',
     date: new Date().toISOString(),
@@ -164,6 +187,7 @@ export function runTfBackendsBench(opts: Partial<TfBenchOptions> = {}): TfBenchR
     },
     seconds: o.seconds,
     results,
+    oneDnnOffRatio: on && off ? off / on : undefined,
   };
   const out = path.join(PROJECT_ROOT, 'bench', 'results', 'tf-backends.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -177,7 +201,7 @@ export function formatTfBenchTable(report: TfBenchReport): string {
   const rows = report.results.map((r) =>
     r.available
       ? [
-          r.backend,
+          r.variant,
           (r.samplesPerSec ?? 0).toFixed(1),
           (r.msPerStep ?? 0).toFixed(0),
           String(r.steps),
@@ -185,7 +209,7 @@ export function formatTfBenchTable(report: TfBenchReport): string {
           r.peakRssMb === undefined ? '-' : `${r.peakRssMb.toFixed(0)} MB`,
           r.description ?? '',
         ]
-      : [r.backend, '-', '-', '-', '-', '-', `unavailable: ${r.reason ?? '?'}`],
+      : [r.variant, '-', '-', '-', '-', '-', `unavailable: ${r.reason ?? '?'}`],
   );
   const head = ['backend', 'samples/s', 'ms/step', 'steps', 'vs best', 'peak RSS', 'runtime'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -196,6 +220,9 @@ export function formatTfBenchTable(report: TfBenchReport): string {
     fmt(head),
     fmt(widths.map((w) => '-'.repeat(w))),
     ...rows.map(fmt),
+    ...(report.oneDnnOffRatio === undefined
+      ? []
+      : [`oneDNN custom ops off (TF_ENABLE_ONEDNN_OPTS=0) trains at ${report.oneDnnOffRatio.toFixed(2)}× the speed of on`]),
   ].join('\n');
 }
 
@@ -208,7 +235,7 @@ function parseArgs(argv: string[]): { worker: boolean; opts: Partial<TfBenchOpti
     else if (a === '--seconds') opts.seconds = args.number(a);
     else if (a === '--batch') opts.batch = args.number(a);
     else if (a === '--timeout') opts.timeout = args.number(a);
-    else if (a === '--backends') opts.backends = args.value(a).split(',') as TfBackendName[];
+    else if (a === '--backends') opts.backends = args.value(a).split(',') as TfBenchVariant[];
     else throw new Error(`unknown argument ${a}; expected --seconds, --batch, --backends, --timeout`);
   }
   return { worker: isWorker, opts };
