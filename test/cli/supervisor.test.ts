@@ -5,12 +5,13 @@
  * ONNXTUNE_TEST_CRASH in src/backends/tf.ts and, where this CPU allows CPUID faulting, from the
  * real oneDNN division by zero under an emulated AMD-without-topoext CPU (bench/tools/cpuid-fake.c).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commandOf, crashMessage, shouldSupervise } from '../../src/cli/supervisor';
 import { encodeModel } from '../../src/onnx/model-io';
 import { nativeTfInstalled } from '../helpers/native-tf';
+import { describeIfShared, sharedPath } from '../helpers/shared-data';
 import { tmpDir } from '../helpers/tmp';
 import { convReluConvRelu } from '../onnx/fixtures';
 
@@ -101,6 +102,34 @@ describe('supervised CLI in a child process', () => {
     expect(r.code).toBe(2);
     expect(crashLines(r.stderr)).toEqual([]);
     expect(r.stderr).toMatch(/onnxtune: error: /);
+  });
+});
+
+describeIfShared('stopping a supervised command', ['repros/densenet121-to-7x7.onnx'], () => {
+  test('SIGTERM to the supervisor stops the worker too, and the supervisor ends by the same signal', async () => {
+    const out = path.join(tmpDir(), 'model.json');
+    const child = spawn(process.execPath, ['-r', REGISTER, ENTRY, 'convert', sharedPath('repros/densenet121-to-7x7.onnx'), out], {
+      cwd: ROOT,
+      env: { ...process.env, ONNXTUNE_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const t0 = performance.now();
+    // The worker holds the same stdout/stderr pipes: 'close' comes only once it has exited as well.
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })));
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += String(d);
+        if (stderr.includes('TensorFlow.js backend')) resolve();
+      });
+    });
+    child.kill('SIGTERM');
+    const end = await closed;
+    expect(end).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(performance.now() - t0).toBeLessThan(60000);
+    expect(crashLines(stderr)).toEqual([]);
+    expect(fs.existsSync(out)).toBe(false);
   });
 });
 
