@@ -95,7 +95,8 @@ export function readCpuDescription(root = ''): CpuDescription | undefined {
  */
 export function guardOneDnn(
   env: NodeJS.ProcessEnv = process.env,
-  cpu: CpuDescription | undefined = readCpuDescription(),
+  // Test-only: ONNXTUNE_TEST_CPUINFO_ROOT points at a fake /proc + /sys tree (test/cli/supervisor.test.ts).
+  cpu: CpuDescription | undefined = readCpuDescription(env.ONNXTUNE_TEST_CPUINFO_ROOT ?? ''),
 ): string | undefined {
   if (env.TF_ENABLE_ONEDNN_OPTS !== undefined || !cpu) return undefined;
   const hazard = oneDnnHazard(cpu);

@@ -19,10 +19,13 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const ENTRY = path.join(ROOT, 'test/helpers/supervised-cli-entry.ts');
 const REGISTER = path.join(ROOT, 'test/helpers/ts-register.js');
 
-function cli(args: string[], env: Record<string, string> = {}) {
+/** Runs the supervised CLI; `env` values are added, `undefined` ones removed. */
+function cli(args: string[], env: Record<string, string | undefined> = {}) {
+  const full: NodeJS.ProcessEnv = { ...process.env, ONNXTUNE_LOG_LEVEL: 'info', ...env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete full[k];
   const r = spawnSync(process.execPath, ['-r', REGISTER, ENTRY, ...args], {
     cwd: ROOT,
-    env: { ...process.env, ONNXTUNE_LOG_LEVEL: 'info', ...env },
+    env: full,
     encoding: 'utf8',
     timeout: 120000,
   });
@@ -182,5 +185,28 @@ describe('a real oneDNN crash (emulated AMD VM without topoext)', () => {
     expect(supervised.code).toBe(0);
     expect(crashLines(supervised.stderr)[0]).toContain(`died with SIGFPE on ${file}`);
     expect(supervised.stderr).toContain('TensorFlow.js backend: wasm');
+  });
+
+  itReal('the guard reads the same description from /proc/cpuinfo, turns oneDNN off, and native TF converts', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'transition.onnx');
+    transitionConvModel(file);
+    // What the kernel of such a VM shows: AuthenticAMD, no topoext flag.
+    const root = path.join(dir, 'fake-root');
+    fs.mkdirSync(path.join(root, 'proc'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'proc/cpuinfo'), 'processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2 avx512f\n\n');
+    const r = cli(['--json', 'convert', file, path.join(dir, 'c', 'model.json')], {
+      LD_PRELOAD: lib as string,
+      CPUID_FAKE: AMD_NO_TOPOEXT,
+      ONNXTUNE_TF_BACKEND: 'tensorflow',
+      ONNXTUNE_SUPERVISE: '0',
+      ONNXTUNE_TEST_CPUINFO_ROOT: root,
+      TF_ENABLE_ONEDNN_OPTS: undefined,
+    });
+    expect({ signal: r.signal, code: r.code }).toEqual({ signal: null, code: 0 });
+    expect(r.stderr).toMatch(/oneDNN custom ops off \(TF_ENABLE_ONEDNN_OPTS=0\): AMD CPU without the topoext/);
+    expect(r.stderr).toContain('TensorFlow.js backend: tensorflow');
+    const report = JSON.parse(r.stdout) as { check: { outputs: Array<{ maxAbs: number }> } };
+    expect(report.check.outputs[0].maxAbs).toBeLessThanOrEqual(1e-4);
   });
 });
