@@ -247,6 +247,20 @@ describe('jobs', () => {
     expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
   });
 
+  it('resuming a run made before normalize_taps existed is refused with a message naming the stage and the new field', async () => {
+    // An older run: train's run.json has no normalize_taps and its key was computed without it.
+    const runDir = path.join(dir, 'norm');
+    const record = path.join(runDir, 'train', 'run.json');
+    const old = JSON.parse(fs.readFileSync(record, 'utf8'));
+    delete old.config.decoder.normalize_taps;
+    fs.writeFileSync(record, JSON.stringify(old));
+    fs.writeFileSync(path.join(runDir, 'train', 'DONE'), '0123456789ab');
+    await expect(runJob({ resume: runDir })).rejects.toThrow(ConfigError);
+    await expect(runJob({ resume: runDir })).rejects.toThrow(
+      /stage train was finished with a different configuration \(key 0123456789ab, now \w+\); changed: decoder\.normalize_taps: \(absent\) → true \(a field added since this run was made takes its default\); use --from train/,
+    );
+  });
+
   it('normalize_taps: false trains the old head (no affine layer, no extra nodes)', async () => {
     const runDir = path.join(dir, 'raw');
     await runJob({ jobFile: writeJob(dir, quickJob({ name: 'raw', decoder: { widths: [8, 8, 8], normalize_taps: false } }), 'raw.yaml'), outDir: runDir, until: 'export' });
