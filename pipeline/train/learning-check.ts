@@ -2,17 +2,13 @@
  * "Has the head learned anything?" checks. After the first epoch the validation PSNR must beat
  * the noisy input's (by {@link LEARNED_MARGIN_DB}); when it does not, the warning names the
  * likely causes with the run's own numbers (tap scale, dead channels, learning rate). The
- * evaluate stage uses {@link learnedNothing} to mark a run whose output is its input.
+ * evaluate stage marks a run whose output is its input with src/metrics/learned-nothing.ts.
  */
 import { log } from '../../src/log';
+import { LEARNED_MARGIN_DB } from '../../src/metrics/learned-nothing';
 import { cropNhwc } from '../../src/tensor/pad';
 import { Callback, type Logs } from './callbacks';
 import type { TrainSplit } from './loop';
-
-/** A denoiser within this many dB of its noisy input has not learned anything useful. */
-export const LEARNED_MARGIN_DB = 0.1;
-/** Output-vs-input MSE below this fraction of the noisy input's MSE: the output is the input. */
-export const UNCHANGED_MSE_FRACTION = 0.01;
 
 /**
  * Mean per-image PSNR of the noisy input clipped to [0,1] against the clean target (realization
@@ -79,13 +75,4 @@ export class LearningCheck extends Callback {
     this.warning = learningWarning(typeof logs.val_psnr === 'number' ? logs.val_psnr : null, this.noisyPsnr, epoch + 1, this.diagnosis);
     if (this.warning) log.warn(this.warning);
   }
-}
-
-/**
- * Whether a denoiser's output is (nearly) its input: mean denoised PSNR within
- * {@link LEARNED_MARGIN_DB} of the noisy input's, or output-vs-input MSE below
- * {@link UNCHANGED_MSE_FRACTION} of the noisy input's MSE.
- */
-export function learnedNothing(noisyPsnr: number, denoisedPsnr: number, outputVsInputMse: number, noisyMse: number): boolean {
-  return Math.abs(denoisedPsnr - noisyPsnr) <= LEARNED_MARGIN_DB || outputVsInputMse < UNCHANGED_MSE_FRACTION * noisyMse;
 }

@@ -12,12 +12,13 @@ import { readManifest } from '../../pipeline/artifacts';
 import { runJob } from '../../pipeline/runner';
 import { loadGroup } from '../../pipeline/stages/split-inputs';
 import { buildDecoder, tapNormLayerName } from '../../pipeline/train/decoder';
-import { LearningCheck, learnedNothing, learningWarning, noisyInputPsnr } from '../../pipeline/train/learning-check';
+import { LearningCheck, learningWarning, noisyInputPsnr } from '../../pipeline/train/learning-check';
 import { fit, type TrainSplit } from '../../pipeline/train/loop';
 import { channelStats, deadChannels, tapNorm, type ChannelStats } from '../../pipeline/train/tap-stats';
 import { initTf, type Tf } from '../../src/backends/tf';
 import { loadLayersModel } from '../../src/backends/tf-io';
 import { loadJobConfig } from '../../src/config/load';
+import { learnedNothing } from '../../src/metrics/learned-nothing';
 import { ConfigError } from '../../src/errors';
 import { setConsoleSink } from '../../src/log';
 import { loadModel } from '../../src/onnx/model-io';
@@ -200,6 +201,7 @@ describe('learning checks', () => {
     expect(learnedNothing(20.32, 20.4, 0.005, 0.01)).toBe(true);
     expect(learnedNothing(20.32, 27.6, 1e-6, 0.01)).toBe(true);
     expect(learnedNothing(20.32, 27.6, 0.008, 0.01)).toBe(false);
+    expect(learnedNothing(20.32, 27.6)).toBe(false); // onnxtune eval: PSNRs only
   });
 });
 
