@@ -7,7 +7,8 @@
  * convs of its width (one count for all levels, or one per level). The output layer is linear (a sigmoid with MSE collapses to black);
  * 'residual' predicts the (negated) noise and adds it to the input. Every head takes the same
  * inputs (`tap0…tapK`, `image`; a plain direct head ignores all but the deepest tap), so export
- * wires any head the same way. Inputs are NHWC with dynamic height/width.
+ * wires any head the same way. Inputs are NHWC with dynamic height/width. With `tapNorms`
+ * (decoder.normalize_taps) each used tap first passes a frozen per-channel affine `tap<k>_norm`.
  */
 import type * as TfModule from '@tensorflow/tfjs';
 import { decoderSchema, DECODER_TYPES, type DecoderConfig } from '../../src/config/schema';
