@@ -104,6 +104,8 @@ export interface ReportInput {
   tables: Array<{ caption: string; rows: Array<[string, CellValue]> }>;
   /** PNG images to embed, with captions. */
   images: Array<{ caption: string; png: Uint8Array }>;
+  /** Warnings shown above everything else ("learned nothing", the trainer's first-epoch check). */
+  notices?: string[];
 }
 
 type CellValue = string | number | boolean | null | undefined;
@@ -137,8 +139,10 @@ export function buildReport(r: ReportInput): string {
     `<title>${esc(r.title)}</title>`,
     '<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 24px 12px 0;display:inline-table;vertical-align:top}',
     'th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}caption{font-weight:bold;text-align:left;padding:4px 0}figure{display:inline-block;margin:8px}',
-    'img{image-rendering:pixelated;max-width:100%}svg{margin:8px 16px 8px 0}</style></head><body>',
+    'img{image-rendering:pixelated;max-width:100%}svg{margin:8px 16px 8px 0}',
+    '.notice{border:2px solid #cb181d;background:#fee0d2;padding:8px 12px;margin:8px 0;max-width:960px}</style></head><body>',
     `<h1>${esc(r.title)}</h1>`,
+    ...(r.notices ?? []).map((n) => `<p class="notice">${esc(n)}</p>`),
     '<h2>Curves</h2>', ...charts,
     '<h2>Metrics</h2>', ...tables, epochTable,
     images.length ? '<h2>Before / after</h2>' : '', ...images,
@@ -160,19 +164,30 @@ export function reportFromFolders(dirs: { title: string; train?: string; evaluat
   const records = metricsFile && fs.existsSync(metricsFile) ? readJsonl(metricsFile) : [];
   const summary = (dir?: string) => (dir ? readIf<{ summary: Record<string, unknown> }>(path.join(dir, 'run.json'))?.summary : undefined);
   const tables: ReportInput['tables'] = [];
-  const ev = dirs.evaluate ? readIf<{ samples: number; noisy: QualityRow; denoised: QualityRow }>(path.join(dirs.evaluate, 'metrics.json')) : undefined;
+  const ev = dirs.evaluate
+    ? readIf<{ samples: number; noisy: QualityRow; denoised: QualityRow; learnedNothing?: boolean; outputVsInputMse?: number }>(path.join(dirs.evaluate, 'metrics.json'))
+    : undefined;
+  const notices: string[] = [];
+  if (ev?.learnedNothing) {
+    notices.push(
+      `Learned nothing: the denoised output is (nearly) the noisy input (test PSNR ${ev.noisy.psnr.toFixed(2)} → ${ev.denoised.psnr.toFixed(2)} dB, ` +
+        `output-vs-input MSE ${(ev.outputVsInputMse ?? NaN).toExponential(2)}).`,
+    );
+  }
+  for (const e of history) if (e.warning) notices.push(`Training, epoch ${e.epoch}: ${e.warning}`);
   if (ev) {
     tables.push({
       caption: `Test split (${ev.samples} images)`,
       rows: [
         ['noisy MSE', ev.noisy.mse], ['noisy PSNR (dB)', ev.noisy.psnr], ['noisy SSIM', ev.noisy.ssim],
         ['denoised MSE', ev.denoised.mse], ['denoised PSNR (dB)', ev.denoised.psnr], ['denoised SSIM', ev.denoised.ssim],
+        ...(ev.learnedNothing === undefined ? [] : [['learned nothing', ev.learnedNothing] as [string, CellValue]]),
       ],
     });
   }
   const tr = summary(dirs.train);
   if (tr) {
-    const keys = ['backend', 'parameters', 'epochs', 'steps', 'bestEpoch', 'stoppedEarly', 'resumedFromStep', 'samplesPerSecond', 'collapsed'];
+    const keys = ['backend', 'parameters', 'epochs', 'steps', 'bestEpoch', 'stoppedEarly', 'resumedFromStep', 'samplesPerSecond', 'collapsed', 'normalizedTaps', 'valNoisyPsnr'];
     tables.push({ caption: 'Training', rows: keys.filter((k) => k in tr).map((k) => [k, tr[k] as CellValue]) });
   }
   const ex = summary(dirs.export);
@@ -191,7 +206,7 @@ export function reportFromFolders(dirs: { title: string; train?: string; evaluat
       images.push({ caption: `validation, ${f.replace('.png', '').replace('-', ' ')}`, png: fs.readFileSync(path.join(gridDir, f)) });
     }
   }
-  return buildReport({ title: dirs.title, history, records, tables, images });
+  return buildReport({ title: dirs.title, history, records, tables, images, notices });
 }
 
 /**

@@ -125,6 +125,32 @@ function stageKey(name: StageName, job: JobConfig, parentKeys: Record<string, st
   ).slice(0, 12);
 }
 
+/** Dotted paths whose values differ between two config slices: `decoder.normalize_taps: (absent) → true`. */
+export function configChanges(before: unknown, after: unknown, at = ''): string[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObj(before) && isObj(after)) {
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])].sort().flatMap((k) => configChanges(before[k], after[k], at ? `${at}.${k}` : k));
+  }
+  if (canonicalJson(before ?? null) === canonicalJson(after ?? null) && (before === undefined) === (after === undefined)) return [];
+  const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
+  return [`${at || '(config)'}: ${show(before)} → ${show(after)}`];
+}
+
+/** Why a finished stage's key differs, from its run.json (older runs may lack fields added since). */
+function keyChangeReason(dir: string, name: StageName, job: JobConfig, parents: Record<string, string>): string {
+  const file = path.join(dir, 'run.json');
+  if (!fs.existsSync(file)) return '';
+  const old = readJson<Partial<StageRecord>>(file);
+  const why: string[] = [];
+  const stage = getStage(name);
+  if (old.version !== undefined && old.version !== stage.version) why.push(`stage version ${old.version} → ${stage.version}`);
+  why.push(...configChanges(old.config, stage.configSlice(job)));
+  for (const [p, k] of Object.entries(parents)) if (old.parents && old.parents[p] !== k) why.push(`input stage ${p} changed`);
+  if (!why.length) return '';
+  const added = why.some((w) => w.includes('(absent) →'));
+  return `; changed: ${why.join(', ')}${added ? ' (a field added since this run was made takes its default)' : ''}`;
+}
+
 function readDoneKey(dir: string): string | undefined {
   const done = path.join(dir, 'DONE');
   if (!fs.existsSync(done)) return undefined;
@@ -171,7 +197,8 @@ function plan(job: JobConfig, runDir: string, opts: RunJobOptions): PlannedStage
       throw new ConfigError(
         path.join(runDir, JOB_FILE),
         '',
-        `stage ${stage.name} was finished with a different configuration (key ${doneKey}, now ${key}); ` +
+        `stage ${stage.name} was finished with a different configuration (key ${doneKey}, now ${key})` +
+          `${keyChangeReason(path.join(runDir, stage.name), stage.name, job, parents)}; ` +
           `use --from ${stage.name} to redo it and the stages after it (the old results are kept aside)`,
       );
     }

@@ -4,7 +4,8 @@
  * output against the clean images (output clipped to [0,1], peak 1, whole image, means over
  * images), per image and on average, plus a before/after grid (rows clean | noisy | denoised,
  * PSNR under each tile), the test scalars and grid in TensorBoard (`<run>/tensorboard/evaluate/`)
- * and `report.html` (curves, metrics, grids).
+ * and `report.html` (curves, metrics, grids). A run whose output is (nearly) its input is marked
+ * `learnedNothing` in metrics.json, the log and the report.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +13,7 @@ import { initTf } from '../../src/backends/tf';
 import { loadLayersModel } from '../../src/backends/tf-io';
 import { writeFileAtomic, writeJsonAtomic } from '../../src/io/atomic';
 import { log } from '../../src/log';
+import { learnedNothing, LEARNED_MARGIN_DB } from '../../src/metrics/learned-nothing';
 import { quality, type QualityMetrics } from '../../src/metrics/quality';
 import { cropNhwc } from '../../src/tensor/pad';
 import { decoderDir, readEncoderIo, readManifest } from '../artifacts';
@@ -58,6 +60,8 @@ export const evaluateStage = defineStage({
     const perImage: Array<{ name: string; noisy: QualityMetrics; denoised: QualityMetrics }> = [];
     const tiles: Array<{ clean: Float32Array; noisy: Float32Array; denoised: Float32Array; h: number; w: number }> = [];
     let seconds = 0;
+    // MSE between the output and the input it was given (clipped like the output): ≈ 0 when the head does nothing.
+    let changeSum = 0;
     for (const group of manifest.splits.test) {
       const g = loadGroup(dataDir, ctx.inputs.featurize as string, manifest, io, 'test', group);
       const { height: H, width: W } = group;
@@ -70,6 +74,14 @@ export const evaluateStage = defineStage({
       for (let i = 0; i < g.count; i++) {
         const at = (a: Float32Array) => a.subarray(i * pix, (i + 1) * pix);
         const clean = at(g.target.data);
+        const input = at(noisy);
+        const output = at(denoised);
+        let change = 0;
+        for (let k = 0; k < pix; k++) {
+          const v = input[k] < 0 ? 0 : input[k] > 1 ? 1 : input[k];
+          change += (output[k] - v) ** 2;
+        }
+        changeSum += change / pix;
         perImage.push({
           name: group.names?.[i] ?? `${group.id}#${i}`,
           noisy: quality(at(noisy), clean, H, W, C),
@@ -79,10 +91,15 @@ export const evaluateStage = defineStage({
       }
     }
     model.dispose();
+    const noisyMean = meanOf(perImage.map((p) => p.noisy));
+    const denoisedMean = meanOf(perImage.map((p) => p.denoised));
+    const outputVsInputMse = changeSum / Math.max(perImage.length, 1);
     const metrics = {
       samples: perImage.length,
-      noisy: meanOf(perImage.map((p) => p.noisy)),
-      denoised: meanOf(perImage.map((p) => p.denoised)),
+      noisy: noisyMean,
+      denoised: denoisedMean,
+      outputVsInputMse,
+      learnedNothing: learnedNothing(noisyMean.psnr, denoisedMean.psnr, outputVsInputMse, noisyMean.mse),
       decoderSecondsPerImage: seconds / Math.max(perImage.length, 1),
       perImage: manifest.splits.test.some((g) => g.names) ? perImage : undefined,
     };
@@ -116,6 +133,12 @@ export const evaluateStage = defineStage({
       `Test (${metrics.samples} images): noisy MSE ${metrics.noisy.mse.toFixed(4)}, PSNR ${metrics.noisy.psnr.toFixed(2)} dB, SSIM ${metrics.noisy.ssim.toFixed(3)} → ` +
         `denoised MSE ${metrics.denoised.mse.toFixed(4)}, PSNR ${metrics.denoised.psnr.toFixed(2)} dB, SSIM ${metrics.denoised.ssim.toFixed(3)}`,
     );
+    if (metrics.learnedNothing) {
+      log.warn(
+        `Learned nothing: the denoised output is within ${LEARNED_MARGIN_DB} dB of the noisy input (or equal to it; output-vs-input MSE ` +
+          `${outputVsInputMse.toExponential(2)}). See the train stage's warning (tap scale, dead ReLUs, learning rate).`,
+      );
+    }
     const { perImage: _omit, ...summary } = metrics;
     return { ...summary, grid: 'grid.png', report: 'report.html' };
   },

@@ -3,7 +3,10 @@
  * (noisy → clean). Resumable: checkpoints (epoch ends and every `train.checkpoint_every`
  * steps), the JSONL log and the per-epoch grids live in the stage's work folder until it
  * finishes; TensorBoard events go to `<run>/tensorboard/train/`. Writes the decoder as a tfjs
- * LayersModel (`decoder/model.json` + `weights.bin`), `history.json`, `metrics.jsonl` and `grids/`.
+ * LayersModel (`decoder/model.json` + `weights.bin`), `history.json`, `metrics.jsonl`, `grids/`
+ * and `tap-stats.json` (per-channel mean/std of the cached training features; with
+ * `decoder.normalize_taps` the head standardizes its tap inputs with them). The stats belong to
+ * this stage, not featurize, so turning normalization on or off never re-runs the encoder.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,8 +19,10 @@ import { defineStage } from '../define-stage';
 import { JsonlLogger, type Callback } from '../train/callbacks';
 import { buildDecoder } from '../train/decoder';
 import { ImageGrid } from '../train/image-grid';
+import { LearningCheck, learningWarning, noisyInputPsnr } from '../train/learning-check';
 import { fit } from '../train/loop';
 import { predictRows } from '../train/predict';
+import { channelStats, deadChannels, describeTapStats, tapNorm } from '../train/tap-stats';
 import { TensorBoardWriter } from '../train/tensorboard';
 import { loadGroup } from './split-inputs';
 
@@ -26,6 +31,8 @@ const COLLAPSE_STD = 1e-3;
 
 /** Where the train stage's logs go (relative to its folder, and to the run folder for TensorBoard). */
 export const TRAIN_LOGS = Object.freeze({ metrics: 'metrics.jsonl', grids: 'grids', tensorboard: path.join('tensorboard', 'train') });
+/** Per-channel statistics of the training features (`train/tap-stats.json`). */
+export const TAP_STATS_FILE = 'tap-stats.json';
 
 export const trainStage = defineStage({
   name: 'train',
@@ -52,9 +59,26 @@ export const trainStage = defineStage({
     const featureLoadSeconds = (performance.now() - t0) / 1000;
     log.info(`Loaded cached encoder features in ${featureLoadSeconds.toFixed(1)} s; the encoder does not run during training`);
 
+    // Every training row (all noise realizations) in one streaming float64 pass over the cache.
+    const t1 = performance.now();
+    const stats = io.taps.map((_, k) => channelStats(train.inputs[k]));
+    const tapNames = io.taps.map((t, k) => t.stage ?? `tap${k}`);
+    const tapSummary = describeTapStats(stats, tapNames);
+    const totalChannels = stats.reduce((a, s) => a + s.std.length, 0);
+    const deadFraction = stats.reduce((a, s) => a + deadChannels(s), 0) / Math.max(totalChannels, 1);
+    const normalized = job.decoder.normalize_taps;
+    writeJsonAtomic(path.join(ctx.outDir, TAP_STATS_FILE), {
+      normalized,
+      taps: io.taps.map((t, k) => ({ name: t.name, stage: t.stage ?? null, ...stats[k], norm: tapNorm(stats[k]) })),
+    });
+    log.info(
+      `Tap feature statistics (${((performance.now() - t1) / 1000).toFixed(1)} s): ${tapSummary}; ` +
+        (normalized ? 'standardized per channel at the head\'s inputs (decoder.normalize_taps)' : 'used raw (decoder.normalize_taps: false)'),
+    );
+
     tf.engine().startScope();
     try {
-      const model = buildDecoder(tf, io.taps, manifest.channels, job.decoder, job.seed);
+      const model = buildDecoder(tf, io.taps, manifest.channels, job.decoder, job.seed, normalized ? { tapNorms: stats.map(tapNorm) } : {});
       log.info(
         `Decoder: ${job.decoder.type} head, ${model.countParams()} parameters, ${job.decoder.output} output, ` +
           `inputs ${model.inputLayers.map((l) => l.name).join(', ')}`,
@@ -63,7 +87,14 @@ export const trainStage = defineStage({
       const callbacks: Callback[] = [new JsonlLogger(path.join(ctx.workDir, TRAIN_LOGS.metrics), job.train.log_every)];
       if (val && job.train.grid_samples > 0) callbacks.push(new ImageGrid(path.join(ctx.workDir, TRAIN_LOGS.grids), val, job.train.grid_samples, tb));
       if (tb) callbacks.push(tb);
+      const noisyPsnr = val && val.count ? noisyInputPsnr(val) : null;
+      const diagnosis = { taps: tapSummary, deadFraction, normalized, lr: job.train.lr };
+      if (noisyPsnr !== null) callbacks.push(new LearningCheck(noisyPsnr, diagnosis));
       const result = await fit(tf, model, train, val, job.train, { seed: job.seed, workDir: ctx.workDir, callbacks });
+      // Recorded from the history (not the callback) so a run resumed after epoch 1 keeps it too.
+      const first = result.history[0];
+      const warning = first && noisyPsnr !== null ? learningWarning(first.valPsnr, noisyPsnr, first.epoch, diagnosis) : null;
+      if (warning) first.warning = warning;
 
       // A head that outputs the same image whatever the input has collapsed: say so plainly.
       const check = val ?? train;
@@ -103,6 +134,10 @@ export const trainStage = defineStage({
         samplesPerSecond: last?.samplesPerSecond ?? null,
         outputStd,
         collapsed,
+        valNoisyPsnr: noisyPsnr,
+        normalizedTaps: normalized,
+        deadTapChannels: deadFraction,
+        warnings: warning ? [warning] : [],
         metricsLog: TRAIN_LOGS.metrics,
         tensorboard: tb ? TRAIN_LOGS.tensorboard : null,
       };

@@ -128,6 +128,8 @@ export interface EpochLog {
   lr: number;
   seconds: number;
   samplesPerSecond: number;
+  /** Set by the train stage on epoch 1 when the head has not beaten its noisy input (see learning-check.ts). */
+  warning?: string;
 }
 
 const num = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);

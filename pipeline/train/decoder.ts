@@ -7,11 +7,13 @@
  * convs of its width (one count for all levels, or one per level). The output layer is linear (a sigmoid with MSE collapses to black);
  * 'residual' predicts the (negated) noise and adds it to the input. Every head takes the same
  * inputs (`tap0…tapK`, `image`; a plain direct head ignores all but the deepest tap), so export
- * wires any head the same way. Inputs are NHWC with dynamic height/width.
+ * wires any head the same way. Inputs are NHWC with dynamic height/width. With `tapNorms`
+ * (decoder.normalize_taps) each used tap first passes a frozen per-channel affine `tap<k>_norm`.
  */
 import type * as TfModule from '@tensorflow/tfjs';
 import { decoderSchema, DECODER_TYPES, type DecoderConfig } from '../../src/config/schema';
 import type { z } from 'zod';
+import type { TapNorm } from './tap-stats';
 
 type Tf = typeof TfModule;
 
@@ -23,6 +25,18 @@ export interface TapShape {
 /** Input names of the decoder: `tap0…tapK` in the order of `encoder.taps`, then `image`. */
 export const tapInputName = (i: number) => `tap${i}`;
 export const IMAGE_INPUT = 'image';
+/** The fixed standardizing layer of tap i (present when `tapNorms` are given). */
+export const tapNormLayerName = (i: number) => `tap${i}_norm`;
+
+export interface BuildDecoderOptions {
+  /**
+   * Per-tap standardization (`decoder.normalize_taps`): a frozen 1×1 depthwise conv computing
+   * (x − mean)·scale per channel right after each tap input. It is an ordinary layer, so it is
+   * saved with the model and exported as a grouped 1×1 Conv with constant weights (the exported
+   * model's inputs are unchanged). It draws no seed, so heads without it keep their weights.
+   */
+  tapNorms?: readonly TapNorm[];
+}
 
 /** The decoder heads by `decoder.type`. */
 export const DECODERS: Readonly<Record<DecoderConfig['type'], string>> = Object.freeze({
@@ -68,13 +82,27 @@ export function buildDecoder(
   imageChannels: number,
   cfgIn: z.input<typeof decoderSchema>,
   seed: number,
+  opts: BuildDecoderOptions = {},
 ): TfModule.LayersModel {
   const cfg = decoderSchema.parse(cfgIn);
+  if (opts.tapNorms && opts.tapNorms.length !== taps.length) throw new Error(`${opts.tapNorms.length} tap normalizations for ${taps.length} taps`);
   // +1: tfjs treats a seed of 0 as "no seed" (Math.random), which made seed 0's first layer random.
   let layerSeed = seed * 1000 + 1;
   const init = () => tf.initializers.heNormal({ seed: layerSeed++ });
   const tapInputs = taps.map((t, i) => tf.input({ shape: [null, null, t.channels], name: tapInputName(i) }));
   const image = tf.input({ shape: [null, null, imageChannels], name: IMAGE_INPUT });
+  const normLayers: Array<{ layer: TfModule.layers.Layer; norm: TapNorm }> = [];
+  const tapIn = (i: number): TfModule.SymbolicTensor => {
+    const norm = opts.tapNorms?.[i];
+    if (!norm) return tapInputs[i];
+    if (norm.mean.length !== taps[i].channels) throw new Error(`tap ${i}: ${norm.mean.length} normalization channels, expected ${taps[i].channels}`);
+    const layer = tf.layers.depthwiseConv2d({
+      kernelSize: 1, depthMultiplier: 1, useBias: true, trainable: false, name: tapNormLayerName(i),
+      depthwiseInitializer: 'ones', biasInitializer: 'zeros',
+    });
+    normLayers.push({ layer, norm });
+    return layer.apply(tapInputs[i]) as TfModule.SymbolicTensor;
+  };
 
   const width = (level: number) => cfg.widths[Math.min(level, cfg.widths.length - 1)];
   const perLevel = typeof cfg.convs_per_level === 'number' ? [cfg.convs_per_level] : cfg.convs_per_level;
@@ -98,7 +126,7 @@ export function buildDecoder(
       if (!Number.isInteger(factor)) throw new Error(`tap strides ${prevStride} and ${s} are not integer multiples`);
       parts.push(tf.layers.upSampling2d({ size: [factor, factor], name: `up${level}` }).apply(h) as TfModule.SymbolicTensor);
     }
-    parts.push(...here.map((i) => tapInputs[i]));
+    parts.push(...here.map(tapIn));
     if (s === 1 && cfg.type === 'unet') parts.push(image);
     if (s > 1 && cfg.type === 'unet' && cfg.image_skip === 'every_level') {
       // A linear s×s conv with stride s and s²·C filters can hold every input pixel of its cell
@@ -122,5 +150,15 @@ export function buildDecoder(
     // tfjs has no Subtract layer: the head learns the negated noise and it is added to the input.
     out = tf.layers.add({ name: 'denoised' }).apply([image, out]) as TfModule.SymbolicTensor;
   }
-  return tf.model({ inputs: [...tapInputs, image], outputs: out, name: 'decoder' });
+  const model = tf.model({ inputs: [...tapInputs, image], outputs: out, name: 'decoder' });
+  for (const { layer, norm } of normLayers) {
+    const c = norm.scale.length;
+    const weights = [
+      tf.tensor4d(Float32Array.from(norm.scale), [1, 1, c, 1]),
+      tf.tensor1d(Float32Array.from(norm.mean, (m, k) => -m * norm.scale[k])),
+    ];
+    layer.setWeights(weights);
+    tf.dispose(weights);
+  }
+  return model;
 }

@@ -39,6 +39,8 @@ export const decoderSchema = z
       .describe('direct: predict the clean image; residual: predict the noise and remove it from the input (DnCNN style)'),
     activation: z.enum(['relu', 'leaky_relu', 'elu']).default('relu').describe('hidden activation'),
     dropout: z.number().min(0).lt(1).default(0).describe('dropout rate before each level conv (training only; a new seeded mask every step)'),
+    normalize_taps: z.boolean().default(true)
+      .describe('standardize each tap channel with the mean/std of the cached training features (a fixed affine at the head\'s tap inputs, baked into the exported graph), so the head does not depend on the encoder\'s activation scale; false: raw taps'),
   })
   .strict();
 

@@ -15,6 +15,7 @@ import type { LoadedImage } from '../../data/folder';
 import { InputError } from '../../errors';
 import { openDenoiser } from '../../inference/onnx-denoiser';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic';
+import { learnedNothing } from '../../metrics/learned-nothing';
 import { printResult } from '../output';
 import type { GlobalArgs } from '../main';
 
@@ -115,7 +116,9 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         const whole: DenoiseFn = (x, w, h) => denoiser.run(x, w, h, { tile: Math.max(w, h) });
         const r = pairsMode ? await evaluatePairs(name, whole, pairs) : await evaluateMethod(name, whole, images, sigmas, args.seed);
         rows.push(...r.rows.map((x) => ({ ...x, method: name })));
-        summaries.push(...r.summaries.map((s) => ({ ...s, note: `onnxruntime ${denoiser.ep}` })));
+        // A model whose PSNR stays at the noisy input's is flagged rather than left to be read as a result.
+        const mark = (s: { psnr: number; noisyPsnr: number }) => (learnedNothing(s.noisyPsnr, s.psnr) ? '; learned nothing (output ≈ input)' : '');
+        summaries.push(...r.summaries.map((s) => ({ ...s, note: `onnxruntime ${denoiser.ep}${mark(s)}` })));
       }
     } finally {
       await denoiser?.release();
