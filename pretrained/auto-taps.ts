@@ -90,7 +90,8 @@ function spatialEnd(g: GraphIndex, path: readonly string[], spatial: (t: string)
 export function autoTapsOf(g: GraphIndex): AutoTap[] {
   const path = mainPath(g);
   const conv = convolved(g);
-  const spatial = (t: string) => t !== g.input && conv.has(t) && g.stage('', t) !== undefined;
+  // An explicit Pad (tf2onnx's "same" padding) belongs to the next layer: its input is the tap.
+  const spatial = (t: string) => t !== g.input && conv.has(t) && g.producer.get(t)?.opType !== 'Pad' && g.stage('', t) !== undefined;
   const end = spatialEnd(g, path, spatial);
   const byStride = new Map<number, AutoTap>();
   for (const t of path.slice(0, end)) {

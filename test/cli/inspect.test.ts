@@ -47,7 +47,7 @@ describe('onnxtune inspect: architecture', () => {
 
   test('a model with no ResNet/VGG pattern says so (JSON: null)', async () => {
     const r = await runCli(['inspect', plainFile]);
-    expect(r.stdout).toContain('architecture: no ResNet/VGG stages detected (taps must be tensor names; see --tensors)');
+    expect(r.stdout).toContain("architecture: no named stages detected (taps must be tensor names or 'auto'; see --tensors)");
     expect(JSON.parse((await runCli(['inspect', plainFile, '--json'])).stdout).architecture).toBeNull();
   });
 });
