@@ -49,6 +49,8 @@ export interface ConvOptions {
   /** Unfolded BatchNormalization after the conv (Caffe2 only; the other exporters fold it into the conv). */
   bn?: boolean;
   act?: Activation;
+  /** Scales the He-uniform weights: < 1 on the last conv of a residual branch keeps deep random nets' activations O(1), as BN does in trained ones. */
+  gain?: number;
 }
 
 const TF_OP: Record<string, string> = {
@@ -178,7 +180,7 @@ export class ArchBuilder {
     const k = o.k ?? 1;
     const s = o.s ?? 1;
     const group = o.group ?? 1;
-    const w = this.weight(path, 'weight', [o.out, cin / group, k, k], this.random((o.out * cin * k * k) / group, Math.sqrt(6 / ((cin / group) * k * k))));
+    const w = this.weight(path, 'weight', [o.out, cin / group, k, k], this.random((o.out * cin * k * k) / group, (o.gain ?? 1) * Math.sqrt(6 / ((cin / group) * k * k))));
     const bias = this.weight(path, 'bias', [o.out], this.random(o.out, 0.1));
     // "Same" padding for odd kernels; even kernels (patchify stems, 2×2 downsampling) are unpadded.
     const p = k % 2 ? (k - 1) / 2 : 0;

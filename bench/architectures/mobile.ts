@@ -28,7 +28,7 @@ function invertedResidual(a: ArchBuilder, x: string, p: string[], o: InvertedRes
   let y = o.expand !== cin ? a.conv(x, [...p, 'expand'], { out: o.expand, bn: true, act: o.act }) : x;
   y = a.conv(y, [...p, 'dw'], { out: o.expand, k: o.k, s: o.s, group: o.expand, bn: true, act: o.act });
   if (o.se) y = squeezeExcite(a, y, [...p, 'se'], Math.max(2, Math.round(o.expand / 4)), seAct, seGate);
-  y = a.conv(y, [...p, 'project'], { out: o.out, bn: true });
+  y = a.conv(y, [...p, 'project'], { out: o.out, bn: true, gain: 0.5 });
   return o.s === 1 && cin === o.out ? a.add(x, y, [...p, 'add']) : y;
 }
 

@@ -14,7 +14,7 @@ export function resnet50(layout: Layout): ArchModel {
       const s = i === 0 && si > 0 ? 2 : 1;
       let y = a.conv(x, [...p, 'conv1'], { out: mid, bn: true, act: 'relu' });
       y = a.conv(y, [...p, 'conv2'], { out: mid, k: 3, s, bn: true, act: 'relu' });
-      y = a.conv(y, [...p, 'conv3'], { out: mid * 4, bn: true });
+      y = a.conv(y, [...p, 'conv3'], { out: mid * 4, bn: true, gain: 0.2 });
       const skip = i === 0 ? a.conv(x, [...p, 'downsample'], { out: mid * 4, s, bn: true }) : x;
       x = a.act(a.add(y, skip, [...p, 'add']), [...p, 'relu'], 'relu');
     }

@@ -52,7 +52,7 @@ export function convnext(layout: Layout): ArchModel {
       let y = a.conv(x, [...p, 'dwconv'], { out: dims[si], k: 7, group: dims[si] });
       y = a.layerNorm2d(y, [...p, 'norm']);
       y = a.conv(y, [...p, 'pwconv1'], { out: 4 * dims[si], act: 'gelu' });
-      y = a.conv(y, [...p, 'pwconv2'], { out: dims[si] });
+      y = a.conv(y, [...p, 'pwconv2'], { out: dims[si], gain: 0.3 });
       y = a.layerScale(y, [...p, 'gamma']);
       x = a.add(x, y, [...p, 'add']);
     }

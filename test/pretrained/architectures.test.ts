@@ -5,7 +5,7 @@
  * (channels, strides), `taps: auto` picks the expected stride/channel per level, and the sub-model
  * cut at the taps computes exactly what the whole model computes there (onnxruntime, ≤ 1e-6).
  */
-import { ARCHITECTURES, ARCHITECTURE_NAMES, LAYOUTS } from '../../bench/architectures';
+import { ARCHITECTURES, ARCHITECTURE_NAMES, LAYOUTS } from '../../bench/architectures/index';
 import { checkModel } from '../../src/onnx/check';
 import { extractSubModel } from '../../src/onnx/extract';
 import { autoTaps, mainPath } from '../../pretrained/auto-taps';
