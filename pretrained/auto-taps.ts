@@ -21,8 +21,8 @@ const ELEMENTWISE_ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Clip', '
 const CONVS = new Set(['Conv', 'ConvInteger', 'QLinearConv']);
 
 /**
- * The main path of a graph: the dominators of its data outputs, from the image input to the
- * deepest one (each tensor is one that every later tensor on the way to the outputs depends on).
+ * The main path of a graph: the dominators of its deepest data output (by dominator-tree depth),
+ * from the image input to it (each tensor is one that every later tensor on the way depends on).
  * @returns tensor names in data-flow order; just the input when the outputs share no other tensor.
  */
 export function mainPath(g: GraphIndex): string[] {
@@ -48,10 +48,14 @@ export function mainPath(g: GraphIndex): string[] {
       depth.set(o, (depth.get(dom) ?? 0) + 1);
     }
   }
+  // The deepest output: an encoder that also outputs its shallow taps (or a net with auxiliary heads)
+  // still has one main path, to its deepest result; outputs tied in depth share their common dominators.
   const outputs = (g.graphOutputs ?? []).filter((o) => depth.has(o));
   if (!outputs.length) return [g.input];
+  const deepest = Math.max(...outputs.map((o) => depth.get(o) ?? 0));
+  const sink = outputs.filter((o) => depth.get(o) === deepest).reduce(lca);
   const path: string[] = [];
-  for (let t: string | undefined = outputs.reduce(lca); t !== undefined; t = t === g.input ? undefined : idom.get(t)) path.push(t);
+  for (let t: string | undefined = sink; t !== undefined; t = t === g.input ? undefined : idom.get(t)) path.push(t);
   return path.reverse();
 }
 
