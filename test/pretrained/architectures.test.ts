@@ -6,7 +6,9 @@
  * cut at the taps computes exactly what the whole model computes there (onnxruntime, ≤ 1e-6).
  */
 import { ARCHITECTURES, ARCHITECTURE_NAMES, LAYOUTS } from '../../bench/architectures/index';
+import { renameGraph } from '../../src/onnx/compose';
 import { checkModel } from '../../src/onnx/check';
+import { onnx } from '../../src/onnx/proto';
 import { extractSubModel } from '../../src/onnx/extract';
 import { autoTaps, mainPath } from '../../pretrained/auto-taps';
 import { GraphIndex, detectArchitecture } from '../../pretrained/detect';
@@ -61,6 +63,20 @@ describe.each(ARCHITECTURE_NAMES)('%s', (name) => {
         expect([c, Math.round(side / h)]).toEqual([t.channels, t.stride]);
       }
     });
+  });
+});
+
+describe.each(ARCHITECTURE_NAMES)('%s with opaque names and a reversed node order', (name) => {
+  test('detects the same family, stages and auto taps', () => {
+    const arch = ARCHITECTURES[name]('timm');
+    const names = new Map<string, string>();
+    const opaque = (n: string) => (n === arch.input || !n ? n : names.get(n) ?? (names.set(n, `t${names.size}`), `t${names.size - 1}`));
+    const graph = renameGraph(arch.model.graph!, opaque);
+    graph.node = [...(graph.node ?? [])].reverse();
+    const model = onnx.ModelProto.create({ ...arch.model, graph });
+    const before = detectArchitecture(arch.model)!;
+    expect(detectArchitecture(model)).toEqual({ ...before, stages: before.stages.map((s) => ({ ...s, tensor: opaque(s.tensor) })) });
+    expect(autoTaps(model)).toEqual(autoTaps(arch.model).map((t) => ({ ...t, tensor: opaque(t.tensor) })));
   });
 });
 
