@@ -25,7 +25,7 @@ export function producedTensors(model: ReturnType<typeof loadModel>): string[] {
 export async function preflight(job: JobConfig): Promise<void> {
   const model = loadModel(job.encoder.onnx);
   assertModelValid(model, job.encoder.onnx);
-  await resolveTaps(model, job.encoder.taps, { label: job.encoder.onnx });
+  await resolveTaps(model, job.encoder.taps, { label: job.encoder.onnx, input: job.encoder.input });
   // onnxruntime is the judge of what it can run (unknown ops, bad attributes): ask it now, on the CPU EP.
   const session = await createSession(encodeModel(model), { device: 'cpu', label: job.encoder.onnx });
   await session.release();

@@ -8,6 +8,7 @@ import { nodeReads } from '../src/onnx/extract';
 import { valueInfoDims } from '../src/onnx/info';
 import { DataType, type Int64Like, type ModelProto, type NodeProto, type TensorProto } from '../src/onnx/proto';
 import { tensorDims } from '../src/onnx/tensor';
+import { detectFamily, type ExtraFamily } from './families';
 import { ENCODERS, ENCODER_NAMES, type EncoderSpec } from './registry';
 
 /** A tap point of a detected architecture. */
@@ -23,7 +24,8 @@ export interface DetectedStage {
 
 /** What {@link detectArchitecture} found. */
 export interface DetectedArchitecture {
-  family: 'resnet' | 'vgg';
+  /** 'resnet' | 'vgg', or a family of families.ts (mobilenet, efficientnet, densenet, …). */
+  family: ArchitectureFamily;
   /** e.g. 'resnet (basic blocks, 3 stages)', 'resnet v2 (pre-activation, bottleneck blocks, 4 stages)', 'vgg16', 'vgg16_bn'. */
   variant: string;
   /** The image input the stages are computed from. */
@@ -41,6 +43,9 @@ export interface DetectedArchitecture {
   /** The registry entry whose layout, channels and strides all agree, if any. */
   registryMatch?: string;
 }
+
+/** Every family detection names stages for. */
+export type ArchitectureFamily = 'resnet' | 'vgg' | ExtraFamily;
 
 /** Options for {@link detectArchitecture}. */
 export interface DetectOptions {
@@ -111,7 +116,7 @@ function tensorInts(t: TensorProto): number[] | undefined {
 }
 
 /** Index of one graph: topological node order, producers/consumers, and per-tensor stride and channels. */
-class GraphIndex {
+export class GraphIndex {
   readonly nodes: NodeProto[];
   readonly producer = new Map<string, NodeProto>();
   /** Position of the producing node in `nodes` (-1 for the graph input). */
@@ -122,9 +127,12 @@ class GraphIndex {
   readonly data = new Set<string>();
   readonly strides = new Map<string, Stride>();
   readonly channels = new Map<string, number>();
+  /** The graph's output tensor names. */
+  readonly graphOutputs: string[];
 
   constructor(model: ModelProto, readonly input: string) {
     const graph = model.graph ?? {};
+    this.graphOutputs = (graph.output ?? []).map((o) => o.name ?? '').filter(Boolean);
     this.initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t] as const));
     this.nodes = topologicalOrder(graph.node ?? []);
     this.nodes.forEach((n, i) => {
@@ -194,8 +202,23 @@ class GraphIndex {
     if (channels !== undefined && channels > 0) this.channels.set(out, channels);
   }
 
+  /**
+   * The tensor a channel shuffle (Reshape to 5-D, Transpose of the two channel axes, Reshape back to 4-D,
+   * as ShuffleNet exports it) permutes, when `n` is the last Reshape of one: it keeps stride and channels.
+   */
+  private shuffleSource(n: NodeProto): string | undefined {
+    if (n.opType !== 'Reshape' || this.constInts(n.input?.[1])?.length !== 4) return undefined;
+    const t = this.producer.get(n.input?.[0] ?? '');
+    if (t?.opType !== 'Transpose' || attrInts(t, 'perm')?.length !== 5) return undefined;
+    const r = this.producer.get(t.input?.[0] ?? '');
+    if (r?.opType !== 'Reshape' || this.constInts(r.input?.[1])?.length !== 5) return undefined;
+    return r.input?.[0] ?? undefined;
+  }
+
   private strideOf(n: NodeProto, ins: string[]): Stride | undefined {
     const op = n.opType ?? '';
+    const shuffled = this.shuffleSource(n);
+    if (shuffled) return this.strides.get(shuffled);
     if (NON_SPATIAL.has(op)) return undefined;
     const known = ins.map((i) => this.strides.get(i)).filter((s): s is Stride => s !== undefined);
     if (!known.length) return undefined;
@@ -227,6 +250,8 @@ class GraphIndex {
   private channelsOf(n: NodeProto, ins: string[]): number | undefined {
     const op = n.opType ?? '';
     const first = this.channels.get(ins[0]);
+    const shuffled = this.shuffleSource(n);
+    if (shuffled) return this.channels.get(shuffled);
     switch (op) {
       case 'Conv':
       case 'ConvInteger': {
@@ -255,7 +280,9 @@ class GraphIndex {
         return attrInts(n, 'perm')?.[1] === 1 ? first : undefined;
       case 'Slice': {
         const axes = this.constInts(n.input?.[3]) ?? attrInts(n, 'axes');
-        return axes && !axes.some((a) => a === 1 || a === -3) ? first : undefined;
+        const k = axes?.findIndex((a) => a === 1 || a === -3) ?? -1;
+        if (!axes || k < 0) return axes ? first : undefined;
+        return this.sliceLength(n, k, first);
       }
       default:
         if (BROADCASTING.has(op)) {
@@ -264,6 +291,17 @@ class GraphIndex {
         }
         return CHANNEL_KEEPING.has(op) ? first : undefined;
     }
+  }
+
+  /** Length of a Slice along its `k`-th axis (a channel split), for unit steps and readable bounds. */
+  private sliceLength(n: NodeProto, k: number, size: number | undefined): number | undefined {
+    const starts = this.constInts(n.input?.[1]) ?? attrInts(n, 'starts');
+    const ends = this.constInts(n.input?.[2]) ?? attrInts(n, 'ends');
+    const steps = this.constInts(n.input?.[4]);
+    if (size === undefined || !starts || !ends || (steps && steps[k] !== 1)) return undefined;
+    const clamp = (v: number) => Math.min(size, Math.max(0, v < 0 ? v + size : v));
+    const len = clamp(ends[k]) - clamp(starts[k]);
+    return len > 0 ? len : undefined;
   }
 
   /** Every data tensor `t` depends on, `t` included. */
@@ -498,14 +536,21 @@ function matchesSpec(spec: EncoderSpec, arch: DetectedArchitecture): boolean {
 export function detectArchitecture(model: ModelProto, opts: DetectOptions = {}): DetectedArchitecture | undefined {
   const graph = model.graph;
   if (!graph) return undefined;
-  const inits = new Set((graph.initializer ?? []).map((t) => t.name));
-  const input = opts.input ?? (graph.input ?? []).map((v) => v.name ?? '').find((n) => n && !inits.has(n));
+  const input = opts.input ?? imageInput(model);
   if (!input) return undefined;
   const g = new GraphIndex(model, input);
-  const arch = detectResnet(g) ?? detectVgg(g);
+  // The other families first: inverted residuals and ConvNeXt blocks would also pass as residual blocks.
+  const arch = detectFamily(g) ?? detectResnet(g) ?? detectVgg(g);
   if (!arch) return undefined;
   const match = ENCODER_NAMES.find((k) => matchesSpec(ENCODERS[k], arch));
   return match ? { ...arch, registryMatch: match } : arch;
+}
+
+/** The first graph input that is not an initializer (Caffe2-era files list initializers as inputs too). */
+export function imageInput(model: ModelProto): string | undefined {
+  const graph = model.graph;
+  const inits = new Set((graph?.initializer ?? []).map((t) => t.name));
+  return (graph?.input ?? []).map((v) => v.name ?? '').find((n) => n && !inits.has(n));
 }
 
 /** One line: `resnet: stem /4 64ch → layer1 /4 64ch → layer2 /8 128ch → …`. */

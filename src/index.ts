@@ -16,6 +16,7 @@ export {
 } from '../pretrained/registry';
 export { IMAGENET, type Normalization } from '../pretrained/normalization';
 export { resolveTaps, type ResolvedTap, type ResolveTapsOptions } from '../pretrained/taps';
+export { autoTaps, type AutoTap } from '../pretrained/auto-taps';
 export { tfjsToOnnx } from '../converters/tfjs-to-onnx';
 export {
   onnxToTfjs, registerOnnxLayers, convertToFloat16, quantizeWeightsInt8, convertOpset, wrapNhwc, verifyModels,

@@ -88,7 +88,7 @@ export const encoderStage = defineStage({
     const source = loadModel(job.encoder.onnx);
     const input = encoderInputName(source, job);
     const encChannels = declaredChannels(source, input) ?? manifest.channels;
-    const resolved = await resolveTaps(source, job.encoder.taps, { label: job.encoder.onnx });
+    const resolved = await resolveTaps(source, job.encoder.taps, { label: job.encoder.onnx, input });
     const tensors = resolved.map((r) => r.tensor);
     let model = extractSubModel(source, tensors, [input]);
     const opset = modelInfo(model).opsets.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 17;

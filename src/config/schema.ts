@@ -192,8 +192,8 @@ export function jobSchema(baseDir: string) {
   const encoder = z
     .object({
       onnx: existingFile('an ONNX encoder').describe('the encoder ONNX file (relative to the job file)'),
-      taps: z.array(z.string().min(1), { error: 'expected a list of tensor names' }).min(1)
-        .describe('encoder tensors whose values feed the decoder (skip connections), shallow or deep in any order'),
+      taps: z.union([z.literal('auto'), z.array(z.string().min(1)).min(1)], { error: "expected 'auto' or a list of stage or tensor names" })
+        .describe("encoder tensors whose values feed the decoder (skip connections): stage or tensor names, shallow or deep in any order, or 'auto' (the last main-path tensor at each stride; see onnxtune inspect)"),
       input: z.string().optional().describe("the encoder's image input name (default: its only input)"),
       registry: z.string().optional()
         .describe("a pretrained/registry.ts entry (resnet20_cifar10, resnet18, vgg16, …): its input normalization is used unless 'normalization' is given, and the file's detected stages are checked against it"),

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { saveModel } from '../../src/onnx/model-io';
 import { convReluConvRelu } from '../onnx/fixtures';
+import { ARCHITECTURES } from '../../bench/architectures/index';
 import { basicResnet } from '../pretrained/synthetic';
 import { runCli } from '../helpers/cli';
 import { describeIfShared, sharedPath } from '../helpers/shared-data';
@@ -45,9 +46,25 @@ describe('onnxtune inspect: architecture', () => {
     expect(data.inputs[0].name).toBe('input');
   });
 
+  test("a MobileNet v2 prints its family, stride stages and the 'taps: auto' table (also in --json)", async () => {
+    const mnv2 = ARCHITECTURES.mobilenet_v2('timm');
+    const file = path.join(dir, 'mnv2.onnx');
+    saveModel(mnv2.model, file);
+    const r = await runCli(['inspect', file]);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain("architecture: mobilenet v2 (inverted residuals), input 'input.1'");
+    const at = lines.indexOf('taps: auto');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/^stride\s+channels\s+tensor$/);
+    mnv2.auto.forEach((t, i) => expect(lines[at + 2 + i].split(/\s+/).slice(0, 2)).toEqual([`/${t.stride}`, String(t.channels)]));
+    const data = JSON.parse((await runCli(['inspect', file, '--json'])).stdout);
+    expect(data.autoTaps.map((t: { channels: number; stride: number }) => ({ channels: t.channels, stride: t.stride }))).toEqual(mnv2.auto);
+    expect(data.architecture.family).toBe('mobilenet');
+  });
+
   test('a model with no ResNet/VGG pattern says so (JSON: null)', async () => {
     const r = await runCli(['inspect', plainFile]);
-    expect(r.stdout).toContain('architecture: no ResNet/VGG stages detected (taps must be tensor names; see --tensors)');
+    expect(r.stdout).toContain("architecture: no named stages detected (taps must be tensor names or 'auto'; see --tensors)");
     expect(JSON.parse((await runCli(['inspect', plainFile, '--json'])).stdout).architecture).toBeNull();
   });
 });

@@ -57,6 +57,13 @@ describe('resolveTaps', () => {
     expect(err.message).toMatch(/'relu_1' is neither a stage nor a tensor of the model; did you mean 'relu1'\? \(no ResNet\/VGG stages were detected/);
   });
 
+  test("'auto' resolves to the last main-path tensor per stride, named by the detected stage on that tensor", async () => {
+    const taps = await resolveTaps(resnet.model, 'auto');
+    expect(taps.map((t) => t.requested)).toEqual(taps.map(() => 'auto'));
+    expect(taps.map((t) => t.stage?.name)).toEqual(['auto/1', 'layer1', 'layer2']);
+    expect(taps.slice(1).map((t) => t.tensor)).toEqual([stage('layer1').tensor, stage('layer2').tensor]);
+  });
+
   test('a detection passed in is used as given (null = none)', async () => {
     await expect(resolveTaps(resnet.model, ['layer1'], { architecture: null })).rejects.toThrow(/no ResNet\/VGG stages/);
     const arch = detectArchitecture(resnet.model)!;

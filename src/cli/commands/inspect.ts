@@ -1,11 +1,12 @@
 /**
  * `onnxtune inspect <model.onnx>`: inputs/outputs, opsets, parameters, ops, metadata, the
- * detected ResNet/VGG architecture with the tensor of each stage (tap), and tensor names.
+ * detected architecture with the tensor of each stage (tap), the `taps: auto` choice, and tensor names.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { modelInfo } from '../../onnx/info';
 import { loadModel } from '../../onnx/model-io';
 import { producedTensors } from '../../../pipeline/preflight';
+import { autoTaps, type AutoTap } from '../../../pretrained/auto-taps';
 import { describeArchitecture, detectArchitecture, type DetectedArchitecture } from '../../../pretrained/detect';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
@@ -19,7 +20,7 @@ const dims = (d: Array<number | string>) => `[${d.join(', ')}]`;
 
 /** The architecture section of `inspect`: variant, one-line stage summary, and a stage → tensor table. */
 export function formatArchitecture(arch: DetectedArchitecture | undefined): string[] {
-  if (!arch) return ['architecture: no ResNet/VGG stages detected (taps must be tensor names; see --tensors)'];
+  if (!arch) return ["architecture: no named stages detected (taps must be tensor names or 'auto'; see --tensors)"];
   const match = arch.registryMatch ? `, matches registry entry ${arch.registryMatch}` : '';
   return [
     `architecture: ${arch.variant}, input '${arch.input}'${match}`,
@@ -29,11 +30,17 @@ export function formatArchitecture(arch: DetectedArchitecture | undefined): stri
   ];
 }
 
+/** The `taps: auto` section: stride, channels and tensor of the last main-path tensor at each stride. */
+export function formatAutoTaps(taps: readonly AutoTap[]): string[] {
+  if (!taps.length) return ["taps: auto finds no convolutional feature map on the main path"];
+  return ['taps: auto', table(['stride', 'channels', 'tensor'], taps.map((t) => [`/${t.stride}`, t.channels, t.tensor]))];
+}
+
 export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   command: 'inspect <model>',
   describe:
     'Summarize an ONNX model: inputs/outputs, opset, parameter and node counts by op, metadata, ' +
-    'detected ResNet/VGG stages (tap names); --tensors lists every tensor',
+    'detected stages (tap names) and the taps: auto choice; --tensors lists every tensor',
   builder: (y) =>
     y
       .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx file' })
@@ -57,8 +64,10 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
     if (meta.length) lines.push('', table(['metadata', 'value'], meta));
     const architecture = detectArchitecture(model);
     lines.push('', ...formatArchitecture(architecture));
+    const auto = autoTaps(model);
+    lines.push('', ...formatAutoTaps(auto));
     const tensors = args.tensors ? producedTensors(model) : undefined;
     if (tensors) lines.push('', 'tensors:', ...tensors.map((t) => `  ${t}`));
-    printResult(lines.join('\n'), { ...info, architecture: architecture ?? null, tensors });
+    printResult(lines.join('\n'), { ...info, architecture: architecture ?? null, autoTaps: auto, tensors });
   },
 };

@@ -35,6 +35,11 @@ encoder:
 `;
 
 describe('job config', () => {
+  it("accepts encoder.taps: auto and rejects any other string", () => {
+    expect(load(base.replace('taps: [a]', 'taps: auto')).encoder.taps).toBe('auto');
+    expect(errorOf(base.replace('taps: [a]', 'taps: automatic')).message).toMatch(/encoder\.taps: expected 'auto' or a list of stage or tensor names/);
+  });
+
   it('accepts configs/mnist-dae.yaml and resolves paths against the job file', () => {
     const job = loadJobConfig(path.join(ROOT, 'configs', 'mnist-dae.yaml'));
     expect(job.encoder.onnx).toBe(path.join(ROOT, 'pretrained', 'mnist-conv-ae', 'encoder.onnx'));
