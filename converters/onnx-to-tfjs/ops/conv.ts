@@ -7,6 +7,7 @@
  * the weights, and a following activation becomes the layer's `activation`.
  */
 import { transposeConst, type ConstTensor } from '../constants';
+import { registerOnnxLayers } from '../custom-layers';
 import { convKernel } from '../layout';
 import type { BuildContext, OpMapper, SymbolicTensor, Value } from '../types';
 import { takeActivation } from './activation';
@@ -111,7 +112,8 @@ function conv(ctx: BuildContext): Value[] {
     ctx.unsupported(`Conv with strides [${strides}] and dilations [${dilations}] together`, ['strides > 1 or dilations > 1, not both (a tfjs limit)']);
   }
   const depthwise = group > 1 && group === inC && inPerGroup === 1;
-  if (group !== 1 && !depthwise) ctx.unsupported(`Conv with group ${group} (${inC} input channels)`, ['group 1', 'group = input channels (depthwise)']);
+  if (group < 1 || outC % group !== 0) ctx.unsupported(`Conv with group ${group} and ${outC} output channels`, ['output channels divisible by group']);
+  const grouped = group > 1 && !depthwise;
   const pad = tfPadding(ctx, ctx.attrs.auto_pad as string, (ctx.attrs.pads as number[] | undefined) ?? [], kernel, strides, dilations);
 
   // Folding: W' = W·s per output channel, b' = (b − mean)·s + beta.
@@ -125,7 +127,8 @@ function conv(ctx: BuildContext): Value[] {
     wData = Float64Array.from(w.data, (v, i) => v * folded.scale[Math.floor(i / inner)]);
     bData = Float64Array.from({ length: outC }, (_, o) => (bias ? bias.data[o] : 0) * folded.scale[o] + folded.shift[o]);
   }
-  const activation = takeActivation(ctx, bn && folded ? bn : ctx.node);
+  // OnnxGroupConv has no fused activation: a following Relu stays its own layer.
+  const activation = grouped ? 'linear' : takeActivation(ctx, bn && folded ? bn : ctx.node);
   const input = applyExplicitZeroPad(ctx, x, pad);
   const useBias = bData !== undefined;
   const weights: Array<{ data: Float32Array; shape: number[] }> = [];
@@ -135,6 +138,14 @@ function conv(ctx: BuildContext): Value[] {
     kernelSize: kernel, strides, padding: pad.padding, dilationRate: dilations, useBias, activation: activation as never, name: ctx.layerName(),
     kernelInitializer: 'zeros', depthwiseInitializer: 'zeros', biasInitializer: 'zeros',
   } as const;
+  if (grouped) {
+    weights.push(convKernel({ ...w, data: wData }));
+    if (bData) weights.push({ data: Float32Array.from(bData), shape: [outC] });
+    layer = new (registerOnnxLayers(tf).OnnxGroupConv)({
+      name: ctx.layerName(), filters: outC, kernelSize: kernel, strides, dilationRate: dilations, groups: group, padding: pad.padding, useBias,
+    });
+    return [{ kind: 'tensor', sym: ctx.apply(layer, input, weights) }];
+  }
   if (depthwise) {
     const mult = outC / inC;
     // [C·mult, 1, kh, kw] → [C, mult, kh, kw] → [kh, kw, C, mult] (output channel c·mult + m, as in TF).
@@ -240,6 +251,19 @@ function gemm(ctx: BuildContext): Value[] {
 
 function matMul(ctx: BuildContext): Value[] {
   if (ctx.input(0)?.kind !== 'tensor') ctx.unsupported('MatMul with a constant first operand', ['activation × constant']);
+  const a = ctx.tensor(0);
+  const bv = ctx.input(1) as Value;
+  if (a.shape.length === 4) {
+    // Batched: ONNX multiplies the last two NCHW axes (H × W); OnnxMatMul does it in ONNX order.
+    const Cls = registerOnnxLayers(ctx.tf).OnnxMatMul;
+    if (bv.kind === 'tensor') {
+      if (bv.sym.shape.length !== 4) ctx.unsupported(`MatMul of rank-4 and rank-${bv.sym.shape.length} activations`, ['two rank-4 activations', 'a rank-4 activation × a 2-D constant']);
+      return [{ kind: 'tensor', sym: ctx.apply(new Cls({ name: ctx.layerName(), constantShape: null }), [a, bv.sym]) }];
+    }
+    const c = bv.value;
+    if (c.dims.length !== 2) ctx.unsupported(`MatMul of a rank-4 activation with a constant of dims [${c.dims.join(', ')}]`, ['a 2-D constant']);
+    return [{ kind: 'tensor', sym: ctx.apply(new Cls({ name: ctx.layerName(), constantShape: c.dims }), a, [{ data: Float32Array.from(c.data), shape: c.dims }]) }];
+  }
   const b = ctx.constant(1) as ConstTensor;
   if (!b || b.dims.length !== 2) ctx.unsupported(`MatMul with B of dims [${b?.dims.join(', ')}]`, ['a constant 2-D B']);
   return dense(ctx, Float32Array.from(b.data), b.dims[0], b.dims[1], undefined);
@@ -257,7 +281,7 @@ export const CONV_OPS: readonly OpMapper[] = [
     ],
     attrs: [...WINDOW_ATTRS, { onnxName: 'group', type: 'int', default: 1 }],
     build: conv,
-    notes: 'Conv2D (group 1) or DepthwiseConv2D (group = channels); explicit pads TF cannot express → ZeroPadding2D + valid; folds a following BatchNormalization, fuses a following activation',
+    notes: 'Conv2D (group 1), DepthwiseConv2D (group = channels) or OnnxGroupConv (other groups); explicit pads TF cannot express → ZeroPadding2D + valid; folds a following BatchNormalization, fuses a following activation',
   },
   {
     onnxOp: 'ConvTranspose',
@@ -301,11 +325,11 @@ export const CONV_OPS: readonly OpMapper[] = [
     category: 'conv',
     inputs: [
       { name: 'A', kind: 'tensor' },
-      { name: 'B', kind: 'const' },
+      { name: 'B', kind: 'tensor' },
     ],
     attrs: [],
     build: matMul,
-    notes: 'Dense without bias ([N, K] × constant [K, M])',
+    notes: 'Dense without bias ([N, K] × constant [K, M]); rank-4 (batched, over H × W): OnnxMatMul with a 2-D constant or a second rank-4 activation',
   },
 ];
 
