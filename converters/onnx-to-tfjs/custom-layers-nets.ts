@@ -27,6 +27,18 @@ export interface OnnxGroupConvConfig {
   useBias: boolean;
 }
 
+/**
+ * OnnxGroupConvTranspose: a ConvTranspose with group > 1, one tfjs 'valid' transposed conv per
+ * group (output in·s + max(k − s, 0), as Conv2DTranspose); ONNX pads are a Cropping2D after it.
+ */
+export interface OnnxGroupConvTransposeConfig {
+  filters: number;
+  kernelSize: [number, number];
+  strides: [number, number];
+  groups: number;
+  useBias: boolean;
+}
+
 /** OnnxPool: ONNX MaxPool/AveragePool with explicit pads [top, bottom, left, right], ceil_mode and count_include_pad. */
 export interface OnnxPoolConfig {
   mode: 'max' | 'avg';
@@ -95,12 +107,13 @@ export interface OnnxMatMulConfig {
 
 /** Class names of the layers of this module, as written in model.json. */
 export const NET_LAYER_CLASSES = Object.freeze([
-  'OnnxGroupConv', 'OnnxPool', 'OnnxLRN', 'OnnxSoftmax', 'OnnxUnary', 'OnnxReduce', 'OnnxInstanceNorm', 'OnnxLayerNorm', 'OnnxSpaceDepth', 'OnnxMatMul',
+  'OnnxGroupConv', 'OnnxGroupConvTranspose', 'OnnxPool', 'OnnxLRN', 'OnnxSoftmax', 'OnnxUnary', 'OnnxReduce', 'OnnxInstanceNorm', 'OnnxLayerNorm', 'OnnxSpaceDepth', 'OnnxMatMul',
 ] as const);
 
 /** The classes of this module by name. */
 export interface NetLayerClasses {
   readonly OnnxGroupConv: Ctor<OnnxGroupConvConfig>;
+  readonly OnnxGroupConvTranspose: Ctor<OnnxGroupConvTransposeConfig>;
   readonly OnnxPool: Ctor<OnnxPoolConfig>;
   readonly OnnxLRN: Ctor<OnnxLRNConfig>;
   readonly OnnxSoftmax: Ctor<OnnxSoftmaxConfig>;
@@ -186,6 +199,48 @@ export function defineNetLayers(tf: Tf): NetLayerClasses {
         const ks = tf.split((this.kernel as TfModule.LayerVariable).read(), groups, 3);
         const ys = xs.map((xg, g) => tf.conv2d(xg as Tensor4D, ks[g] as Tensor4D, strides, padding, 'NHWC', dilationRate));
         const y = tf.concat(ys, 3);
+        return this.bias ? tf.add(y, this.bias.read()) : y;
+      });
+    }
+    override getConfig(): TfModule.serialization.ConfigDict {
+      return { ...super.getConfig(), ...this.cfg };
+    }
+  }
+
+  class OnnxGroupConvTranspose extends tf.layers.Layer {
+    static className = 'OnnxGroupConvTranspose';
+    readonly cfg: OnnxGroupConvTransposeConfig;
+    private kernel: TfModule.LayerVariable | undefined;
+    private bias: TfModule.LayerVariable | undefined;
+    constructor(config: LayerArgs & OnnxGroupConvTransposeConfig) {
+      super(config);
+      this.cfg = { filters: config.filters, kernelSize: pair(config.kernelSize), strides: pair(config.strides), groups: config.groups, useBias: Boolean(config.useBias) };
+    }
+    override build(inputShape: Shape | Shape[]): void {
+      const c = firstShape(inputShape)[3] as number;
+      const [kh, kw] = this.cfg.kernelSize;
+      // [kh, kw, out per group, in]: split along the last axis, each group's slice is tfjs's [kh, kw, out, in] filter.
+      this.kernel = this.addWeight('kernel', [kh, kw, this.cfg.filters / this.cfg.groups, c], 'float32', tf.initializers.zeros());
+      if (this.cfg.useBias) this.bias = this.addWeight('bias', [this.cfg.filters], 'float32', tf.initializers.zeros());
+      this.built = true;
+    }
+    private length(n: number | null, i: number): number | null {
+      const k = this.cfg.kernelSize[i];
+      const s = this.cfg.strides[i];
+      return n === null ? null : n * s + Math.max(k - s, 0);
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+      const [n, h, w] = firstShape(inputShape);
+      return [n, this.length(h, 0), this.length(w, 1), this.cfg.filters];
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const x = first(inputs) as Tensor4D;
+        const { groups, strides, filters } = this.cfg;
+        const out: [number, number, number, number] = [x.shape[0], this.length(x.shape[1], 0) as number, this.length(x.shape[2], 1) as number, filters / groups];
+        const xs = tf.split(x, groups, 3);
+        const ks = tf.split((this.kernel as TfModule.LayerVariable).read(), groups, 3);
+        const y = tf.concat(xs.map((xg, g) => tf.conv2dTranspose(xg as Tensor4D, ks[g] as Tensor4D, out, strides, 'valid')), 3);
         return this.bias ? tf.add(y, this.bias.read()) : y;
       });
     }
@@ -457,5 +512,5 @@ export function defineNetLayers(tf: Tf): NetLayerClasses {
     }
   }
 
-  return { OnnxGroupConv, OnnxPool, OnnxLRN, OnnxSoftmax, OnnxUnary, OnnxReduce, OnnxInstanceNorm, OnnxLayerNorm, OnnxSpaceDepth, OnnxMatMul };
+  return { OnnxGroupConv, OnnxGroupConvTranspose, OnnxPool, OnnxLRN, OnnxSoftmax, OnnxUnary, OnnxReduce, OnnxInstanceNorm, OnnxLayerNorm, OnnxSpaceDepth, OnnxMatMul };
 }

@@ -157,6 +157,12 @@ for (const k of [1, 2, 3, 4]) {
   }
 }
 add({
+  name: 'ConvTranspose k3 s2 pads 1 output_padding 1 (the usual ×2 decoder)',
+  ops: ['ConvTranspose'],
+  inputs: [[2, 3, 5, 6]],
+  build: (g) => [g.node('ConvTranspose', [g.x[0], g.cw([3, 2, 3, 3]), g.w([2])], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] })],
+});
+add({
   name: 'ConvTranspose + Relu (fused)',
   ops: ['ConvTranspose', 'Relu'],
   inputs: [[2, 3, 5, 6]],
@@ -508,6 +514,14 @@ for (const [gname, inC, outC, group, attrs] of [
     ops: ['Conv'],
     inputs: [[2, inC, 7, 9]],
     build: (g) => [g.node('Conv', [g.x[0], g.cw([outC, inC / group, ...(gname.includes('1×1') ? [1, 1] : [3, 3])]), g.w([outC])], { group, ...attrs })],
+  });
+}
+for (const [k, st, pads, op] of [[3, 2, [1, 1, 1, 1], 1], [2, 2, [0, 0, 0, 0], 0], [3, 1, [0, 1, 0, 1], 0], [1, 3, [0, 0, 0, 0], 2]] as Array<[number, number, number[], number]>) {
+  add({
+    name: `ConvTranspose group 2 k${k} s${st} pads ${pads.join(',')} output_padding ${op}`,
+    ops: ['ConvTranspose'],
+    inputs: [[2, 4, 5, 6]],
+    build: (g) => [g.node('ConvTranspose', [g.x[0], g.cw([4, 3, k, k]), g.w([6])], { group: 2, kernel_shape: [k, k], strides: [st, st], pads, output_padding: op ? [op, op] : undefined })],
   });
 }
 add({

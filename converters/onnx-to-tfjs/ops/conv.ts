@@ -169,9 +169,11 @@ function convTranspose(ctx: BuildContext): Value[] {
   const w = ctx.constant(1) as ConstTensor;
   if (!w || w.dims.length !== 4) ctx.unsupported(`ConvTranspose weight of dims [${w?.dims.join(', ')}]`, ['[I, O, kH, kW]']);
   const bias = ctx.constant(2);
-  const [inC, outC, kh, kw] = w.dims;
+  const [inC, outPerGroup, kh, kw] = w.dims;
   if (x.shape[3] !== inC) ctx.unsupported(`ConvTranspose of a ${String(x.shape[3])}-channel input with weights for ${inC}`, ['matching channels']);
-  if ((ctx.attrs.group as number) !== 1) ctx.unsupported(`ConvTranspose with group ${String(ctx.attrs.group)}`, ['group 1']);
+  const group = ctx.attrs.group as number;
+  if (group < 1 || inC % group !== 0) ctx.unsupported(`ConvTranspose with group ${group} and ${inC} input channels`, ['input channels divisible by group']);
+  const outC = outPerGroup * group;
   if (ctx.attrs.output_shape !== undefined) ctx.unsupported('ConvTranspose with output_shape', ['pads + output_padding']);
   const autoPad = ctx.attrs.auto_pad as string;
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID' && autoPad !== '') ctx.unsupported(`ConvTranspose auto_pad '${autoPad}'`, ['NOTSET', 'VALID']);
@@ -187,12 +189,25 @@ function convTranspose(ctx: BuildContext): Value[] {
   let same = true;
   for (let i = 0; i < 2; i++) {
     const e = Math.max(strides[i] - kernel[i], 0);
-    if (outPad[i] > e) ctx.unsupported(`ConvTranspose output_padding ${outPad[i]} > max(stride − kernel, 0) = ${e}`, ['output_padding ≤ max(stride − kernel, 0)']);
     const [pb, pe] = [pads[i], pads[i + 2]];
     if (pb < 0 || pe < 0) ctx.unsupported(`negative pads [${pads.join(', ')}]`, ['pads ≥ 0']);
+    // The output_padding rows beyond tfjs's extent would hold only the bias: allowed while the end pad covers them.
+    if (outPad[i] > pe + e) ctx.unsupported(`ConvTranspose output_padding ${outPad[i]} > end pad + max(stride − kernel, 0) = ${pe + e}`, ['output_padding ≤ end pad + max(stride − kernel, 0)']);
     crop[i] = [pb, pe + e - outPad[i]];
     const total = Math.max(kernel[i] - strides[i], 0);
     if (!(pb === Math.floor(total / 2) && pe === total - pb && outPad[i] === e)) same = false;
+  }
+  if (group > 1) {
+    // OnnxGroupConvTranspose computes tfjs's 'valid' size; the ONNX pads are then a crop. No fused activation.
+    const layer = new (registerOnnxLayers(tf).OnnxGroupConvTranspose)({
+      name: ctx.layerName(crop.flat().some((c) => c > 0) ? 'deconv' : undefined), filters: outC, kernelSize: kernel, strides, groups: group, useBias: bias !== undefined,
+    });
+    const k = transposeConst(w, [2, 3, 1, 0]);
+    const weights = [{ data: Float32Array.from(k.data), shape: k.dims }];
+    if (bias) weights.push({ data: Float32Array.from(bias.data), shape: [outC] });
+    let y = ctx.apply(layer, x, weights);
+    if (crop.flat().some((c) => c > 0)) y = ctx.apply(tf.layers.cropping2D({ cropping: crop, name: ctx.layerName() }), y);
+    return [{ kind: 'tensor', sym: y }];
   }
   const activation = takeActivation(ctx);
   const needCrop = !same && crop.flat().some((c) => c > 0);
@@ -299,7 +314,7 @@ export const CONV_OPS: readonly OpMapper[] = [
       { onnxName: 'output_shape', type: 'ints' },
     ],
     build: convTranspose,
-    notes: 'Conv2DTranspose (same/valid) + Cropping2D for other pads; group 1, dilation 1, output_padding ≤ max(stride − kernel, 0)',
+    notes: 'Conv2DTranspose (same/valid) + Cropping2D for other pads; group > 1: OnnxGroupConvTranspose + Cropping2D; dilation 1, output_padding ≤ end pad + max(stride − kernel, 0)',
   },
   {
     onnxOp: 'Gemm',

@@ -34,6 +34,21 @@ const groupConv: LayerMapper = (ctx) => {
   return [emitConvWithEpilogue(ctx, 'Conv', ctx.inputs[0].name, w, bias, cout, attrs)];
 };
 
+/** Grouped ConvTranspose with tfjs's 'valid' output size: pads 0 and output_padding max(s − k, 0) (a following crop merges into pads). */
+const groupConvTranspose: LayerMapper = (ctx) => {
+  const kernel = pair(ctx.config.kernelSize, 'kernelSize');
+  const strides = pair(ctx.config.strides, 'strides');
+  const k = ctx.weight('kernel');
+  const [kh, kw, outPerGroup, cin] = k.shape;
+  const inputs = [ctx.inputs[0].name, ctx.initializer('kernel', [cin, outPerGroup, kh, kw], permute(k.data, k.shape, [3, 2, 0, 1]))];
+  if (ctx.hasWeight('bias')) inputs.push(ctx.initializer('bias', [outPerGroup * num(ctx.config.groups)], ctx.weight('bias').data));
+  const outputPadding = kernel.map((kk, i) => Math.max(strides[i] - kk, 0));
+  return one(ctx, 'ConvTranspose', inputs, {
+    kernel_shape: kernel, strides, pads: [0, 0, 0, 0], group: num(ctx.config.groups),
+    ...(outputPadding.some((p) => p) ? { output_padding: outputPadding } : {}),
+  });
+};
+
 const pool: LayerMapper = (ctx) => {
   const [t, b, l, r] = (ctx.config.pads as number[]).map(num);
   const attrs: Record<string, unknown> = {
@@ -157,6 +172,7 @@ const matMul: LayerMapper = (ctx) => {
 
 export const ONNX_NET_LAYER_MAPPERS: ReadonlyArray<readonly [string, LayerMapper]> = [
   ['OnnxGroupConv', groupConv],
+  ['OnnxGroupConvTranspose', groupConvTranspose],
   ['OnnxPool', pool],
   ['OnnxLRN', lrn],
   ['OnnxSoftmax', softmax],
