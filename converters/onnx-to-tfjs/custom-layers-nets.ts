@@ -105,9 +105,15 @@ export interface OnnxMatMulConfig {
   constantShape: number[] | null;
 }
 
+/** OnnxChannelGather: output channel k is input channel indices[k] (ShuffleNet's channel shuffle). */
+export interface OnnxChannelGatherConfig {
+  indices: number[];
+}
+
 /** Class names of the layers of this module, as written in model.json. */
 export const NET_LAYER_CLASSES = Object.freeze([
   'OnnxGroupConv', 'OnnxGroupConvTranspose', 'OnnxPool', 'OnnxLRN', 'OnnxSoftmax', 'OnnxUnary', 'OnnxReduce', 'OnnxInstanceNorm', 'OnnxLayerNorm', 'OnnxSpaceDepth', 'OnnxMatMul',
+  'OnnxChannelGather',
 ] as const);
 
 /** The classes of this module by name. */
@@ -123,6 +129,7 @@ export interface NetLayerClasses {
   readonly OnnxLayerNorm: Ctor<OnnxLayerNormConfig>;
   readonly OnnxSpaceDepth: Ctor<OnnxSpaceDepthConfig>;
   readonly OnnxMatMul: Ctor<OnnxMatMulConfig>;
+  readonly OnnxChannelGather: Ctor<OnnxChannelGatherConfig>;
 }
 
 /**
@@ -512,5 +519,25 @@ export function defineNetLayers(tf: Tf): NetLayerClasses {
     }
   }
 
-  return { OnnxGroupConv, OnnxGroupConvTranspose, OnnxPool, OnnxLRN, OnnxSoftmax, OnnxUnary, OnnxReduce, OnnxInstanceNorm, OnnxLayerNorm, OnnxSpaceDepth, OnnxMatMul };
+  class OnnxChannelGather extends tf.layers.Layer {
+    static className = 'OnnxChannelGather';
+    readonly indices: number[];
+    constructor(config: LayerArgs & OnnxChannelGatherConfig) {
+      super(config);
+      this.indices = [...config.indices];
+    }
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+      const s = firstShape(inputShape);
+      return [...s.slice(0, -1), this.indices.length];
+    }
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      const x = first(inputs);
+      return tf.tidy(() => tf.gather(x, tf.tensor1d(this.indices, 'int32'), x.rank - 1));
+    }
+    override getConfig(): TfModule.serialization.ConfigDict {
+      return { ...super.getConfig(), indices: this.indices };
+    }
+  }
+
+  return { OnnxChannelGather, OnnxGroupConv, OnnxGroupConvTranspose, OnnxPool, OnnxLRN, OnnxSoftmax, OnnxUnary, OnnxReduce, OnnxInstanceNorm, OnnxLayerNorm, OnnxSpaceDepth, OnnxMatMul };
 }

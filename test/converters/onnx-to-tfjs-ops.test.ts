@@ -608,6 +608,19 @@ for (const [mode, b, c] of [['DCR', 2, 8], ['CRD', 2, 8], ['DCR', 3, 9], ['CRD',
 }
 add({ name: 'SpaceToDepth blocksize 2', ops: ['SpaceToDepth'], inputs: [[2, 3, 4, 6]], build: (g) => [g.node('SpaceToDepth', [g.x[0]], { blocksize: 2 })] });
 
+// ShuffleNet's channel shuffle (Reshape → Transpose → Reshape), with explicit and inferred dims.
+for (const [sname, first, back] of [
+  ['g2 explicit dims', [2, 2, 3, 7, 9], [2, 6, 7, 9]],
+  ['g3 with 0 / -1', [0, 3, 2, -1, 9], [0, -1, 7, 9]],
+] as Array<[string, number[], number[]]>) {
+  add({
+    name: `channel shuffle ${sname}`,
+    ops: ['Reshape', 'Transpose'],
+    inputs: [[2, 6, 7, 9]],
+    build: (g) => [g.node('Reshape', [g.node('Transpose', [g.node('Reshape', [g.x[0], g.i64(first)])], { perm: [0, 2, 1, 3, 4] }), g.i64(back)])],
+  });
+}
+
 // Pad edge.
 add({ name: 'Pad edge H/W', ops: ['Pad'], inputs: [X4], build: (g) => [g.node('Pad', [g.x[0], g.i64([0, 0, 1, 2, 0, 0, 2, 1])], { mode: 'edge' })] });
 add({ name: 'Pad edge channels and W', ops: ['Pad'], inputs: [X4], build: (g) => [g.node('Pad', [g.x[0], g.i64([0, 1, 0, 3, 0, 2, 0, 0])], { mode: 'edge' })] });
@@ -658,6 +671,67 @@ function buildCase(c: OpCase, i: number): onnx.ModelProto {
   for (const out of c.build(g)) g.b.addOutput(out);
   return g.b.toModel({ opset: c.opset ?? 17 });
 }
+
+// Blocks of the classic opset-9 CNN exports the issue found refused (Caffe2/model-zoo style; ceil_mode
+// exists from opset 10, so these exports write the extra end pad instead).
+const convRelu = (g: G, x: string, o: number, i: number, k: number, attrs: Record<string, AttrValue> = {}) =>
+  g.node('Relu', [g.node('Conv', [x, g.cw([o, i, k, k]), g.w([o])], { kernel_shape: [k, k], ...attrs })]);
+add({
+  name: 'GoogLeNet stem + inception branch (opset 9: MaxPool with end pads as Caffe2 writes ceil mode, LRN, Concat)',
+  ops: ['Conv', 'Relu', 'MaxPool', 'LRN', 'Concat', 'AveragePool'],
+  opset: 9,
+  inputs: [[1, 3, 33, 35]],
+  build: (g) => {
+    const c1 = convRelu(g, g.x[0], 8, 3, 7, { strides: [2, 2], pads: [3, 3, 3, 3] });
+    const p1 = g.node('LRN', [g.node('MaxPool', [c1], { kernel_shape: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1] })], { size: 5, alpha: floatAttr(1e-4), beta: floatAttr(0.75) });
+    const b1 = convRelu(g, p1, 4, 8, 1);
+    const b2 = convRelu(g, convRelu(g, p1, 4, 8, 1), 6, 4, 3, { pads: [1, 1, 1, 1] });
+    const b3 = convRelu(g, g.node('MaxPool', [p1], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] }), 4, 8, 1);
+    const cat = g.node('Concat', [b1, b2, b3], { axis: 1 });
+    return [g.node('AveragePool', [cat], { kernel_shape: [3, 3], strides: [1, 1] })];
+  },
+});
+add({
+  name: 'SqueezeNet fire + classifier (opset 9: MaxPool with end pads, Softmax on [N, C, 1, 1])',
+  ops: ['Conv', 'Relu', 'MaxPool', 'Concat', 'GlobalAveragePool', 'Softmax'],
+  opset: 9,
+  inputs: [[2, 3, 17, 19]],
+  growth: 'Softmax coerced over C, H, W exports as Shape → Flatten → Softmax → Reshape',
+  build: (g) => {
+    const p = g.node('MaxPool', [convRelu(g, g.x[0], 8, 3, 3, { strides: [2, 2] })], { kernel_shape: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1] });
+    const sq = convRelu(g, p, 4, 8, 1);
+    const fire = g.node('Concat', [convRelu(g, sq, 6, 4, 1), convRelu(g, sq, 6, 4, 3, { pads: [1, 1, 1, 1] })], { axis: 1 });
+    return [g.node('Softmax', [g.node('GlobalAveragePool', [convRelu(g, fire, 5, 12, 1)])])];
+  },
+});
+add({
+  name: 'ResNet-50 bottleneck with a Sum residual (opset 9, unfused BatchNormalization)',
+  ops: ['Conv', 'BatchNormalization', 'Relu', 'Sum'],
+  opset: 9,
+  inputs: [[2, 8, 9, 11]],
+  build: (g) => {
+    const cbr = (x: string, o: number, i: number, k: number, relu = true) => {
+      const y = bn(g, g.node('Conv', [x, g.cw([o, i, k, k])], { kernel_shape: [k, k], pads: k > 1 ? [1, 1, 1, 1] : [0, 0, 0, 0] }), o);
+      return relu ? g.node('Relu', [y]) : y;
+    };
+    const y = cbr(cbr(cbr(g.x[0], 4, 8, 1), 4, 4, 3), 8, 4, 1, false);
+    return [g.node('Relu', [g.node('Sum', [y, g.x[0]])])];
+  },
+});
+add({
+  name: 'ShuffleNet v1 stride-2 unit (opset 9: group Conv, channel shuffle, AveragePool excluding pads)',
+  ops: ['Conv', 'BatchNormalization', 'Relu', 'Reshape', 'Transpose', 'AveragePool', 'Concat'],
+  opset: 9,
+  inputs: [[2, 6, 9, 11]],
+  build: (g) => {
+    const gc = g.node('Relu', [bn(g, g.node('Conv', [g.x[0], g.cw([6, 2, 1, 1])], { kernel_shape: [1, 1], group: 3 }), 6)]);
+    const shuffled = g.node('Reshape', [g.node('Transpose', [g.node('Reshape', [gc, g.i64([2, 3, 2, 9, 11])])], { perm: [0, 2, 1, 3, 4] }), g.i64([2, 6, 9, 11])]);
+    const dw = bn(g, g.node('Conv', [shuffled, g.cw([6, 1, 3, 3])], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 6 }), 6);
+    const gc2 = bn(g, g.node('Conv', [dw, g.cw([6, 2, 1, 1])], { kernel_shape: [1, 1], group: 3 }), 6);
+    const short = g.node('AveragePool', [g.x[0]], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+    return [g.node('Relu', [g.node('Concat', [short, gc2], { axis: 1 })])];
+  },
+});
 
 /** Saves `model` to memory (model.json topology + weights) and loads it back, as a user's saved model would be. */
 async function roundTrip(tf: Tf, model: TfModule.LayersModel): Promise<TfModule.LayersModel> {

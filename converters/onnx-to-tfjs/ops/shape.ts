@@ -265,6 +265,30 @@ function layerNormOverChannels(ctx: BuildContext, x: SymbolicTensor, perm: numbe
   return applyLayerNorm(ctx, x, [3], lnAttr('epsilon')?.f ?? 1e-5, flat(scale), bias ? flat(bias) : undefined);
 }
 
+/**
+ * ShuffleNet's channel shuffle: Reshape [N, C, H, W] → [N, g, C/g, H, W], Transpose (0, 2, 1, 3, 4),
+ * Reshape back to [N, C, H, W]; output channel k reads input channel (k mod g)·C/g + ⌊k/g⌋.
+ * Absorbs the Transpose and the second Reshape; undefined when the pattern does not match.
+ */
+function channelShuffle(ctx: BuildContext, x: SymbolicTensor, target: number[]): SymbolicTensor | undefined {
+  const c = x.shape[3];
+  if (x.shape.length !== 4 || c === null || target.length !== 5 || target[1] * target[2] !== c || target[1] < 1) return undefined;
+  const t = ctx.consumer(['Transpose']);
+  const perm = (t?.attribute ?? []).find((a) => a.name === 'perm')?.ints?.map(Number);
+  if (!t || perm?.join() !== '0,2,1,3,4') return undefined;
+  const back = ctx.consumer(['Reshape'], t);
+  const shapeName = back?.input?.[1];
+  const backShape = shapeName ? ctx.constantOf(shapeName) : undefined;
+  const dims = backShape ? toNumbers(backShape) : [];
+  if (!back || dims.length !== 4 || !(dims[1] === c || (dims[1] === -1 && dims.every((d, i) => i === 1 || d !== -1)))) return undefined;
+  const g = target[1];
+  const per = c / g;
+  ctx.absorb(t);
+  ctx.absorb(back);
+  const indices = Array.from({ length: c }, (_, k) => (k % g) * per + Math.floor(k / g));
+  return ctx.apply(new (registerOnnxLayers(ctx.tf).OnnxChannelGather)({ name: ctx.layerName(), indices }), x);
+}
+
 /** DepthToSpace (DCR/CRD) and SpaceToDepth on [N, C, H, W]. */
 function spaceDepth(op: 'DepthToSpace' | 'SpaceToDepth'): OpMapper {
   return {
@@ -358,12 +382,14 @@ export const SHAPE_OPS: readonly OpMapper[] = [
         if (hw && target[1] === (c as number) * hw[0] * hw[1]) return tensorOut(flattenSpatial(ctx, x));
       }
       if (rank === 2 && target.length === 2 && (target[0] === 0 || target[0] === -1) && (target[1] === -1 || target[1] === c)) return alias(ctx);
+      const shuffled = channelShuffle(ctx, x, target);
+      if (shuffled) return tensorOut(shuffled);
       if (rank === 2 && target.length === 4 && (target[0] === 0 || target[0] === -1) && (target[1] === c || target[1] === -1) && target[2] === 1 && target[3] === 1) {
         return tensorOut(ctx.apply(ctx.tf.layers.reshape({ targetShape: [1, 1, c as number], name: ctx.layerName() }), x));
       }
       return ctx.unsupported(`Reshape of a rank-${rank} activation to [${target.join(', ')}]`, ['[N, C, H, W] → [N, -1]', '[N, C] → [N, C, 1, 1]']);
     },
-    notes: 'on activations: flatten [N, C, H, W] → [N, -1] or [N, C] → [N, C, 1, 1]; folded on constants',
+    notes: 'on activations: flatten [N, C, H, W] → [N, -1] or [N, C] → [N, C, 1, 1]; Reshape [N, g, C/g, H, W] → Transpose (0,2,1,3,4) → Reshape [N, C, H, W] (channel shuffle): OnnxChannelGather; folded on constants',
   },
   {
     onnxOp: 'Squeeze',

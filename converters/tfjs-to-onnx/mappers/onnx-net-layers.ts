@@ -2,7 +2,8 @@
  * Mappers for the backbone custom layers of converters/onnx-to-tfjs/custom-layers-nets.ts:
  * each becomes the ONNX op it came from (grouped Conv, MaxPool/AveragePool with ONNX pads,
  * LRN, Softmax/LogSoftmax, Sqrt/Exp/Log/Erf/HardSigmoid/HardSwish, ReduceMean/ReduceMax,
- * InstanceNormalization, LayerNormalization, DepthToSpace/SpaceToDepth, MatMul), with tfjs
+ * InstanceNormalization, LayerNormalization, DepthToSpace/SpaceToDepth, MatMul, channel
+ * Gather), with tfjs
  * axes renumbered to NCHW and weights permuted back.
  */
 import { UnsupportedOpError } from '../../../src/errors';
@@ -170,6 +171,14 @@ const matMul: LayerMapper = (ctx) => {
   return one(ctx, 'MatMul', [a.name, ctx.initializer('constant', c.shape, c.data)]);
 };
 
+/** A channel permutation: Gather on axis 1 (ONNX → tfjs → ONNX turns Reshape/Transpose/Reshape into this one node). */
+const channelGather: LayerMapper = (ctx) => {
+  const indices = (ctx.config.indices as number[]).map(num);
+  const x = ctx.inputs[0];
+  const axis = onnxAxis(x.shape.length - 1, x.shape.length);
+  return one(ctx, 'Gather', [x.name, ctx.int64Constant(`gather_${ctx.layer.name}`, [indices.length], indices)], { axis });
+};
+
 export const ONNX_NET_LAYER_MAPPERS: ReadonlyArray<readonly [string, LayerMapper]> = [
   ['OnnxGroupConv', groupConv],
   ['OnnxGroupConvTranspose', groupConvTranspose],
@@ -182,4 +191,5 @@ export const ONNX_NET_LAYER_MAPPERS: ReadonlyArray<readonly [string, LayerMapper
   ['OnnxLayerNorm', layerNorm],
   ['OnnxSpaceDepth', spaceDepth],
   ['OnnxMatMul', matMul],
+  ['OnnxChannelGather', channelGather],
 ];
