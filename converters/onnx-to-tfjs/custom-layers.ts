@@ -2,19 +2,20 @@
  * tfjs layers for the ONNX ops that have no built-in Keras layer: padding on any axis or with
  * any value (OnnxPad), strided slicing (OnnxStridedSlice), clipping (OnnxClip), Sub/Div of two
  * activations (OnnxBinary), arithmetic with a constant (OnnxConstBinary) and resizing with
- * ONNX coordinate modes (OnnxResize). They are registered with tf.serialization, so a saved
+ * ONNX coordinate modes (OnnxResize); the backbone ops' layers are in custom-layers-nets.ts. They are registered with tf.serialization, so a saved
  * model.json loads after `registerOnnxLayers(tf)`, and converters/tfjs-to-onnx maps each back
  * to one ONNX node. Configs are JSON-safe (±Infinity is stored as a string).
  */
 import type * as TfModule from '@tensorflow/tfjs';
 import type { Tf } from '../../src/backends/tf';
+import { defineNetLayers, enumValue, NET_LAYER_CLASSES, type NetLayerClasses } from './custom-layers-nets';
 
 type Tensor = TfModule.Tensor;
 type Shape = TfModule.Shape;
 type LayerArgs = NonNullable<ConstructorParameters<typeof TfModule.layers.Layer>[0]>;
 
 /** Class names of the custom layers, as written in model.json. */
-export const ONNX_LAYER_CLASSES = Object.freeze(['OnnxPad', 'OnnxStridedSlice', 'OnnxClip', 'OnnxBinary', 'OnnxConstBinary', 'OnnxResize'] as const);
+export const ONNX_LAYER_CLASSES = Object.freeze(['OnnxPad', 'OnnxStridedSlice', 'OnnxClip', 'OnnxBinary', 'OnnxConstBinary', 'OnnxResize', ...NET_LAYER_CLASSES] as const);
 
 /** A number that may be ±Infinity/NaN, as stored in a JSON config. */
 export type JsonNumber = number | 'Infinity' | '-Infinity' | 'NaN';
@@ -25,15 +26,19 @@ export function encodeNumber(v: number): JsonNumber {
   return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
 }
 
-/** Decodes {@link encodeNumber}. */
+/** Decodes {@link encodeNumber} (also after tfjs re-cased the string in a model.json round trip). */
 export function decodeNumber(v: unknown): number {
-  return typeof v === 'number' ? v : Number(v);
+  if (typeof v === 'number') return v;
+  const s = String(v).replace(/_/g, '').toLowerCase();
+  return s === 'infinity' ? Infinity : s === '-infinity' ? -Infinity : s === 'nan' ? NaN : Number(v);
 }
 
-/** OnnxPad: paddings per non-batch axis (tfjs order), `constant` (any value) or `reflect`. */
+const BINARY_OPS: readonly BinaryOp[] = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min'];
+
+/** OnnxPad: paddings per non-batch axis (tfjs order), `constant` (any value), `reflect` or `edge`. */
 export interface OnnxPadConfig {
   paddings: Array<[number, number]>;
-  mode: 'constant' | 'reflect';
+  mode: 'constant' | 'reflect' | 'edge';
   value: JsonNumber;
 }
 
@@ -51,7 +56,7 @@ export interface OnnxClipConfig {
 }
 
 /** Binary ops of the custom layers. */
-export type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div';
+export type BinaryOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Max' | 'Min';
 
 /** OnnxBinary: `op(a, b)` of two activations with broadcasting. */
 export interface OnnxBinaryConfig {
@@ -70,7 +75,9 @@ export interface OnnxResizeConfig {
   scales: [number, number];
   mode: 'nearest' | 'linear';
   coordinateTransformationMode: 'asymmetric' | 'half_pixel' | 'pytorch_half_pixel' | 'align_corners';
-  nearestMode: 'floor' | 'round_prefer_ceil';
+  nearestMode: 'floor' | 'ceil' | 'round_prefer_floor' | 'round_prefer_ceil';
+  /** Computes ONNX's coordinates with the given scales and gathers (modes tf.image does not reproduce). */
+  exact?: boolean;
 }
 
 const first = (inputs: Tensor | Tensor[]): Tensor => (Array.isArray(inputs) ? inputs[0] : inputs);
@@ -93,6 +100,9 @@ function binaryOp(tf: Tf, op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     case 'Sub': return tf.sub(a, b);
     case 'Mul': return tf.mul(a, b);
     case 'Div': return tf.div(a, b);
+    case 'Pow': return tf.pow(a, b);
+    case 'Max': return tf.maximum(a, b);
+    case 'Min': return tf.minimum(a, b);
   }
 }
 
@@ -106,8 +116,45 @@ export function sliceLength(dim: number, begin: number, end: number | null, stri
 
 type Ctor<C> = new (config: LayerArgs & C) => TfModule.layers.Layer;
 
+/**
+ * Source indices of ONNX Resize along one axis (nearest: one index; linear: two indices and
+ * the weight of the second), from ONNX's coordinate transformation with the given scale.
+ */
+export function resizeIndices(
+  inLen: number, outLen: number, scale: number, cfg: Pick<OnnxResizeConfig, 'mode' | 'coordinateTransformationMode' | 'nearestMode'>,
+): { i0: Int32Array; i1: Int32Array; w: Float32Array } {
+  const i0 = new Int32Array(outLen);
+  const i1 = new Int32Array(outLen);
+  const w = new Float32Array(outLen);
+  const clamp = (v: number) => Math.max(0, Math.min(inLen - 1, v));
+  for (let o = 0; o < outLen; o++) {
+    let x: number;
+    switch (cfg.coordinateTransformationMode) {
+      case 'half_pixel': x = (o + 0.5) / scale - 0.5; break;
+      case 'pytorch_half_pixel': x = outLen > 1 ? (o + 0.5) / scale - 0.5 : 0; break;
+      case 'align_corners': x = outLen === 1 ? 0 : (o * (inLen - 1)) / (outLen - 1); break;
+      case 'asymmetric': x = o / scale; break;
+    }
+    if (cfg.mode === 'nearest') {
+      const f = Math.floor(x);
+      const frac = x - f;
+      const r = cfg.nearestMode === 'floor' ? f
+        : cfg.nearestMode === 'ceil' ? Math.ceil(x)
+          : frac === 0.5 ? (cfg.nearestMode === 'round_prefer_floor' ? f : f + 1) : Math.round(x);
+      i0[o] = clamp(r);
+      i1[o] = i0[o];
+    } else {
+      const c = Math.max(0, Math.min(inLen - 1, x));
+      i0[o] = Math.floor(c);
+      i1[o] = Math.min(i0[o] + 1, inLen - 1);
+      w[o] = c - i0[o];
+    }
+  }
+  return { i0, i1, w };
+}
+
 /** The custom layer classes of one tfjs module, by class name. */
-export interface OnnxLayerClasses {
+export interface OnnxLayerClasses extends NetLayerClasses {
   readonly OnnxPad: Ctor<OnnxPadConfig>;
   readonly OnnxStridedSlice: Ctor<OnnxStridedSliceConfig>;
   readonly OnnxClip: Ctor<OnnxClipConfig>;
@@ -129,12 +176,12 @@ export function registerOnnxLayers(tf: Tf): OnnxLayerClasses {
   class OnnxPad extends tf.layers.Layer {
     static className = 'OnnxPad';
     readonly paddings: Array<[number, number]>;
-    readonly mode: 'constant' | 'reflect';
+    readonly mode: 'constant' | 'reflect' | 'edge';
     readonly value: number;
     constructor(config: LayerArgs & OnnxPadConfig) {
       super(config);
       this.paddings = config.paddings.map((p) => [p[0], p[1]] as [number, number]);
-      this.mode = config.mode;
+      this.mode = enumValue(config.mode, ['constant', 'reflect', 'edge']);
       this.value = decodeNumber(config.value);
     }
     override computeOutputShape(inputShape: Shape | Shape[]): Shape {
@@ -144,6 +191,15 @@ export function registerOnnxLayers(tf: Tf): OnnxLayerClasses {
     override call(inputs: Tensor | Tensor[]): Tensor {
       const x = first(inputs);
       const p: Array<[number, number]> = [[0, 0], ...this.paddings];
+      if (this.mode === 'edge') {
+        // Edge padding repeats the border: gather with clamped indices, axis by axis.
+        return tf.tidy(() => p.reduce((t, [b, e], axis) => {
+          if (!b && !e) return t;
+          const d = t.shape[axis];
+          const idx = Int32Array.from({ length: d + b + e }, (_, i) => Math.max(0, Math.min(d - 1, i - b)));
+          return tf.gather(t, tf.tensor1d(idx, 'int32'), axis);
+        }, x));
+      }
       return this.mode === 'reflect' ? tf.mirrorPad(x, p, 'reflect') : tf.pad(x, p, this.value);
     }
     override getConfig(): TfModule.serialization.ConfigDict {
@@ -212,7 +268,7 @@ export function registerOnnxLayers(tf: Tf): OnnxLayerClasses {
     readonly op: BinaryOp;
     constructor(config: LayerArgs & OnnxBinaryConfig) {
       super(config);
-      this.op = config.op;
+      this.op = enumValue(config.op, BINARY_OPS);
     }
     override computeOutputShape(inputShape: Shape | Shape[]): Shape {
       const [a, b] = inputShape as Shape[];
@@ -235,7 +291,7 @@ export function registerOnnxLayers(tf: Tf): OnnxLayerClasses {
     private constantWeight: TfModule.LayerVariable | undefined;
     constructor(config: LayerArgs & OnnxConstBinaryConfig) {
       super(config);
-      this.op = config.op;
+      this.op = enumValue(config.op, BINARY_OPS);
       this.constantFirst = Boolean(config.constantFirst);
       this.constantShape = [...config.constantShape];
     }
@@ -262,12 +318,14 @@ export function registerOnnxLayers(tf: Tf): OnnxLayerClasses {
     readonly mode: OnnxResizeConfig['mode'];
     readonly coordinateTransformationMode: OnnxResizeConfig['coordinateTransformationMode'];
     readonly nearestMode: OnnxResizeConfig['nearestMode'];
+    readonly exact: boolean;
     constructor(config: LayerArgs & OnnxResizeConfig) {
       super(config);
       this.scales = [config.scales[0], config.scales[1]];
-      this.mode = config.mode;
-      this.coordinateTransformationMode = config.coordinateTransformationMode;
-      this.nearestMode = config.nearestMode;
+      this.mode = enumValue(config.mode, ['nearest', 'linear']);
+      this.coordinateTransformationMode = enumValue(config.coordinateTransformationMode, ['asymmetric', 'half_pixel', 'pytorch_half_pixel', 'align_corners']);
+      this.nearestMode = enumValue(config.nearestMode, ['floor', 'ceil', 'round_prefer_floor', 'round_prefer_ceil']);
+      this.exact = Boolean(config.exact);
     }
     override computeOutputShape(inputShape: Shape | Shape[]): Shape {
       const [n, h, w, c] = firstShape(inputShape);
@@ -276,11 +334,22 @@ export function registerOnnxLayers(tf: Tf): OnnxLayerClasses {
     override call(inputs: Tensor | Tensor[]): Tensor {
       const x = first(inputs) as TfModule.Tensor4D;
       const size: [number, number] = [Math.floor(x.shape[1] * this.scales[0]), Math.floor(x.shape[2] * this.scales[1])];
+      if (this.exact) return tf.tidy(() => [1, 2].reduce((t, axis) => this.resizeAxis(t, axis, size[axis - 1]), x as TfModule.Tensor));
       const alignCorners = this.coordinateTransformationMode === 'align_corners';
       const halfPixel = this.coordinateTransformationMode === 'half_pixel' || this.coordinateTransformationMode === 'pytorch_half_pixel';
       return this.mode === 'linear'
         ? tf.image.resizeBilinear(x, size, alignCorners, halfPixel)
         : tf.image.resizeNearestNeighbor(x, size, alignCorners, halfPixel);
+    }
+    /** One axis of the exact path: gather (nearest) or gather twice and interpolate (linear). */
+    private resizeAxis(t: TfModule.Tensor, axis: number, outLen: number): TfModule.Tensor {
+      const { i0, i1, w } = resizeIndices(t.shape[axis], outLen, this.scales[axis - 1], this);
+      const a = tf.gather(t, tf.tensor1d(i0, 'int32'), axis);
+      if (this.mode === 'nearest') return a;
+      const b = tf.gather(t, tf.tensor1d(i1, 'int32'), axis);
+      const shape = [1, 1, 1, 1];
+      shape[axis] = outLen;
+      return tf.add(a, tf.mul(tf.sub(b, a), tf.tensor(w, shape)));
     }
     override getConfig(): TfModule.serialization.ConfigDict {
       return {
@@ -289,11 +358,12 @@ export function registerOnnxLayers(tf: Tf): OnnxLayerClasses {
         mode: this.mode,
         coordinateTransformationMode: this.coordinateTransformationMode,
         nearestMode: this.nearestMode,
+        ...(this.exact ? { exact: true } : {}),
       };
     }
   }
 
-  const classes = { OnnxPad, OnnxStridedSlice, OnnxClip, OnnxBinary, OnnxConstBinary, OnnxResize };
+  const classes = { OnnxPad, OnnxStridedSlice, OnnxClip, OnnxBinary, OnnxConstBinary, OnnxResize, ...defineNetLayers(tf) };
   for (const cls of Object.values(classes)) tf.serialization.registerClass(cls as unknown as TfModule.serialization.SerializableConstructor<TfModule.serialization.Serializable>);
   const frozen: OnnxLayerClasses = Object.freeze(classes);
   registered.set(tf, frozen);

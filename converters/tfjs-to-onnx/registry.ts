@@ -9,6 +9,7 @@ import { CORE_MAPPERS } from './mappers/core';
 import { MERGE_MAPPERS } from './mappers/merge';
 import { NORMALIZATION_MAPPERS } from './mappers/normalization';
 import { ONNX_LAYER_MAPPERS } from './mappers/onnx-layers';
+import { ONNX_NET_LAYER_MAPPERS } from './mappers/onnx-net-layers';
 import { POOLING_MAPPERS } from './mappers/pooling';
 import { RESHAPING_MAPPERS } from './mappers/reshaping';
 import type { LayerMapper } from './types';
@@ -38,6 +39,7 @@ export const LAYER_MAPPERS = buildRegistry([
   RESHAPING_MAPPERS,
   CORE_MAPPERS,
   ONNX_LAYER_MAPPERS,
+  ONNX_NET_LAYER_MAPPERS,
 ]);
 
 /** Supported layer class names, sorted (InputLayer included). */

@@ -94,7 +94,7 @@ export function onnxToTfjsModelSuite(backend: TfBackendName): void {
       b.addNode('Conv', ['g', 'w'], ['c'], { kernel_shape: [3, 3], group: 2 }, '/enc/grouped');
       b.addNode('Relu', ['x'], ['r'], {}, '/enc/relu');
       b.addNode('Transpose', ['r'], ['t'], { perm: [0, 2, 3, 1] }, '/enc/to_nhwc');
-      b.addNode('Conv', ['r', 'w'], ['c2'], { kernel_shape: [3, 3], group: 2 }, '/enc/grouped2');
+      b.addNode('Conv', ['r', 'w'], ['c2'], { kernel_shape: [3, 3], group: 2, strides: [2, 2], dilations: [2, 2] }, '/enc/grouped2');
       b.addNode('MyOp', ['r'], ['m'], {}, '/enc/custom', 'com.example');
       for (const o of ['c', 't', 'c2', 'm']) b.addOutput(o);
       const m = b.toModel({ opset: 17, extraOpsets: { 'com.example': 1 } });
@@ -113,7 +113,7 @@ export function onnxToTfjsModelSuite(backend: TfBackendName): void {
         ['com.example:MyOp', '/enc/custom'],
       ]);
       expect(e.message).toContain("'GridSample' at node '/enc/grid'");
-      expect(e.message).toContain('Conv with group 2');
+      expect(e.message).toContain('Conv with strides [2,2] and dilations [2,2] together');
       expect(e.message).toMatch(/^Unsupported ONNX ops \(opset 17\) in bad\.onnx: 'GridSample' at node/);
       expect(e.message).toContain('Supported: Add, AveragePool');
       expect(e.message).toMatch(/converters\/onnx-to-tfjs\/ops/);

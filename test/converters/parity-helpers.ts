@@ -6,6 +6,7 @@
 import type * as TfModule from '@tensorflow/tfjs';
 import { createSession, type FloatTensor } from '../../src/backends/ort';
 import { initTf, type Tf } from '../../src/backends/tf';
+import { registerWasmTrainingKernels } from '../../src/backends/wasm-kernels';
 import { setLogLevel } from '../../src/log';
 import { encodeModel } from '../../src/onnx/model-io';
 import type { onnx } from '../../src/onnx/proto';
@@ -14,6 +15,36 @@ import { tfjsToOnnx, type TfjsToOnnxOptions } from '../../converters/tfjs-to-onn
 export async function getTf(): Promise<Tf> {
   setLogLevel('warn');
   return (await initTf({ backend: 'cpu' })).tf;
+}
+
+/** tfjs backends a parity suite can run on in one process: they share one engine, switched with tf.setBackend. */
+export type ParityBackend = 'cpu' | 'wasm' | 'tensorflow';
+
+/** Why native tfjs-node does not load here, or undefined when it does (synchronous, for describe.each; loads it). */
+export function nativeTfUnavailable(): string | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs-node');
+    return undefined;
+  } catch (err) {
+    return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  }
+}
+
+/**
+ * The cpu tfjs module switched to `backend` (native tfjs-node registers 'tensorflow' on the same
+ * engine; wasm gets the project's extra kernels as src/backends/tf.ts does).
+ */
+export async function useTfBackend(backend: ParityBackend): Promise<Tf> {
+  const tf = await getTf();
+  if (backend === 'wasm') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs-backend-wasm');
+    registerWasmTrainingKernels(tf);
+  }
+  if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
+  await tf.ready();
+  return tf;
 }
 
 /** Gives every weight of `model` seeded random values (variances positive, kernels scaled by fan-in). */

@@ -7,6 +7,7 @@
  * the weights, and a following activation becomes the layer's `activation`.
  */
 import { transposeConst, type ConstTensor } from '../constants';
+import { registerOnnxLayers } from '../custom-layers';
 import { convKernel } from '../layout';
 import type { BuildContext, OpMapper, SymbolicTensor, Value } from '../types';
 import { takeActivation } from './activation';
@@ -111,7 +112,8 @@ function conv(ctx: BuildContext): Value[] {
     ctx.unsupported(`Conv with strides [${strides}] and dilations [${dilations}] together`, ['strides > 1 or dilations > 1, not both (a tfjs limit)']);
   }
   const depthwise = group > 1 && group === inC && inPerGroup === 1;
-  if (group !== 1 && !depthwise) ctx.unsupported(`Conv with group ${group} (${inC} input channels)`, ['group 1', 'group = input channels (depthwise)']);
+  if (group < 1 || outC % group !== 0) ctx.unsupported(`Conv with group ${group} and ${outC} output channels`, ['output channels divisible by group']);
+  const grouped = group > 1 && !depthwise;
   const pad = tfPadding(ctx, ctx.attrs.auto_pad as string, (ctx.attrs.pads as number[] | undefined) ?? [], kernel, strides, dilations);
 
   // Folding: W' = W·s per output channel, b' = (b − mean)·s + beta.
@@ -125,7 +127,8 @@ function conv(ctx: BuildContext): Value[] {
     wData = Float64Array.from(w.data, (v, i) => v * folded.scale[Math.floor(i / inner)]);
     bData = Float64Array.from({ length: outC }, (_, o) => (bias ? bias.data[o] : 0) * folded.scale[o] + folded.shift[o]);
   }
-  const activation = takeActivation(ctx, bn && folded ? bn : ctx.node);
+  // OnnxGroupConv has no fused activation: a following Relu stays its own layer.
+  const activation = grouped ? 'linear' : takeActivation(ctx, bn && folded ? bn : ctx.node);
   const input = applyExplicitZeroPad(ctx, x, pad);
   const useBias = bData !== undefined;
   const weights: Array<{ data: Float32Array; shape: number[] }> = [];
@@ -135,6 +138,14 @@ function conv(ctx: BuildContext): Value[] {
     kernelSize: kernel, strides, padding: pad.padding, dilationRate: dilations, useBias, activation: activation as never, name: ctx.layerName(),
     kernelInitializer: 'zeros', depthwiseInitializer: 'zeros', biasInitializer: 'zeros',
   } as const;
+  if (grouped) {
+    weights.push(convKernel({ ...w, data: wData }));
+    if (bData) weights.push({ data: Float32Array.from(bData), shape: [outC] });
+    layer = new (registerOnnxLayers(tf).OnnxGroupConv)({
+      name: ctx.layerName(), filters: outC, kernelSize: kernel, strides, dilationRate: dilations, groups: group, padding: pad.padding, useBias,
+    });
+    return [{ kind: 'tensor', sym: ctx.apply(layer, input, weights) }];
+  }
   if (depthwise) {
     const mult = outC / inC;
     // [C·mult, 1, kh, kw] → [C, mult, kh, kw] → [kh, kw, C, mult] (output channel c·mult + m, as in TF).
@@ -158,9 +169,11 @@ function convTranspose(ctx: BuildContext): Value[] {
   const w = ctx.constant(1) as ConstTensor;
   if (!w || w.dims.length !== 4) ctx.unsupported(`ConvTranspose weight of dims [${w?.dims.join(', ')}]`, ['[I, O, kH, kW]']);
   const bias = ctx.constant(2);
-  const [inC, outC, kh, kw] = w.dims;
+  const [inC, outPerGroup, kh, kw] = w.dims;
   if (x.shape[3] !== inC) ctx.unsupported(`ConvTranspose of a ${String(x.shape[3])}-channel input with weights for ${inC}`, ['matching channels']);
-  if ((ctx.attrs.group as number) !== 1) ctx.unsupported(`ConvTranspose with group ${String(ctx.attrs.group)}`, ['group 1']);
+  const group = ctx.attrs.group as number;
+  if (group < 1 || inC % group !== 0) ctx.unsupported(`ConvTranspose with group ${group} and ${inC} input channels`, ['input channels divisible by group']);
+  const outC = outPerGroup * group;
   if (ctx.attrs.output_shape !== undefined) ctx.unsupported('ConvTranspose with output_shape', ['pads + output_padding']);
   const autoPad = ctx.attrs.auto_pad as string;
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID' && autoPad !== '') ctx.unsupported(`ConvTranspose auto_pad '${autoPad}'`, ['NOTSET', 'VALID']);
@@ -176,12 +189,25 @@ function convTranspose(ctx: BuildContext): Value[] {
   let same = true;
   for (let i = 0; i < 2; i++) {
     const e = Math.max(strides[i] - kernel[i], 0);
-    if (outPad[i] > e) ctx.unsupported(`ConvTranspose output_padding ${outPad[i]} > max(stride − kernel, 0) = ${e}`, ['output_padding ≤ max(stride − kernel, 0)']);
     const [pb, pe] = [pads[i], pads[i + 2]];
     if (pb < 0 || pe < 0) ctx.unsupported(`negative pads [${pads.join(', ')}]`, ['pads ≥ 0']);
+    // The output_padding rows beyond tfjs's extent would hold only the bias: allowed while the end pad covers them.
+    if (outPad[i] > pe + e) ctx.unsupported(`ConvTranspose output_padding ${outPad[i]} > end pad + max(stride − kernel, 0) = ${pe + e}`, ['output_padding ≤ end pad + max(stride − kernel, 0)']);
     crop[i] = [pb, pe + e - outPad[i]];
     const total = Math.max(kernel[i] - strides[i], 0);
     if (!(pb === Math.floor(total / 2) && pe === total - pb && outPad[i] === e)) same = false;
+  }
+  if (group > 1) {
+    // OnnxGroupConvTranspose computes tfjs's 'valid' size; the ONNX pads are then a crop. No fused activation.
+    const layer = new (registerOnnxLayers(tf).OnnxGroupConvTranspose)({
+      name: ctx.layerName(crop.flat().some((c) => c > 0) ? 'deconv' : undefined), filters: outC, kernelSize: kernel, strides, groups: group, useBias: bias !== undefined,
+    });
+    const k = transposeConst(w, [2, 3, 1, 0]);
+    const weights = [{ data: Float32Array.from(k.data), shape: k.dims }];
+    if (bias) weights.push({ data: Float32Array.from(bias.data), shape: [outC] });
+    let y = ctx.apply(layer, x, weights);
+    if (crop.flat().some((c) => c > 0)) y = ctx.apply(tf.layers.cropping2D({ cropping: crop, name: ctx.layerName() }), y);
+    return [{ kind: 'tensor', sym: y }];
   }
   const activation = takeActivation(ctx);
   const needCrop = !same && crop.flat().some((c) => c > 0);
@@ -240,6 +266,19 @@ function gemm(ctx: BuildContext): Value[] {
 
 function matMul(ctx: BuildContext): Value[] {
   if (ctx.input(0)?.kind !== 'tensor') ctx.unsupported('MatMul with a constant first operand', ['activation × constant']);
+  const a = ctx.tensor(0);
+  const bv = ctx.input(1) as Value;
+  if (a.shape.length === 4) {
+    // Batched: ONNX multiplies the last two NCHW axes (H × W); OnnxMatMul does it in ONNX order.
+    const Cls = registerOnnxLayers(ctx.tf).OnnxMatMul;
+    if (bv.kind === 'tensor') {
+      if (bv.sym.shape.length !== 4) ctx.unsupported(`MatMul of rank-4 and rank-${bv.sym.shape.length} activations`, ['two rank-4 activations', 'a rank-4 activation × a 2-D constant']);
+      return [{ kind: 'tensor', sym: ctx.apply(new Cls({ name: ctx.layerName(), constantShape: null }), [a, bv.sym]) }];
+    }
+    const c = bv.value;
+    if (c.dims.length !== 2) ctx.unsupported(`MatMul of a rank-4 activation with a constant of dims [${c.dims.join(', ')}]`, ['a 2-D constant']);
+    return [{ kind: 'tensor', sym: ctx.apply(new Cls({ name: ctx.layerName(), constantShape: c.dims }), a, [{ data: Float32Array.from(c.data), shape: c.dims }]) }];
+  }
   const b = ctx.constant(1) as ConstTensor;
   if (!b || b.dims.length !== 2) ctx.unsupported(`MatMul with B of dims [${b?.dims.join(', ')}]`, ['a constant 2-D B']);
   return dense(ctx, Float32Array.from(b.data), b.dims[0], b.dims[1], undefined);
@@ -257,7 +296,7 @@ export const CONV_OPS: readonly OpMapper[] = [
     ],
     attrs: [...WINDOW_ATTRS, { onnxName: 'group', type: 'int', default: 1 }],
     build: conv,
-    notes: 'Conv2D (group 1) or DepthwiseConv2D (group = channels); explicit pads TF cannot express → ZeroPadding2D + valid; folds a following BatchNormalization, fuses a following activation',
+    notes: 'Conv2D (group 1), DepthwiseConv2D (group = channels) or OnnxGroupConv (other groups); explicit pads TF cannot express → ZeroPadding2D + valid; folds a following BatchNormalization, fuses a following activation',
   },
   {
     onnxOp: 'ConvTranspose',
@@ -275,7 +314,7 @@ export const CONV_OPS: readonly OpMapper[] = [
       { onnxName: 'output_shape', type: 'ints' },
     ],
     build: convTranspose,
-    notes: 'Conv2DTranspose (same/valid) + Cropping2D for other pads; group 1, dilation 1, output_padding ≤ max(stride − kernel, 0)',
+    notes: 'Conv2DTranspose (same/valid) + Cropping2D for other pads; group > 1: OnnxGroupConvTranspose + Cropping2D; dilation 1, output_padding ≤ end pad + max(stride − kernel, 0)',
   },
   {
     onnxOp: 'Gemm',
@@ -301,11 +340,11 @@ export const CONV_OPS: readonly OpMapper[] = [
     category: 'conv',
     inputs: [
       { name: 'A', kind: 'tensor' },
-      { name: 'B', kind: 'const' },
+      { name: 'B', kind: 'tensor' },
     ],
     attrs: [],
     build: matMul,
-    notes: 'Dense without bias ([N, K] × constant [K, M])',
+    notes: 'Dense without bias ([N, K] × constant [K, M]); rank-4 (batched, over H × W): OnnxMatMul with a 2-D constant or a second rank-4 activation',
   },
 ];
 

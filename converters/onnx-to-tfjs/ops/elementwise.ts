@@ -1,19 +1,24 @@
 /**
- * Elementwise arithmetic: Add/Sub/Mul/Div and Clip. Two activations of the same rank map to
- * tfjs Add/Multiply (or OnnxBinary for Sub/Div), an activation and a constant to
- * OnnxConstBinary with the constant re-laid for NHWC broadcasting, and constants fold.
- * Clip(0, ∞) and Clip(0, m) map to ReLU (maxValue m), other bounds to OnnxClip.
+ * Elementwise arithmetic: Add/Sub/Mul/Div/Pow, variadic Sum/Max/Min/Mean, unary Sqrt/Exp/Log/Erf
+ * and Clip. Two activations of the same rank map to tfjs Add/Multiply/Maximum/Minimum/Average
+ * (or OnnxBinary), an activation and a constant to OnnxConstBinary with the constant re-laid
+ * for NHWC broadcasting, and constants fold. Clip(0, ∞) and Clip(0, m) map to ReLU (maxValue
+ * m), other bounds to OnnxClip.
  */
 import { broadcastBinary, broadcastDims, toFloat32, type ConstTensor } from '../constants';
 import { registerOnnxLayers, type BinaryOp } from '../custom-layers';
+import type { UnaryOp } from '../custom-layers-nets';
 import { broadcastConstToTf } from '../layout';
-import type { BuildContext, OpMapper, Value } from '../types';
+import type { BuildContext, FoldContext, OpMapper, SymbolicTensor, Value } from '../types';
 
 const FNS: Record<BinaryOp, (a: number, b: number) => number> = {
   Add: (a, b) => a + b,
   Sub: (a, b) => a - b,
   Mul: (a, b) => a * b,
   Div: (a, b) => a / b,
+  Pow: (a, b) => a ** b,
+  Max: (a, b) => Math.max(a, b),
+  Min: (a, b) => Math.min(a, b),
 };
 
 function foldBinary(op: BinaryOp, a: ConstTensor, b: ConstTensor): ConstTensor {
@@ -47,7 +52,7 @@ function buildBinary(op: BinaryOp) {
   };
 }
 
-function binary(op: BinaryOp): OpMapper {
+function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'): OpMapper {
   return {
     onnxOp: op,
     opsets: [7, 21],
@@ -60,7 +65,9 @@ function binary(op: BinaryOp): OpMapper {
     fold: ({ inputs }) => [foldBinary(op, inputs[0] as ConstTensor, inputs[1] as ConstTensor)],
     build: buildBinary(op),
     notes:
-      op === 'Add' || op === 'Mul'
+      op === 'Pow'
+        ? 'two activations: OnnxBinary; with a constant base or exponent: OnnxConstBinary; constants fold'
+        : op === 'Add' || op === 'Mul'
         ? `two activations: ${op === 'Add' ? 'Add' : 'Multiply'}; with a constant: OnnxConstBinary; constants fold`
         : 'two activations: OnnxBinary; with a constant: OnnxConstBinary; constants fold',
   };
@@ -74,11 +81,96 @@ function clipBounds(ctx: Pick<BuildContext, 'opset' | 'attrs'> & { constant(i: n
   return [lo?.data[0], hi?.data[0]];
 }
 
+type VariadicOp = 'Sum' | 'Max' | 'Min' | 'Mean';
+/** The pairwise op that accumulates a variadic op (Mean sums, then scales). */
+const PAIRWISE: Record<VariadicOp, BinaryOp> = { Sum: 'Add', Max: 'Max', Min: 'Min', Mean: 'Add' };
+
+function foldVariadic(op: VariadicOp, xs: readonly ConstTensor[]): ConstTensor {
+  const acc = xs.slice(1).reduce((a, b) => foldBinary(PAIRWISE[op], a, b), xs[0]);
+  return op === 'Mean' ? { ...acc, data: acc.data.map((v) => v / xs.length) } : acc;
+}
+
+/** Sum/Max/Min/Mean of 1..n inputs: a merge layer over the activations, one OnnxConstBinary for the folded constants. */
+function buildVariadic(op: VariadicOp) {
+  return (ctx: BuildContext): Value[] => {
+    const { tf } = ctx;
+    const n = (ctx.node.input ?? []).length;
+    const values = Array.from({ length: n }, (_, i) => ctx.input(i)).filter((v): v is Value => v !== undefined);
+    const acts = values.flatMap((v) => (v.kind === 'tensor' ? [v.sym] : []));
+    const consts = values.flatMap((v) => (v.kind === 'const' ? [v.value] : []));
+    const rank = acts[0].shape.length;
+    if (acts.some((a) => a.shape.length !== rank)) ctx.unsupported(`${op} of activations of different ranks`, ['activations of equal rank']);
+    const hasConst = consts.length > 0;
+    const scaled = op === 'Mean' && values.length > 1 && (hasConst || acts.length === 1);
+    let y = acts[0];
+    if (acts.length > 1) {
+      const name = ctx.layerName(hasConst || scaled ? 'merge' : undefined);
+      // Average only when it is the whole op; with constants Mean is a sum scaled once at the end.
+      const layer = op === 'Sum' || (op === 'Mean' && scaled) ? tf.layers.add({ name })
+        : op === 'Max' ? tf.layers.maximum({ name }) : op === 'Min' ? tf.layers.minimum({ name }) : tf.layers.average({ name });
+      y = ctx.apply(layer, acts);
+    }
+    const constOp = (c: ConstTensor, binOp: BinaryOp, last: boolean): SymbolicTensor => {
+      const laid = broadcastConstToTf(c, rank);
+      if (!laid) ctx.unsupported(`${op} with a constant of rank ${c.dims.length} on a rank-${rank} activation`, ['constants that broadcast against the activation']);
+      const layer = new (registerOnnxLayers(tf).OnnxConstBinary)({ name: ctx.layerName(last ? undefined : 'const'), op: binOp, constantFirst: false, constantShape: laid!.dims });
+      return ctx.apply(layer, y, [{ data: toFloat32(laid!), shape: laid!.dims }]);
+    };
+    if (hasConst) y = constOp(foldVariadic(op === 'Mean' ? 'Sum' : op, consts), PAIRWISE[op], !scaled);
+    if (scaled) y = constOp({ dtype: 'float', dims: [], data: Float64Array.of(1 / values.length), onnxType: 1 }, 'Mul', true);
+    return [{ kind: 'tensor', sym: y }];
+  };
+}
+
+function variadic(op: VariadicOp): OpMapper {
+  const merge = { Sum: 'Add', Max: 'Maximum', Min: 'Minimum', Mean: 'Average' }[op];
+  return {
+    onnxOp: op,
+    opsets: [6, 21],
+    category: 'elementwise',
+    inputs: [{ name: 'data_0', kind: 'tensor', variadic: true }],
+    attrs: [],
+    fold: ({ inputs }) => [foldVariadic(op, inputs as ConstTensor[])],
+    build: buildVariadic(op),
+    notes: `1..n inputs with broadcasting: ${merge} over the activations; constants folded into one OnnxConstBinary${op === 'Mean' ? ' (then × 1/n)' : ''}; constants fold`,
+  };
+}
+
+/** Unary math with a JS fold where JS has the function. */
+const UNARY: ReadonlyArray<[UnaryOp, ((v: number) => number) | undefined]> = [
+  ['Sqrt', Math.sqrt],
+  ['Exp', Math.exp],
+  ['Log', Math.log],
+  ['Erf', undefined],
+];
+
+function unary(op: UnaryOp, f: ((v: number) => number) | undefined): OpMapper {
+  return {
+    onnxOp: op,
+    opsets: [6, 21],
+    category: 'elementwise',
+    inputs: [{ name: 'X', kind: 'tensor' }],
+    attrs: [],
+    ...(f ? { fold: ({ inputs }: FoldContext) => [{ ...(inputs[0] as ConstTensor), data: (inputs[0] as ConstTensor).data.map(f) }] } : {}),
+    build: (ctx) => {
+      const layer = new (registerOnnxLayers(ctx.tf).OnnxUnary)({ name: ctx.layerName(), op, alpha: 0, beta: 0 });
+      return [{ kind: 'tensor', sym: ctx.apply(layer, ctx.tensor(0)) }];
+    },
+    notes: `OnnxUnary '${op}'${f ? '; constants fold' : ''}`,
+  };
+}
+
 export const ELEMENTWISE_OPS: readonly OpMapper[] = [
   binary('Add'),
   binary('Sub'),
   binary('Mul'),
   binary('Div'),
+  binary('Pow'),
+  variadic('Sum'),
+  variadic('Max'),
+  variadic('Min'),
+  variadic('Mean'),
+  ...UNARY.map(([op, f]) => unary(op, f)),
   {
     onnxOp: 'Clip',
     opsets: [6, 21],

@@ -1,11 +1,13 @@
 /**
  * Pooling: MaxPool/AveragePool (MaxPooling2D/AveragePooling2D; pads TF cannot express become
- * an explicit pad first: −∞ for max, 0 for average with count_include_pad), the global
- * poolings and ReduceMean/ReduceMax over H and W (GlobalAveragePooling2D/GlobalMaxPooling2D,
- * which also absorb a following Flatten).
+ * an explicit pad first: −∞ for max, 0 for average with count_include_pad; ceil_mode and
+ * average pools that exclude explicit pads: OnnxPool), the global poolings and
+ * ReduceMean/ReduceMax over H and W (GlobalAveragePooling2D/GlobalMaxPooling2D, which also
+ * absorb a following Flatten) or over other axes with keepdims (OnnxReduce).
  */
 import { normAxis, toNumbers } from '../constants';
 import { registerOnnxLayers } from '../custom-layers';
+import { tfAxis } from '../layout';
 import type { BuildContext, OpMapper, SymbolicTensor, Value } from '../types';
 import { applyExplicitZeroPad, tfPadding } from './conv';
 
@@ -24,7 +26,20 @@ function pool(kind: 'max' | 'avg') {
     const strides = pair(ctx.attrs.strides, [1, 1]);
     const dilations = pair(ctx.attrs.dilations, [1, 1]);
     if (dilations.some((d) => d !== 1)) ctx.unsupported(`${ctx.node.opType} with dilations [${dilations}]`, ['dilations 1']);
-    if ((ctx.attrs.ceil_mode as number) !== 0) ctx.unsupported(`${ctx.node.opType} with ceil_mode = 1`, ['ceil_mode = 0']);
+    const ceilMode = (ctx.attrs.ceil_mode as number) !== 0;
+    const includePad = (ctx.attrs.count_include_pad as number) === 1;
+    const autoPad = ctx.attrs.auto_pad as string;
+    const explicitPads = autoPad === 'NOTSET' || autoPad === '' || autoPad === 'VALID';
+    const pads = autoPad === 'VALID' ? [0, 0, 0, 0] : ((ctx.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0]);
+    const onnxPool = ceilMode || (kind === 'avg' && !includePad && pads.some((p) => p !== 0) && !(strides.every((v) => v === 1) && pads.every((p) => p === pads[0]) && kernel.every((k) => pads[0] === (k - 1) / 2)));
+    if (onnxPool) {
+      if (!explicitPads) ctx.unsupported(`${ctx.node.opType} with ceil_mode = 1 and auto_pad '${autoPad}'`, ['explicit pads with ceil_mode']);
+      if (pads.length !== 4 || pads.some((p) => p < 0)) ctx.unsupported(`${ctx.node.opType} pads [${pads.join(', ')}]`, ['4 pads ≥ 0']);
+      const layer = new (registerOnnxLayers(tf).OnnxPool)({
+        name: ctx.layerName(), mode: kind, poolSize: kernel, strides, pads: [pads[0], pads[2], pads[1], pads[3]], ceilMode, countIncludePad: includePad,
+      });
+      return [{ kind: 'tensor', sym: ctx.apply(layer, x) }];
+    }
     let pad = tfPadding(ctx, ctx.attrs.auto_pad as string, (ctx.attrs.pads as number[] | undefined) ?? [], kernel, strides, [1, 1]);
     let input: SymbolicTensor = x;
     if (kind === 'max') {
@@ -35,7 +50,6 @@ function pool(kind: 'max' | 'avg') {
         input = ctx.apply(layer, x);
       }
     } else {
-      const includePad = (ctx.attrs.count_include_pad as number) === 1;
       if (includePad && pad.padding === 'same') {
         if (!strides.every((s) => s === 1)) ctx.unsupported('AveragePool SAME padding with stride > 1 and count_include_pad = 1', ['explicit pads']);
         const total = kernel.map((k) => k - 1);
@@ -85,10 +99,14 @@ function reduce(kind: 'max' | 'avg') {
     const axesConst = fromInput ? ctx.constant(1) : undefined;
     const axes = (fromInput ? (axesConst ? toNumbers(axesConst) : undefined) : (ctx.attrs.axes as number[] | undefined)) ?? [];
     const norm = [...new Set(axes.map((a) => normAxis(a, rank)))].sort();
-    if (rank !== 4 || norm.join(',') !== '2,3') {
-      ctx.unsupported(`${ctx.node.opType} over axes [${axes.join(', ')}] of a rank-${rank} tensor`, ['axes (2, 3) of [N, C, H, W] (a global pooling)']);
+    const keepDims = (ctx.attrs.keepdims as number) !== 0;
+    if (rank === 4 && norm.join(',') === '2,3') return globalPool(ctx, kind, keepDims);
+    // Other axes keep the rank only with keepdims (a rank change would leave the NHWC layout).
+    if (!keepDims || norm.length === 0 || norm.includes(0)) {
+      ctx.unsupported(`${ctx.node.opType} over axes [${axes.join(', ')}] of a rank-${rank} tensor (keepdims ${keepDims ? 1 : 0})`, ['axes (2, 3) of [N, C, H, W] (a global pooling)', 'non-batch axes with keepdims = 1']);
     }
-    return globalPool(ctx, kind, (ctx.attrs.keepdims as number) !== 0);
+    const layer = new (registerOnnxLayers(ctx.tf).OnnxReduce)({ name: ctx.layerName(), op: kind === 'avg' ? 'mean' : 'max', axes: norm.map((a) => tfAxis(a, rank)).sort((a, b) => a - b) });
+    return [{ kind: 'tensor', sym: ctx.apply(layer, x) }];
   };
 }
 
@@ -109,7 +127,7 @@ export const POOLING_OPS: readonly OpMapper[] = [
     inputs: [{ name: 'X', kind: 'tensor' }],
     attrs: [...WINDOW, { onnxName: 'storage_order', type: 'int', default: 0 }],
     build: pool('max'),
-    notes: 'MaxPooling2D; other pads → OnnxPad(−∞) + valid; ceil_mode 0, dilation 1, Indices output unused',
+    notes: 'MaxPooling2D; other pads → OnnxPad(−∞) + valid; ceil_mode = 1: OnnxPool; dilation 1, Indices output unused',
   },
   {
     onnxOp: 'AveragePool',
@@ -118,7 +136,7 @@ export const POOLING_OPS: readonly OpMapper[] = [
     inputs: [{ name: 'X', kind: 'tensor' }],
     attrs: [...WINDOW, { onnxName: 'count_include_pad', type: 'int', default: 0 }],
     build: pool('avg'),
-    notes: 'AveragePooling2D; count_include_pad = 1 pads → ZeroPadding2D + valid',
+    notes: 'AveragePooling2D; count_include_pad = 1 pads → ZeroPadding2D + valid; count_include_pad = 0 with other pads, or ceil_mode = 1: OnnxPool',
   },
   {
     onnxOp: 'GlobalAveragePool',
@@ -151,7 +169,7 @@ export const POOLING_OPS: readonly OpMapper[] = [
       { onnxName: 'keepdims', type: 'int', default: 1 },
     ],
     build: reduce('avg'),
-    notes: 'over axes (2, 3) only: GlobalAveragePooling2D; axes as attribute (≤ 17) or input (≥ 18)',
+    notes: 'axes (2, 3): GlobalAveragePooling2D; other non-batch axes with keepdims: OnnxReduce; axes as attribute (≤ 17) or input (≥ 18)',
   },
   {
     onnxOp: 'ReduceMax',
@@ -166,6 +184,6 @@ export const POOLING_OPS: readonly OpMapper[] = [
       { onnxName: 'keepdims', type: 'int', default: 1 },
     ],
     build: reduce('max'),
-    notes: 'over axes (2, 3) only: GlobalMaxPooling2D; axes as attribute (≤ 17) or input (≥ 18)',
+    notes: 'axes (2, 3): GlobalMaxPooling2D; other non-batch axes with keepdims: OnnxReduce; axes as attribute (≤ 17) or input (≥ 18)',
   },
 ];

@@ -2,8 +2,10 @@
  * Shape and layout ops: Identity/Dropout (aliases), Flatten/Reshape/Squeeze/Unsqueeze (only
  * the forms that do not depend on NHWC element order, plus Flatten of a spatial map via
  * Permute), Concat (axis renumbered), Slice (Cropping2D, else OnnxStridedSlice), Pad
- * (ZeroPadding2D / Cropping2D, else OnnxPad), Resize (UpSampling2D, else OnnxResize) and
- * Transpose (constants only). On constants they all fold.
+ * (ZeroPadding2D / Cropping2D, else OnnxPad), Resize/Upsample (UpSampling2D, else OnnxResize),
+ * DepthToSpace/SpaceToDepth (OnnxSpaceDepth) and Transpose (constants; on activations only the
+ * identity and ConvNeXt's channel LayerNormalization between two Transposes). On constants
+ * they fold.
  */
 import {
   gatherBlock, makeConst, normAxis, numel, sliceIndices, toNumbers, transposeConst, type ConstTensor,
@@ -11,6 +13,7 @@ import {
 import { registerOnnxLayers, type OnnxResizeConfig } from '../custom-layers';
 import { tfAxis } from '../layout';
 import type { BuildContext, OpMapper, SymbolicTensor, Value } from '../types';
+import { applyLayerNorm } from './normalization';
 
 const tensorOut = (sym: SymbolicTensor): Value[] => [{ kind: 'tensor', sym }];
 /** Slice ends at or beyond this mean "to the end" (INT64_MAX and INT32_MAX sentinels). */
@@ -131,11 +134,11 @@ function buildPad(ctx: BuildContext): Value[] {
   if (mode === 'constant' && value === 0 && rank === 4 && perAxis[1].every((p) => p === 0)) {
     return tensorOut(ctx.apply(ctx.tf.layers.zeroPadding2d({ padding: [perAxis[2], perAxis[3]], name: ctx.layerName() }), x));
   }
-  if (mode !== 'constant' && mode !== 'reflect') ctx.unsupported(`Pad mode '${mode}'`, ['constant', 'reflect']);
+  if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') ctx.unsupported(`Pad mode '${mode}'`, ['constant', 'reflect', 'edge']);
   const layer = new (registerOnnxLayers(ctx.tf).OnnxPad)({
     name: ctx.layerName(),
     paddings: tfPads,
-    mode: mode as 'constant' | 'reflect',
+    mode: mode as 'constant' | 'reflect' | 'edge',
     value: Number.isFinite(value) ? value : value > 0 ? 'Infinity' : '-Infinity',
   });
   return tensorOut(ctx.apply(layer, x));
@@ -153,6 +156,10 @@ const RESIZE_MODES: ReadonlyArray<readonly [string, string, string]> = [
   ['linear', 'align_corners', '*'],
 ];
 
+/** Coordinate modes and nearest modes the exact (gather) path of OnnxResize computes. */
+const EXACT_COORDS = ['asymmetric', 'half_pixel', 'pytorch_half_pixel', 'align_corners'];
+const EXACT_NEAREST = ['floor', 'ceil', 'round_prefer_floor', 'round_prefer_ceil'];
+
 function buildResize(ctx: BuildContext): Value[] {
   const x = ctx.tensor(0);
   if (x.shape.length !== 4) ctx.unsupported(`Resize of a rank-${x.shape.length} tensor`, ['[N, C, H, W]']);
@@ -163,6 +170,27 @@ function buildResize(ctx: BuildContext): Value[] {
   if (ctx.attrs.axes !== undefined) ctx.unsupported('Resize with axes', ['scales/sizes for all 4 axes']);
   const scalesC = ctx.opset >= 11 ? ctx.constant(2) : ctx.constant(1);
   const sizesC = ctx.opset >= 11 ? ctx.constant(3) : undefined;
+  return resizeTo(ctx, x, mode, coord, nearest, scalesC, sizesC);
+}
+
+/**
+ * Upsample (opset 7–9; deprecated by Resize): scales as an attribute (≤ 8) or input (9), ONNX's
+ * asymmetric coordinates; nearest takes the floor (onnxruntime's rule for scales ≥ 1).
+ */
+function buildUpsample(ctx: BuildContext): Value[] {
+  const x = ctx.tensor(0);
+  if (x.shape.length !== 4) ctx.unsupported(`Upsample of a rank-${x.shape.length} tensor`, ['[N, C, H, W]']);
+  const mode = ctx.attrs.mode as string;
+  const m = mode === 'bilinear' ? 'linear' : mode;
+  const scalesC = ctx.opset >= 9 ? ctx.constant(1) : ctx.attrs.scales ? { dtype: 'float' as const, dims: [4], data: Float64Array.from(ctx.attrs.scales as number[]), onnxType: 1 } : undefined;
+  const s = scalesC ? toNumbers(scalesC) : [];
+  if (s.slice(2).some((v) => v < 1)) ctx.unsupported(`Upsample scales [${s.join(', ')}] below 1`, ['scales ≥ 1']);
+  return resizeTo(ctx, x, m, 'asymmetric', 'floor', scalesC, undefined);
+}
+
+function resizeTo(
+  ctx: BuildContext, x: SymbolicTensor, mode: string, coord: string, nearest: string, scalesC: ConstTensor | undefined, sizesC: ConstTensor | undefined,
+): Value[] {
   let scales: number[];
   if (scalesC && scalesC.data.length) {
     scales = toNumbers(scalesC);
@@ -180,17 +208,27 @@ function buildResize(ctx: BuildContext): Value[] {
   const integral = Number.isInteger(sh) && Number.isInteger(sw) && sh >= 1 && sw >= 1;
   const hw = staticHW(x);
   // ONNX maps coordinates with the given scale, tfjs with in/out sizes: equal only when in·scale is whole.
-  if (!integral && !(hw && Number.isInteger(hw[0] * sh) && Number.isInteger(hw[1] * sw))) {
-    ctx.unsupported(`Resize by non-integer scales [${sh}, ${sw}] on a map of unknown size`, ['integer scales', 'scales with a static input size giving whole output sizes']);
+  const sizesAgree = integral || (hw !== undefined && Number.isInteger(hw[0] * sh) && Number.isInteger(hw[1] * sw));
+  const tfImage = sizesAgree && RESIZE_MODES.some(([m, c, n]) => m === mode && c === coord && (n === '*' || n === nearest));
+  if (!tfImage && (mode === 'nearest' || mode === 'linear') && EXACT_COORDS.includes(coord) && (mode === 'linear' || EXACT_NEAREST.includes(nearest))) {
+    // The exact path computes ONNX's coordinates from the given scales, so any scale works.
+    const layer = new (registerOnnxLayers(ctx.tf).OnnxResize)({
+      name: ctx.layerName(),
+      scales: [sh, sw],
+      mode: mode as OnnxResizeConfig['mode'],
+      coordinateTransformationMode: coord as OnnxResizeConfig['coordinateTransformationMode'],
+      nearestMode: nearest as OnnxResizeConfig['nearestMode'],
+      exact: true,
+    });
+    return tensorOut(ctx.apply(layer, x));
   }
   const name = ctx.layerName();
   if (integral && coord === 'asymmetric' && (mode === 'linear' || (mode === 'nearest' && nearest === 'floor'))) {
     const layer = ctx.tf.layers.upSampling2d({ size: [sh, sw], interpolation: mode === 'linear' ? 'bilinear' : 'nearest', name });
     return tensorOut(ctx.apply(layer, x));
   }
-  const ok = RESIZE_MODES.some(([m, c, n]) => m === mode && c === coord && (n === '*' || n === nearest));
-  if (!ok) {
-    ctx.unsupported(`Resize mode '${mode}', coordinate_transformation_mode '${coord}', nearest_mode '${nearest}'`, RESIZE_MODES.map((r) => r.filter((v) => v !== '*').join('/')));
+  if (!tfImage) {
+    ctx.unsupported(`Resize mode '${mode}', coordinate_transformation_mode '${coord}', nearest_mode '${nearest}'`, ['nearest', 'linear'].flatMap((m) => EXACT_COORDS.map((c) => `${m}/${c}`)));
   }
   const layer = new (registerOnnxLayers(ctx.tf).OnnxResize)({
     name,
@@ -200,6 +238,82 @@ function buildResize(ctx: BuildContext): Value[] {
     nearestMode: nearest as OnnxResizeConfig['nearestMode'],
   });
   return tensorOut(ctx.apply(layer, x));
+}
+
+/**
+ * ConvNeXt's channel LayerNorm (Transpose to NHWC, LayerNormalization over the last axis,
+ * Transpose back): tfjs activations already are NHWC, so it is one OnnxLayerNorm over the
+ * channel axis. Absorbs the two following nodes; undefined when the pattern does not match.
+ */
+function layerNormOverChannels(ctx: BuildContext, x: SymbolicTensor, perm: number[] | undefined): SymbolicTensor | undefined {
+  if (x.shape.length !== 4 || perm?.join() !== '0,2,3,1') return undefined;
+  const ln = ctx.consumer(['LayerNormalization']);
+  if (!ln || ctx.opset < 17) return undefined;
+  const lnAttr = (name: string) => (ln.attribute ?? []).find((a) => a.name === name);
+  if (![-1, 3].includes(Number(lnAttr('axis')?.i ?? -1)) || (ln.output ?? []).filter(Boolean).length > 1) return undefined;
+  const back = ctx.consumer(['Transpose'], ln);
+  const backPerm = (back?.attribute ?? []).find((a) => a.name === 'perm')?.ints?.map(Number);
+  if (!back || backPerm?.join() !== '0,3,1,2') return undefined;
+  const [, scaleName, biasName] = ln.input ?? [];
+  const scale = scaleName ? ctx.constantOf(scaleName) : undefined;
+  const bias = biasName ? ctx.constantOf(biasName) : undefined;
+  const c = x.shape[3] as number;
+  if (!scale || scale.data.length !== c || (bias && bias.data.length !== c)) return undefined;
+  ctx.absorb(ln);
+  ctx.absorb(back);
+  const flat = (t: ConstTensor): ConstTensor => ({ ...t, dims: [c, 1, 1] });
+  return applyLayerNorm(ctx, x, [3], lnAttr('epsilon')?.f ?? 1e-5, flat(scale), bias ? flat(bias) : undefined);
+}
+
+/**
+ * ShuffleNet's channel shuffle: Reshape [N, C, H, W] → [N, g, C/g, H, W], Transpose (0, 2, 1, 3, 4),
+ * Reshape back to [N, C, H, W]; output channel k reads input channel (k mod g)·C/g + ⌊k/g⌋.
+ * Absorbs the Transpose and the second Reshape; undefined when the pattern does not match.
+ */
+function channelShuffle(ctx: BuildContext, x: SymbolicTensor, target: number[]): SymbolicTensor | undefined {
+  const c = x.shape[3];
+  if (x.shape.length !== 4 || c === null || target.length !== 5 || target[1] * target[2] !== c || target[1] < 1) return undefined;
+  const t = ctx.consumer(['Transpose']);
+  const perm = (t?.attribute ?? []).find((a) => a.name === 'perm')?.ints?.map(Number);
+  if (!t || perm?.join() !== '0,2,1,3,4') return undefined;
+  const back = ctx.consumer(['Reshape'], t);
+  const shapeName = back?.input?.[1];
+  const backShape = shapeName ? ctx.constantOf(shapeName) : undefined;
+  const dims = backShape ? toNumbers(backShape) : [];
+  if (!back || dims.length !== 4 || !(dims[1] === c || (dims[1] === -1 && dims.every((d, i) => i === 1 || d !== -1)))) return undefined;
+  const g = target[1];
+  const per = c / g;
+  ctx.absorb(t);
+  ctx.absorb(back);
+  const indices = Array.from({ length: c }, (_, k) => (k % g) * per + Math.floor(k / g));
+  return ctx.apply(new (registerOnnxLayers(ctx.tf).OnnxChannelGather)({ name: ctx.layerName(), indices }), x);
+}
+
+/** DepthToSpace (DCR/CRD) and SpaceToDepth on [N, C, H, W]. */
+function spaceDepth(op: 'DepthToSpace' | 'SpaceToDepth'): OpMapper {
+  return {
+    onnxOp: op,
+    opsets: [1, 21],
+    category: 'shape',
+    inputs: [{ name: 'input', kind: 'tensor' }],
+    attrs: [
+      { onnxName: 'blocksize', type: 'int' },
+      ...(op === 'DepthToSpace' ? [{ onnxName: 'mode', type: 'string', default: 'DCR' } as const] : []),
+    ],
+    build: (ctx) => {
+      const x = ctx.tensor(0);
+      const b = ctx.attrs.blocksize as number | undefined;
+      if (x.shape.length !== 4) ctx.unsupported(`${op} of a rank-${x.shape.length} tensor`, ['[N, C, H, W]']);
+      if (!b || b < 1) ctx.unsupported(`${op} blocksize ${String(b)}`, ['blocksize ≥ 1']);
+      const mode = op === 'SpaceToDepth' ? 'SpaceToDepth' : (ctx.attrs.mode as string);
+      if (mode !== 'DCR' && mode !== 'CRD' && mode !== 'SpaceToDepth') ctx.unsupported(`DepthToSpace mode '${mode}'`, ['DCR', 'CRD']);
+      const c = x.shape[3] as number;
+      if (op === 'DepthToSpace' && c % (b! * b!) !== 0) ctx.unsupported(`DepthToSpace of ${c} channels with blocksize ${b}`, ['channels divisible by blocksize²']);
+      const layer = new (registerOnnxLayers(ctx.tf).OnnxSpaceDepth)({ name: ctx.layerName(), blocksize: b!, mode: mode as 'DCR' | 'CRD' | 'SpaceToDepth' });
+      return tensorOut(ctx.apply(layer, x));
+    },
+    notes: `OnnxSpaceDepth${op === 'DepthToSpace' ? ' (DCR and CRD)' : ''} (rank-6 reshape/transpose in NHWC)`,
+  };
 }
 
 function alias(ctx: BuildContext): Value[] {
@@ -268,12 +382,14 @@ export const SHAPE_OPS: readonly OpMapper[] = [
         if (hw && target[1] === (c as number) * hw[0] * hw[1]) return tensorOut(flattenSpatial(ctx, x));
       }
       if (rank === 2 && target.length === 2 && (target[0] === 0 || target[0] === -1) && (target[1] === -1 || target[1] === c)) return alias(ctx);
+      const shuffled = channelShuffle(ctx, x, target);
+      if (shuffled) return tensorOut(shuffled);
       if (rank === 2 && target.length === 4 && (target[0] === 0 || target[0] === -1) && (target[1] === c || target[1] === -1) && target[2] === 1 && target[3] === 1) {
         return tensorOut(ctx.apply(ctx.tf.layers.reshape({ targetShape: [1, 1, c as number], name: ctx.layerName() }), x));
       }
       return ctx.unsupported(`Reshape of a rank-${rank} activation to [${target.join(', ')}]`, ['[N, C, H, W] → [N, -1]', '[N, C] → [N, C, 1, 1]']);
     },
-    notes: 'on activations: flatten [N, C, H, W] → [N, -1] or [N, C] → [N, C, 1, 1]; folded on constants',
+    notes: 'on activations: flatten [N, C, H, W] → [N, -1] or [N, C] → [N, C, 1, 1]; Reshape [N, g, C/g, H, W] → Transpose (0,2,1,3,4) → Reshape [N, C, H, W] (channel shuffle): OnnxChannelGather; folded on constants',
   },
   {
     onnxOp: 'Squeeze',
@@ -371,9 +487,11 @@ export const SHAPE_OPS: readonly OpMapper[] = [
       const x = ctx.tensor(0);
       const perm = ctx.attrs.perm as number[] | undefined;
       if (perm && perm.every((p, i) => p === i)) return [{ kind: 'tensor', sym: x }];
+      const ln = layerNormOverChannels(ctx, x, perm);
+      if (ln) return [{ kind: 'tensor', sym: ln }];
       return ctx.unsupported(`Transpose [${perm?.join(', ') ?? 'reverse'}] of an activation`, ['constants', 'the identity permutation'], 'A layout change inside the graph has no tfjs equivalent here; cut the model before it.');
     },
-    notes: 'folded on constants; identity on activations',
+    notes: 'folded on constants; identity on activations; Transpose(0,2,3,1) → LayerNormalization(−1) → Transpose(0,3,1,2): OnnxLayerNorm over channels',
   },
   {
     onnxOp: 'Slice',
@@ -431,6 +549,23 @@ export const SHAPE_OPS: readonly OpMapper[] = [
       { onnxName: 'axes', type: 'ints' },
     ],
     build: buildResize,
-    notes: 'integer scales, asymmetric (nearest floor / linear): UpSampling2D; other listed modes: OnnxResize',
+    notes: 'integer scales, asymmetric (nearest floor / linear): UpSampling2D; nearest (any nearest_mode) and linear with asymmetric/half_pixel/pytorch_half_pixel/align_corners: OnnxResize; scales or sizes',
   },
+  {
+    onnxOp: 'Upsample',
+    opsets: [7, 9],
+    category: 'shape',
+    inputs: [
+      { name: 'X', kind: 'tensor' },
+      { name: 'scales', kind: 'const', optional: true },
+    ],
+    attrs: [
+      { onnxName: 'mode', type: 'string', default: 'nearest' },
+      { onnxName: 'scales', type: 'floats' },
+    ],
+    build: buildUpsample,
+    notes: 'as Resize with asymmetric coordinates (nearest: floor); scales as attribute (7–8) or input (9)',
+  },
+  spaceDepth('DepthToSpace'),
+  spaceDepth('SpaceToDepth'),
 ];

@@ -19,7 +19,7 @@ const HWIO_TO_OIHW = [3, 2, 0, 1];
  * folded BatchNormalization (when the activation is linear and the BN is foldable) and then
  * the activation. Returns the output name.
  */
-function emitConvWithEpilogue(
+export function emitConvWithEpilogue(
   ctx: EmitContext,
   op: 'Conv' | 'ConvTranspose',
   x: string,

@@ -83,7 +83,7 @@ const onnxClip: LayerMapper = (ctx) => {
   return [ctx.outputName(0)];
 };
 
-const BINARY_OPS = ['Add', 'Sub', 'Mul', 'Div'];
+const BINARY_OPS = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min'];
 
 function binaryOp(ctx: EmitContext): string {
   const op = String(ctx.config.op);
