@@ -10,6 +10,7 @@ import { MERGE_MAPPERS } from './mappers/merge';
 import { NORMALIZATION_MAPPERS } from './mappers/normalization';
 import { ONNX_LAYER_MAPPERS } from './mappers/onnx-layers';
 import { POOLING_MAPPERS } from './mappers/pooling';
+import { QUANTIZE_MAPPERS } from './mappers/quantize';
 import { RESHAPING_MAPPERS } from './mappers/reshaping';
 import type { LayerMapper } from './types';
 
@@ -38,6 +39,7 @@ export const LAYER_MAPPERS = buildRegistry([
   RESHAPING_MAPPERS,
   CORE_MAPPERS,
   ONNX_LAYER_MAPPERS,
+  QUANTIZE_MAPPERS,
 ]);
 
 /** Supported layer class names, sorted (InputLayer included). */

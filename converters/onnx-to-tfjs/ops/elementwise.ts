@@ -4,23 +4,11 @@
  * OnnxConstBinary with the constant re-laid for NHWC broadcasting, and constants fold.
  * Clip(0, ∞) and Clip(0, m) map to ReLU (maxValue m), other bounds to OnnxClip.
  */
-import { broadcastBinary, broadcastDims, toFloat32, type ConstTensor } from '../constants';
+import { toFloat32, type ConstTensor } from '../constants';
 import { registerOnnxLayers, type BinaryOp } from '../custom-layers';
 import { broadcastConstToTf } from '../layout';
+import { coreFold } from './constant';
 import type { BuildContext, OpMapper, Value } from '../types';
-
-const FNS: Record<BinaryOp, (a: number, b: number) => number> = {
-  Add: (a, b) => a + b,
-  Sub: (a, b) => a - b,
-  Mul: (a, b) => a * b,
-  Div: (a, b) => a / b,
-};
-
-function foldBinary(op: BinaryOp, a: ConstTensor, b: ConstTensor): ConstTensor {
-  const isInt = a.dtype === 'int' && b.dtype === 'int';
-  const f = isInt && op === 'Div' ? (x: number, y: number) => Math.trunc(x / y) : FNS[op];
-  return { dtype: a.dtype, dims: broadcastDims(a.dims, b.dims), data: broadcastBinary(a, b, f), onnxType: a.onnxType };
-}
 
 function buildBinary(op: BinaryOp) {
   return (ctx: BuildContext): Value[] => {
@@ -57,7 +45,7 @@ function binary(op: BinaryOp): OpMapper {
       { name: 'B', kind: 'tensor' },
     ],
     attrs: [],
-    fold: ({ inputs }) => [foldBinary(op, inputs[0] as ConstTensor, inputs[1] as ConstTensor)],
+    fold: coreFold,
     build: buildBinary(op),
     notes:
       op === 'Add' || op === 'Mul'
@@ -92,12 +80,7 @@ export const ELEMENTWISE_OPS: readonly OpMapper[] = [
       { onnxName: 'min', type: 'float' },
       { onnxName: 'max', type: 'float' },
     ],
-    fold: ({ inputs, attrs, opset }) => {
-      const x = inputs[0] as ConstTensor;
-      const lo = opset < 11 ? (attrs.min as number | undefined) : inputs[1]?.data[0];
-      const hi = opset < 11 ? (attrs.max as number | undefined) : inputs[2]?.data[0];
-      return [{ ...x, data: x.data.map((v) => Math.min(hi ?? Infinity, Math.max(lo ?? -Infinity, v))) }];
-    },
+    fold: coreFold,
     build: (ctx) => {
       const [lo, hi] = clipBounds(ctx);
       const x = ctx.tensor(0);
