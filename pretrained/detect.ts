@@ -1,13 +1,14 @@
 /**
  * Finds the stages of a ResNet or VGG encoder from the shape of its ONNX graph, never from node
  * or tensor names, so files from torchvision, the ONNX model zoo (MXNet) and tf2onnx all work.
- * Channels come from conv weight initializers (through Identity/Constant nodes), strides from
+ * Channels come from conv weight dims (wherever the exporter put the weights: see src/onnx/constants.ts), strides from
  * multiplying conv/pool/slice strides along the data path; nothing is run.
  */
 import { nodeReads } from '../src/onnx/extract';
+import { constantResolver, type ConstantResolver } from '../src/onnx/constants';
 import { valueInfoDims } from '../src/onnx/info';
-import { DataType, type Int64Like, type ModelProto, type NodeProto, type TensorProto } from '../src/onnx/proto';
-import { tensorDims } from '../src/onnx/tensor';
+import type { Int64Like, ModelProto, NodeProto } from '../src/onnx/proto';
+import { withoutFakeQuant } from '../src/onnx/qdq';
 import { detectFamily, type ExtraFamily } from './families';
 import { ENCODERS, ENCODER_NAMES, type EncoderSpec } from './registry';
 
@@ -62,7 +63,7 @@ const ACTIVATIONS = new Set([
 const CHANNEL_KEEPING = new Set([
   ...ACTIVATIONS,
   'BatchNormalization', 'InstanceNormalization', 'LRN', 'MaxPool', 'AveragePool', 'LpPool', 'Dropout', 'Identity', 'Cast',
-  'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'Resize', 'Upsample',
+  'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'Resize', 'Upsample', 'QuantizeLinear', 'DequantizeLinear',
 ]);
 const BROADCASTING = new Set(['Add', 'Sum', 'Mul', 'Sub', 'Div', 'Max', 'Min', 'Mean']);
 /** Ops after which a tensor no longer has a meaningful spatial stride. */
@@ -100,21 +101,6 @@ function attrInt(node: NodeProto, name: string): number | undefined {
   return a && a.i !== null && a.i !== undefined ? looseNumber(a.i) : undefined;
 }
 
-/** Integer values of an INT64/INT32 tensor; undefined for other types. */
-function tensorInts(t: TensorProto): number[] | undefined {
-  const raw = t.rawData && t.rawData.length ? t.rawData : undefined;
-  const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
-  if (t.dataType === DataType.INT64) {
-    if (view) return Array.from({ length: view.byteLength / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
-    return (t.int64Data ?? []).map(looseNumber);
-  }
-  if (t.dataType === DataType.INT32) {
-    if (view) return Array.from({ length: view.byteLength / 4 }, (_, i) => view.getInt32(i * 4, true));
-    return [...(t.int32Data ?? [])];
-  }
-  return undefined;
-}
-
 /** Index of one graph: topological node order, producers/consumers, and per-tensor stride and channels. */
 export class GraphIndex {
   readonly nodes: NodeProto[];
@@ -122,7 +108,8 @@ export class GraphIndex {
   /** Position of the producing node in `nodes` (-1 for the graph input). */
   readonly position = new Map<string, number>();
   readonly consumers = new Map<string, NodeProto[]>();
-  readonly initializers: Map<string, TensorProto>;
+  /** Every constant of the graph, wherever the exporter put it. */
+  readonly consts: ConstantResolver;
   /** Tensors computed from the image input (everything else is a constant). */
   readonly data = new Set<string>();
   readonly strides = new Map<string, Stride>();
@@ -133,8 +120,9 @@ export class GraphIndex {
   constructor(model: ModelProto, readonly input: string) {
     const graph = model.graph ?? {};
     this.graphOutputs = (graph.output ?? []).map((o) => o.name ?? '').filter(Boolean);
-    this.initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t] as const));
-    this.nodes = topologicalOrder(graph.node ?? []);
+    this.consts = constantResolver(model);
+    // Activation Q→DQ pairs (QDQ models) keep channels and size: the patterns below look through them.
+    this.nodes = topologicalOrder(withoutFakeQuant(graph.node ?? [], this.consts));
     this.nodes.forEach((n, i) => {
       for (const o of n.output ?? []) {
         if (!o) continue;
@@ -161,33 +149,14 @@ export class GraphIndex {
     return nodeReads(n).filter((i) => this.data.has(i));
   }
 
-  /** A constant tensor by name: an initializer, a Constant node, or either behind Identity nodes. */
-  constTensor(name: string | null | undefined): TensorProto | undefined {
-    let cur = name ?? '';
-    for (let hops = 0; cur && hops < 16; hops++) {
-      const init = this.initializers.get(cur);
-      if (init) return init;
-      const p = this.producer.get(cur);
-      if (!p) return undefined;
-      if (p.opType === 'Constant') return attr(p, 'value')?.t ?? undefined;
-      if (p.opType !== 'Identity') return undefined;
-      cur = p.input?.[0] ?? '';
-    }
-    return undefined;
+  /** Dims of a constant input (weights wherever the exporter put them; see src/onnx/constants.ts). */
+  constDims(name: string | null | undefined): number[] | undefined {
+    return this.consts.dims(name);
   }
 
-  /** Integer values of a constant input (INT64/INT32 tensors, or Constant value_ints/value_int). */
+  /** Integer values of a constant input (Slice axes/steps, Pad pads). */
   constInts(name: string | null | undefined): number[] | undefined {
-    if (!name) return undefined;
-    const p = this.producer.get(name);
-    if (p?.opType === 'Constant') {
-      const ints = attrInts(p, 'value_ints');
-      if (ints) return ints;
-      const one = attr(p, 'value_int');
-      if (one) return [looseNumber(one.i)];
-    }
-    const t = this.constTensor(name);
-    return t ? tensorInts(t) : undefined;
+    return this.consts.ints(name);
   }
 
   private propagate(n: NodeProto): void {
@@ -255,16 +224,13 @@ export class GraphIndex {
     switch (op) {
       case 'Conv':
       case 'ConvInteger': {
-        const w = this.constTensor(n.input?.[1]);
-        return w ? tensorDims(w)[0] : undefined;
+        return this.constDims(n.input?.[1])?.[0];
       }
-      case 'QLinearConv': {
-        const w = this.constTensor(n.input?.[3]);
-        return w ? tensorDims(w)[0] : undefined;
-      }
+      case 'QLinearConv':
+        return this.constDims(n.input?.[3])?.[0];
       case 'ConvTranspose': {
-        const w = this.constTensor(n.input?.[1]);
-        return w ? tensorDims(w)[1] * (attrInt(n, 'group') ?? 1) : undefined;
+        const w = this.constDims(n.input?.[1]);
+        return w ? w[1] * (attrInt(n, 'group') ?? 1) : undefined;
       }
       case 'Concat': {
         const axis = attrInt(n, 'axis');

@@ -8,6 +8,7 @@ import { CONV_OPS } from './ops/conv';
 import { ELEMENTWISE_OPS } from './ops/elementwise';
 import { NORMALIZATION_OPS } from './ops/normalization';
 import { POOLING_OPS } from './ops/pooling';
+import { QUANTIZE_OPS } from './ops/quantize';
 import { SHAPE_OPS } from './ops/shape';
 import type { OpMapper } from './types';
 
@@ -35,6 +36,7 @@ export const OP_FAMILIES: ReadonlyArray<readonly OpMapper[]> = Object.freeze([
   ELEMENTWISE_OPS,
   SHAPE_OPS,
   CONSTANT_OPS,
+  QUANTIZE_OPS,
 ]);
 
 /** Op type → mapper for every ONNX op the converter reads. */

@@ -11,6 +11,7 @@ import { NORMALIZATION_MAPPERS } from './mappers/normalization';
 import { ONNX_LAYER_MAPPERS } from './mappers/onnx-layers';
 import { ONNX_NET_LAYER_MAPPERS } from './mappers/onnx-net-layers';
 import { POOLING_MAPPERS } from './mappers/pooling';
+import { QUANTIZE_MAPPERS } from './mappers/quantize';
 import { RESHAPING_MAPPERS } from './mappers/reshaping';
 import type { LayerMapper } from './types';
 
@@ -40,6 +41,7 @@ export const LAYER_MAPPERS = buildRegistry([
   CORE_MAPPERS,
   ONNX_LAYER_MAPPERS,
   ONNX_NET_LAYER_MAPPERS,
+  QUANTIZE_MAPPERS,
 ]);
 
 /** Supported layer class names, sorted (InputLayer included). */

@@ -663,6 +663,35 @@ add({
   build: (g) => [g.node('Resize', [g.x[0], '', g.f([1, 1, 1.5, 1.5])], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' })],
 });
 
+// QDQ models: int8/int32 weights behind DequantizeLinear fold; Q → DQ on activations is fake quantization.
+const int8Tensor = (g: G, name: string, dims: number[], values: number[], type: number): string => {
+  const size = type === 3 || type === 2 ? 1 : 4;
+  const raw = new Uint8Array(values.length * size);
+  const v = new DataView(raw.buffer);
+  values.forEach((z, i) => (type === 3 ? v.setInt8(i, z) : type === 2 ? v.setUint8(i, z) : v.setInt32(i * 4, z, true)));
+  return g.b.addTensor({ name, dims, dataType: type, rawData: raw } as onnx.TensorProto);
+};
+add({
+  name: 'QDQ conv: per-channel int8 weights and int32 bias (DequantizeLinear folded), Q → DQ on activations (int8 and uint8)',
+  ops: ['QuantizeLinear', 'DequantizeLinear', 'Conv', 'Relu'],
+  opset: 13,
+  inputs: [X4],
+  build: (g) => {
+    // Fake quantization right after the input: a Q after a conv would flip a rounding wherever
+    // the two runtimes' accumulation orders differ by an ulp at a .5 boundary (one quantum off).
+    const xs = g.f([0.02], []);
+    const xq = g.node('QuantizeLinear', [g.x[0], xs, int8Tensor(g, 'xzp', [], [3], 3)]);
+    const cs = g.f([0.03, 0.025, 0.035]);
+    const cq = g.node('QuantizeLinear', [g.node('DequantizeLinear', [xq, xs, 'xzp']), cs, int8Tensor(g, 'czp', [3], [120, 128, 131], 2)], { axis: 1 });
+    const x = g.node('DequantizeLinear', [cq, cs, 'czp'], { axis: 1 });
+    const wq = Array.from(seeded(4 * 3 * 9, 5), (v) => Math.round(v * 127));
+    const wScale = [0.004, 0.006, 0.003, 0.005];
+    const w = g.node('DequantizeLinear', [int8Tensor(g, 'wq', [4, 3, 3, 3], wq, 3), g.f(wScale), int8Tensor(g, 'wzp', [4], [0, 0, 0, 0], 3)], { axis: 0 });
+    const b = g.node('DequantizeLinear', [int8Tensor(g, 'bq', [4], [100, -50, 0, 25], 6), g.f(wScale.map((v) => v * 0.02))], { axis: 0 });
+    return [g.node('Relu', [g.node('Conv', [x, w, b], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })])];
+  },
+});
+
 /** A ModelProto for a case, with graph inputs x0, x1, … of the case's dims (symbolic batch/H/W). */
 function buildCase(c: OpCase, i: number): onnx.ModelProto {
   const names = c.inputs.map((_, k) => `x${k}`);

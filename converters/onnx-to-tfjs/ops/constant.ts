@@ -1,26 +1,25 @@
 /**
- * Ops evaluated at conversion time: Constant, ConstantOfShape, Shape, Cast, Gather and Range.
- * They appear in exporters' shape-computation chains (resnet20's Pad `pads` input is built
- * by Constant → ConstantOfShape → Concat → Reshape → Slice → Transpose → Reshape → Cast), so
- * folding them gives the tfjs layers static arguments. Cast of an activation between float
- * types is an alias.
+ * Ops evaluated at conversion time: Constant, ConstantOfShape, Shape, Cast, Gather and Range. They appear in exporters' weight and shape-computation chains (resnet20's Pad `pads`
+ * input is built by Constant → ConstantOfShape → Concat → Reshape → Slice → Transpose → Reshape
+ * → Cast). Every mapper's `fold` is {@link coreFold}: the evaluation rules live in the core
+ * (src/onnx/const-rules.ts), shared with stage detection, tap cutting and inspect. Cast of an
+ * activation between float types is an alias.
  */
-import { DataType, type TensorProto } from '../../../src/onnx/proto';
-import { constFromTensorProto, dtypeOf, gatherBlock, makeConst, normAxis, toNumbers, type ConstTensor } from '../constants';
-import type { OpMapper } from '../types';
+import { evaluateConstNode } from '../../../src/onnx/const-rules';
+import { DataType } from '../../../src/onnx/proto';
+import type { ConstTensor } from '../constants';
+import type { FoldContext, OpMapper } from '../types';
 
 const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, DataType.BFLOAT16]);
 
-/** Casts a constant to ONNX element type `to` (floats → ints truncate toward zero, like C). */
-export function castConst(c: ConstTensor, to: number): ConstTensor {
-  const dtype = dtypeOf(to);
-  if (!dtype) throw new RangeError(`Cast to element type ${to} is not supported`);
-  const data = Float64Array.from(c.data, (v) => {
-    if (dtype === 'bool') return v ? 1 : 0;
-    if (dtype === 'int') return Math.trunc(v);
-    return to === DataType.FLOAT ? Math.fround(v) : v;
-  });
-  return { dtype, dims: [...c.dims], data, onnxType: to };
+/**
+ * The fold of every mapper: the core rule of the node's op (src/onnx/const-rules.ts).
+ * @throws InputError when the rule refuses the arguments or the result would be too large.
+ */
+export function coreFold(ctx: FoldContext): ConstTensor[] {
+  const out = evaluateConstNode(ctx.node, ctx.inputs, ctx.opset);
+  if (!out) throw new RangeError(`no constant rule for ${ctx.node.opType ?? '?'}`);
+  return out;
 }
 
 export const CONSTANT_OPS: readonly OpMapper[] = [
@@ -36,14 +35,7 @@ export const CONSTANT_OPS: readonly OpMapper[] = [
       { onnxName: 'value_int', type: 'int' },
       { onnxName: 'value_ints', type: 'ints' },
     ],
-    fold: ({ attrs, node }) => {
-      if (attrs.value) return [constFromTensorProto(attrs.value as TensorProto, `Constant '${node.name ?? ''}'`)];
-      if (attrs.value_float !== undefined) return [makeConst('float', [], [attrs.value_float as number])];
-      if (attrs.value_floats !== undefined) return [makeConst('float', [(attrs.value_floats as number[]).length], attrs.value_floats as number[])];
-      if (attrs.value_int !== undefined) return [makeConst('int', [], [attrs.value_int as number])];
-      if (attrs.value_ints !== undefined) return [makeConst('int', [(attrs.value_ints as number[]).length], attrs.value_ints as number[])];
-      throw new RangeError('Constant without a numeric value attribute (sparse/string values are not supported)');
-    },
+    fold: coreFold,
     notes: 'folded',
   },
   {
@@ -52,12 +44,7 @@ export const CONSTANT_OPS: readonly OpMapper[] = [
     category: 'constant',
     inputs: [{ name: 'shape', kind: 'const' }],
     attrs: [{ onnxName: 'value', type: 'tensor' }],
-    fold: ({ attrs, inputs, node }) => {
-      const dims = toNumbers(inputs[0] as ConstTensor);
-      const v = attrs.value ? constFromTensorProto(attrs.value as TensorProto, `ConstantOfShape '${node.name ?? ''}'`) : makeConst('float', [1], [0]);
-      const n = dims.reduce((a, b) => a * b, 1);
-      return [{ dtype: v.dtype, dims, data: new Float64Array(n).fill(v.data[0] ?? 0), onnxType: v.onnxType }];
-    },
+    fold: coreFold,
     notes: 'folded',
   },
   {
@@ -69,15 +56,7 @@ export const CONSTANT_OPS: readonly OpMapper[] = [
       { onnxName: 'start', type: 'int', default: 0 },
       { onnxName: 'end', type: 'int' },
     ],
-    fold: ({ inputs, attrs }) => {
-      const dims = (inputs[0] as ConstTensor).dims;
-      const r = dims.length;
-      const clamp = (v: number) => Math.max(0, Math.min(r, v < 0 ? v + r : v));
-      const s = clamp(attrs.start as number);
-      const e = attrs.end === undefined ? r : clamp(attrs.end as number);
-      const out = dims.slice(s, Math.max(s, e));
-      return [makeConst('int', [out.length], out)];
-    },
+    fold: coreFold,
     notes: 'folded (of constants only: activation shapes are dynamic in tfjs)',
   },
   {
@@ -86,7 +65,7 @@ export const CONSTANT_OPS: readonly OpMapper[] = [
     category: 'constant',
     inputs: [{ name: 'input', kind: 'tensor' }],
     attrs: [{ onnxName: 'to', type: 'int', default: DataType.FLOAT }],
-    fold: ({ inputs, attrs }) => [castConst(inputs[0] as ConstTensor, attrs.to as number)],
+    fold: coreFold,
     build: (ctx) => {
       const to = ctx.attrs.to as number;
       if (!FLOAT_TYPES.has(to)) ctx.unsupported(`Cast of an activation to element type ${to}`, ['float types (an alias)']);
@@ -103,16 +82,7 @@ export const CONSTANT_OPS: readonly OpMapper[] = [
       { name: 'indices', kind: 'const' },
     ],
     attrs: [{ onnxName: 'axis', type: 'int', default: 0 }],
-    fold: ({ inputs, attrs }) => {
-      const data = inputs[0] as ConstTensor;
-      const indices = inputs[1] as ConstTensor;
-      const axis = normAxis(attrs.axis as number, data.dims.length);
-      const idx = toNumbers(indices).map((i) => (i < 0 ? i + data.dims[axis] : i));
-      const picks = data.dims.map((d, k) => (k === axis ? idx : Array.from({ length: d }, (_, j) => j)));
-      const g = gatherBlock(data, picks);
-      const dims = [...data.dims.slice(0, axis), ...indices.dims, ...data.dims.slice(axis + 1)];
-      return [{ ...g, dims }];
-    },
+    fold: coreFold,
     notes: 'folded',
   },
   {
@@ -125,12 +95,7 @@ export const CONSTANT_OPS: readonly OpMapper[] = [
       { name: 'delta', kind: 'const' },
     ],
     attrs: [],
-    fold: ({ inputs }) => {
-      const [s, l, d] = inputs.map((c) => (c as ConstTensor).data[0]);
-      const n = Math.max(Math.ceil((l - s) / d), 0);
-      const c = inputs[0] as ConstTensor;
-      return [makeConst(c.dtype, [n], Array.from({ length: n }, (_, i) => s + i * d), c.onnxType)];
-    },
+    fold: coreFold,
     notes: 'folded',
   },
 ];

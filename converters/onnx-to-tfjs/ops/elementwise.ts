@@ -9,23 +9,9 @@ import { broadcastBinary, broadcastDims, toFloat32, type ConstTensor } from '../
 import { registerOnnxLayers, type BinaryOp } from '../custom-layers';
 import type { UnaryOp } from '../custom-layers-nets';
 import { broadcastConstToTf } from '../layout';
-import type { BuildContext, FoldContext, OpMapper, SymbolicTensor, Value } from '../types';
-
-const FNS: Record<BinaryOp, (a: number, b: number) => number> = {
-  Add: (a, b) => a + b,
-  Sub: (a, b) => a - b,
-  Mul: (a, b) => a * b,
-  Div: (a, b) => a / b,
-  Pow: (a, b) => a ** b,
-  Max: (a, b) => Math.max(a, b),
-  Min: (a, b) => Math.min(a, b),
-};
-
-function foldBinary(op: BinaryOp, a: ConstTensor, b: ConstTensor): ConstTensor {
-  const isInt = a.dtype === 'int' && b.dtype === 'int';
-  const f = isInt && op === 'Div' ? (x: number, y: number) => Math.trunc(x / y) : FNS[op];
-  return { dtype: a.dtype, dims: broadcastDims(a.dims, b.dims), data: broadcastBinary(a, b, f), onnxType: a.onnxType };
-}
+import { CONST_RULES } from '../../../src/onnx/const-rules';
+import { coreFold } from './constant';
+import type { BuildContext, OpMapper, SymbolicTensor, Value } from '../types';
 
 function buildBinary(op: BinaryOp) {
   return (ctx: BuildContext): Value[] => {
@@ -62,7 +48,7 @@ function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'): OpMapper {
       { name: 'B', kind: 'tensor' },
     ],
     attrs: [],
-    fold: ({ inputs }) => [foldBinary(op, inputs[0] as ConstTensor, inputs[1] as ConstTensor)],
+    fold: coreFold,
     build: buildBinary(op),
     notes:
       op === 'Pow'
@@ -85,9 +71,12 @@ type VariadicOp = 'Sum' | 'Max' | 'Min' | 'Mean';
 /** The pairwise op that accumulates a variadic op (Mean sums, then scales). */
 const PAIRWISE: Record<VariadicOp, BinaryOp> = { Sum: 'Add', Max: 'Max', Min: 'Min', Mean: 'Add' };
 
-function foldVariadic(op: VariadicOp, xs: readonly ConstTensor[]): ConstTensor {
-  const acc = xs.slice(1).reduce((a, b) => foldBinary(PAIRWISE[op], a, b), xs[0]);
-  return op === 'Mean' ? { ...acc, data: acc.data.map((v) => v / xs.length) } : acc;
+const PAIR_FNS: Record<'Add' | 'Max' | 'Min', (a: number, b: number) => number> = { Add: (a, b) => a + b, Max: Math.max, Min: Math.min };
+
+/** The constants of a variadic op combined into one (Sum for Mean: the 1/n scale is applied once, after the activations). */
+function combineConstants(op: Exclude<VariadicOp, 'Mean'>, xs: readonly ConstTensor[]): ConstTensor {
+  const f = PAIR_FNS[PAIRWISE[op] as 'Add' | 'Max' | 'Min'];
+  return xs.slice(1).reduce((a, b) => ({ ...a, dims: broadcastDims(a.dims, b.dims), data: broadcastBinary(a, b, f) }), xs[0]);
 }
 
 /** Sum/Max/Min/Mean of 1..n inputs: a merge layer over the activations, one OnnxConstBinary for the folded constants. */
@@ -116,7 +105,7 @@ function buildVariadic(op: VariadicOp) {
       const layer = new (registerOnnxLayers(tf).OnnxConstBinary)({ name: ctx.layerName(last ? undefined : 'const'), op: binOp, constantFirst: false, constantShape: laid!.dims });
       return ctx.apply(layer, y, [{ data: toFloat32(laid!), shape: laid!.dims }]);
     };
-    if (hasConst) y = constOp(foldVariadic(op === 'Mean' ? 'Sum' : op, consts), PAIRWISE[op], !scaled);
+    if (hasConst) y = constOp(combineConstants(op === 'Mean' ? 'Sum' : op, consts), PAIRWISE[op], !scaled);
     if (scaled) y = constOp({ dtype: 'float', dims: [], data: Float64Array.of(1 / values.length), onnxType: 1 }, 'Mul', true);
     return [{ kind: 'tensor', sym: y }];
   };
@@ -130,28 +119,24 @@ function variadic(op: VariadicOp): OpMapper {
     category: 'elementwise',
     inputs: [{ name: 'data_0', kind: 'tensor', variadic: true }],
     attrs: [],
-    fold: ({ inputs }) => [foldVariadic(op, inputs as ConstTensor[])],
+    fold: coreFold,
     build: buildVariadic(op),
     notes: `1..n inputs with broadcasting: ${merge} over the activations; constants folded into one OnnxConstBinary${op === 'Mean' ? ' (then × 1/n)' : ''}; constants fold`,
   };
 }
 
-/** Unary math with a JS fold where JS has the function. */
-const UNARY: ReadonlyArray<[UnaryOp, ((v: number) => number) | undefined]> = [
-  ['Sqrt', Math.sqrt],
-  ['Exp', Math.exp],
-  ['Log', Math.log],
-  ['Erf', undefined],
-];
+/** Unary math; constants fold where the core has a rule (JS has no erf). */
+const UNARY: readonly UnaryOp[] = ['Sqrt', 'Exp', 'Log', 'Erf'];
 
-function unary(op: UnaryOp, f: ((v: number) => number) | undefined): OpMapper {
+function unary(op: UnaryOp): OpMapper {
+  const f = CONST_RULES.has(op);
   return {
     onnxOp: op,
     opsets: [6, 21],
     category: 'elementwise',
     inputs: [{ name: 'X', kind: 'tensor' }],
     attrs: [],
-    ...(f ? { fold: ({ inputs }: FoldContext) => [{ ...(inputs[0] as ConstTensor), data: (inputs[0] as ConstTensor).data.map(f) }] } : {}),
+    ...(f ? { fold: coreFold } : {}),
     build: (ctx) => {
       const layer = new (registerOnnxLayers(ctx.tf).OnnxUnary)({ name: ctx.layerName(), op, alpha: 0, beta: 0 });
       return [{ kind: 'tensor', sym: ctx.apply(layer, ctx.tensor(0)) }];
@@ -170,7 +155,7 @@ export const ELEMENTWISE_OPS: readonly OpMapper[] = [
   variadic('Max'),
   variadic('Min'),
   variadic('Mean'),
-  ...UNARY.map(([op, f]) => unary(op, f)),
+  ...UNARY.map(unary),
   {
     onnxOp: 'Clip',
     opsets: [6, 21],
@@ -184,12 +169,7 @@ export const ELEMENTWISE_OPS: readonly OpMapper[] = [
       { onnxName: 'min', type: 'float' },
       { onnxName: 'max', type: 'float' },
     ],
-    fold: ({ inputs, attrs, opset }) => {
-      const x = inputs[0] as ConstTensor;
-      const lo = opset < 11 ? (attrs.min as number | undefined) : inputs[1]?.data[0];
-      const hi = opset < 11 ? (attrs.max as number | undefined) : inputs[2]?.data[0];
-      return [{ ...x, data: x.data.map((v) => Math.min(hi ?? Infinity, Math.max(lo ?? -Infinity, v))) }];
-    },
+    fold: coreFold,
     build: (ctx) => {
       const [lo, hi] = clipBounds(ctx);
       const x = ctx.tensor(0);

@@ -5,31 +5,18 @@
  * (ZeroPadding2D / Cropping2D, else OnnxPad), Resize/Upsample (UpSampling2D, else OnnxResize),
  * DepthToSpace/SpaceToDepth (OnnxSpaceDepth) and Transpose (constants; on activations only the
  * identity and ConvNeXt's channel LayerNormalization between two Transposes). On constants
- * they fold.
+ * they fold with the core rules (coreFold).
  */
-import {
-  gatherBlock, makeConst, normAxis, numel, sliceIndices, toNumbers, transposeConst, type ConstTensor,
-} from '../constants';
+import { normAxis, toNumbers, type ConstTensor } from '../constants';
 import { registerOnnxLayers, type OnnxResizeConfig } from '../custom-layers';
 import { tfAxis } from '../layout';
+import { coreFold } from './constant';
 import type { BuildContext, OpMapper, SymbolicTensor, Value } from '../types';
 import { applyLayerNorm } from './normalization';
 
 const tensorOut = (sym: SymbolicTensor): Value[] => [{ kind: 'tensor', sym }];
 /** Slice ends at or beyond this mean "to the end" (INT64_MAX and INT32_MAX sentinels). */
 const OPEN_END = 2 ** 31 - 1;
-
-/** ONNX Reshape target dims for an input of `dims` (0 copies, −1 infers). */
-export function resolveReshape(dims: readonly number[], target: readonly number[], allowZero: boolean): number[] {
-  const out = target.map((t, i) => (t === 0 && !allowZero ? dims[i] : t));
-  const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const inferIdx = out.indexOf(-1);
-  if (inferIdx >= 0) out[inferIdx] = known === 0 ? 0 : numel(dims) / known;
-  if (numel(out) !== numel(dims) || out.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new RangeError(`cannot reshape [${dims.join(',')}] to [${target.join(',')}]`);
-  }
-  return out;
-}
 
 /** Squeeze/Unsqueeze/ReduceX axes: an input from `version` on, an attribute before. */
 function axesOf(ctx: { opset: number; attrs: Readonly<Record<string, unknown>> }, constInput: ConstTensor | undefined, version: number): number[] | undefined {
@@ -52,16 +39,6 @@ function flattenSpatial(ctx: BuildContext, x: SymbolicTensor): SymbolicTensor {
   // NCHW flatten order: one Permute (NHWC → NCHW) first, the model's only activation transpose.
   const nchw = ctx.apply(ctx.tf.layers.permute({ dims: [3, 1, 2], name: ctx.layerName('nchw') }), x);
   return ctx.apply(ctx.tf.layers.flatten({ name: ctx.layerName() }), nchw);
-}
-
-function foldSlice(ctx: { opset: number; attrs: Readonly<Record<string, unknown>> }, inputs: ReadonlyArray<ConstTensor | undefined>): ConstTensor {
-  const data = inputs[0] as ConstTensor;
-  const p = sliceParams(ctx, inputs, data.dims.length);
-  const picks = data.dims.map((d, k) => {
-    const j = p.axes.indexOf(k);
-    return j < 0 ? Array.from({ length: d }, (_, i) => i) : sliceIndices(d, p.starts[j], p.ends[j], p.steps[j]);
-  });
-  return gatherBlock(data, picks);
 }
 
 function sliceParams(
@@ -327,7 +304,7 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     category: 'shape',
     inputs: [{ name: 'input', kind: 'tensor' }],
     attrs: [],
-    fold: ({ inputs }) => [inputs[0] as ConstTensor],
+    fold: coreFold,
     build: alias,
     notes: 'alias (also torchvision\'s Identity on shared initializers)',
   },
@@ -346,11 +323,7 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     category: 'shape',
     inputs: [{ name: 'input', kind: 'tensor' }],
     attrs: [{ onnxName: 'axis', type: 'int', default: 1 }],
-    fold: ({ inputs, attrs }) => {
-      const c = inputs[0] as ConstTensor;
-      const a = normAxis(attrs.axis as number, c.dims.length + 1);
-      return [{ ...c, dims: [numel(c.dims.slice(0, a)), numel(c.dims.slice(a))] }];
-    },
+    fold: coreFold,
     build: (ctx) => {
       const x = ctx.tensor(0);
       const rank = x.shape.length;
@@ -367,10 +340,7 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     category: 'shape',
     inputs: [{ name: 'data', kind: 'tensor' }, { name: 'shape', kind: 'const' }],
     attrs: [{ onnxName: 'allowzero', type: 'int', default: 0 }],
-    fold: ({ inputs, attrs }) => {
-      const c = inputs[0] as ConstTensor;
-      return [{ ...c, dims: resolveReshape(c.dims, toNumbers(inputs[1] as ConstTensor), (attrs.allowzero as number) === 1) }];
-    },
+    fold: coreFold,
     build: (ctx) => {
       const x = ctx.tensor(0);
       const target = toNumbers(ctx.constant(1) as ConstTensor);
@@ -397,11 +367,7 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     category: 'shape',
     inputs: [{ name: 'data', kind: 'tensor' }, { name: 'axes', kind: 'const', optional: true }],
     attrs: [{ onnxName: 'axes', type: 'ints' }],
-    fold: (ctx) => {
-      const c = ctx.inputs[0] as ConstTensor;
-      const axes = axesOf(ctx, ctx.inputs[1], 13)?.map((a) => normAxis(a, c.dims.length));
-      return [{ ...c, dims: c.dims.filter((d, i) => (axes ? !axes.includes(i) : d !== 1)) }];
-    },
+    fold: coreFold,
     build: (ctx) => {
       const x = ctx.tensor(0);
       const axes = axesOf(ctx, ctx.constant(1), 13)?.map((a) => normAxis(a, x.shape.length));
@@ -418,16 +384,7 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     category: 'shape',
     inputs: [{ name: 'data', kind: 'tensor' }, { name: 'axes', kind: 'const', optional: true }],
     attrs: [{ onnxName: 'axes', type: 'ints' }],
-    fold: (ctx) => {
-      const c = ctx.inputs[0] as ConstTensor;
-      const axes = axesOf(ctx, ctx.inputs[1], 13) ?? [];
-      const rank = c.dims.length + axes.length;
-      const norm = axes.map((a) => normAxis(a, rank));
-      const dims: number[] = [];
-      let k = 0;
-      for (let i = 0; i < rank; i++) dims.push(norm.includes(i) ? 1 : c.dims[k++]);
-      return [{ ...c, dims }];
-    },
+    fold: coreFold,
     build: (ctx) => {
       const x = ctx.tensor(0);
       const axes = (axesOf(ctx, ctx.constant(1), 13) ?? []).map((a) => normAxis(a, x.shape.length + 2));
@@ -444,22 +401,7 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     category: 'shape',
     inputs: [{ name: 'inputs', kind: 'tensor', variadic: true }],
     attrs: [{ onnxName: 'axis', type: 'int', default: 0 }],
-    fold: ({ inputs, attrs }) => {
-      const parts = inputs.filter((c): c is ConstTensor => c !== undefined && numel(c.dims) >= 0);
-      const rank = parts[0].dims.length;
-      const axis = normAxis(attrs.axis as number, rank);
-      const outer = numel(parts[0].dims.slice(0, axis));
-      const dims = [...parts[0].dims];
-      dims[axis] = parts.reduce((s, p) => s + p.dims[axis], 0);
-      const data: number[] = [];
-      for (let o = 0; o < outer; o++) {
-        for (const p of parts) {
-          const block = numel(p.dims.slice(axis));
-          for (let i = 0; i < block; i++) data.push(p.data[o * block + i]);
-        }
-      }
-      return [makeConst(parts[0].dtype, dims, data, parts[0].onnxType)];
-    },
+    fold: coreFold,
     build: (ctx) => {
       const n = (ctx.node.input ?? []).length;
       const xs = Array.from({ length: n }, (_, i) => ctx.tensor(i));
@@ -478,11 +420,7 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     category: 'shape',
     inputs: [{ name: 'data', kind: 'tensor' }],
     attrs: [{ onnxName: 'perm', type: 'ints' }],
-    fold: ({ inputs, attrs }) => {
-      const c = inputs[0] as ConstTensor;
-      const perm = (attrs.perm as number[] | undefined) ?? c.dims.map((_, i) => c.dims.length - 1 - i);
-      return [transposeConst(c, perm)];
-    },
+    fold: coreFold,
     build: (ctx) => {
       const x = ctx.tensor(0);
       const perm = ctx.attrs.perm as number[] | undefined;
@@ -509,7 +447,7 @@ export const SHAPE_OPS: readonly OpMapper[] = [
       { onnxName: 'ends', type: 'ints' },
       { onnxName: 'axes', type: 'ints' },
     ],
-    fold: (ctx) => [foldSlice(ctx, ctx.inputs)],
+    fold: coreFold,
     build: buildSlice,
     notes: 'H/W crops: Cropping2D; other non-batch slices with positive steps: OnnxStridedSlice; folded on constants',
   },
