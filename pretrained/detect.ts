@@ -200,6 +200,22 @@ export class GraphIndex {
     if (stride) this.strides.set(out, stride);
     const channels = this.channelsOf(n, ins);
     if (channels !== undefined && channels > 0) this.channels.set(out, channels);
+    if (n.opType === 'Split') this.splitOutputs(n, ins[0], stride);
+  }
+
+  /** A Split along channels (ShuffleNet v2's `chunk`): every output keeps the stride and gets its share of channels. */
+  private splitOutputs(n: NodeProto, input: string, stride: Stride | undefined): void {
+    const outs = n.output ?? [];
+    const axis = attrInt(n, 'axis') ?? 0;
+    const c = this.channels.get(input);
+    const sizes = this.constInts(n.input?.[1]) ?? attrInts(n, 'split');
+    outs.forEach((o, i) => {
+      if (!o) return;
+      if (stride && (axis === 1 || axis === -3)) this.strides.set(o, stride);
+      const share = sizes?.[i] ?? (c !== undefined && c % outs.length === 0 ? c / outs.length : undefined);
+      if ((axis === 1 || axis === -3) && share !== undefined && share > 0) this.channels.set(o, share);
+      else this.channels.delete(o);
+    });
   }
 
   /**
