@@ -35,7 +35,8 @@ interface Features {
   inception: NodeProto[];
 }
 
-const ACT = new Set(['Relu', 'Clip', 'LeakyRelu', 'PRelu', 'HardSwish', 'Sigmoid', 'Mul', 'BatchNormalization']);
+/** Ops walked back over from a branch output to its conv (activations, BN, a Swish/SE Mul). */
+const PASS_THROUGH = new Set(['Relu', 'Clip', 'LeakyRelu', 'PRelu', 'HardSwish', 'Sigmoid', 'Mul', 'BatchNormalization']);
 
 /** Walks back from `t` over activations/BN to the Conv that computed it. */
 function convBehind(g: GraphIndex, t: string): NodeProto | undefined {
@@ -43,7 +44,7 @@ function convBehind(g: GraphIndex, t: string): NodeProto | undefined {
     const p = g.producer.get(cur);
     if (!p) return undefined;
     if (p.opType === 'Conv') return p;
-    if (!ACT.has(p.opType ?? '')) return undefined;
+    if (!PASS_THROUGH.has(p.opType ?? '')) return undefined;
     const ins = g.dataInputs(p);
     if (!ins.length) return undefined;
     cur = ins[0];
