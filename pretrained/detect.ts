@@ -129,6 +129,8 @@ export class GraphIndex {
   readonly channels = new Map<string, number>();
   /** The graph's output tensor names. */
   readonly graphOutputs: string[];
+  /** The image input's declared dims, if any. */
+  readonly inputDims?: Array<number | string>;
 
   constructor(model: ModelProto, readonly input: string) {
     const graph = model.graph ?? {};
@@ -152,6 +154,7 @@ export class GraphIndex {
     this.strides.set(input, [1, 1]);
     const vi = (graph.input ?? []).find((v) => v.name === input);
     const dims = vi ? valueInfoDims(vi) : undefined;
+    this.inputDims = dims;
     if (dims?.length === 4 && typeof dims[1] === 'number') this.channels.set(input, dims[1]);
     for (const n of this.nodes) this.propagate(n);
   }
