@@ -17,7 +17,9 @@ export interface AutoTap {
 }
 
 const GLOBAL_POOLS = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'ReduceMean', 'ReduceMax']);
-const ELEMENTWISE_ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'HardSwish', 'Dropout', 'Identity']);
+const ELEMENTWISE_ACTIVATIONS = new Set([
+  'Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'HardSwish', 'Dropout', 'Identity',
+]);
 const CONVS = new Set(['Conv', 'ConvInteger', 'QLinearConv']);
 
 /**
@@ -81,7 +83,8 @@ function spatialEnd(g: GraphIndex, path: readonly string[], spatial: (t: string)
   // A fixed-size pool as large as the feature map (old Caffe2 SqueezeNets' AveragePool 13×13) is a global pool.
   const fixedGlobal = (i: number) => {
     const p = g.producer.get(path[i] ?? '');
-    const k = p && (p.opType === 'AveragePool' || p.opType === 'MaxPool') ? (p.attribute ?? []).find((a) => a.name === 'kernel_shape')?.ints : undefined;
+    const pool = p && (p.opType === 'AveragePool' || p.opType === 'MaxPool');
+    const k = pool ? (p.attribute ?? []).find((a) => a.name === 'kernel_shape')?.ints : undefined;
     const before = g.stage('', path[i - 1] ?? '');
     return !!k && !!inputSize && !!before && k.every((v) => Number(v) >= Math.floor(inputSize / before.stride));
   };
