@@ -75,7 +75,10 @@ async function worker(arch: ArchitectureName): Promise<void> {
         xt.dispose();
         yt.dispose();
         let m = got.length === expected.data.length ? 0 : Infinity;
-        for (let i = 0; i < got.length && m !== Infinity; i++) m = Math.max(m, Math.abs(got[i] - expected.data[i]) || (Number.isNaN(got[i]) ? Infinity : 0));
+        for (let i = 0; i < got.length && m !== Infinity; i++) {
+          const d = Math.abs(got[i] - expected.data[i]);
+          m = Number.isNaN(d) ? Infinity : Math.max(m, d); // a NaN anywhere fails the row
+        }
         out.push({ opset: form.opset, status: 'ok', maxAbsDiff: m, seconds: seconds() });
       } finally {
         model.dispose();

@@ -17,7 +17,9 @@ export interface AutoTap {
 }
 
 const GLOBAL_POOLS = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'ReduceMean', 'ReduceMax']);
-const ELEMENTWISE_ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'HardSwish', 'Dropout', 'Identity']);
+const ELEMENTWISE_ACTIVATIONS = new Set([
+  'Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'HardSwish', 'Dropout', 'Identity',
+]);
 const CONVS = new Set(['Conv', 'ConvInteger', 'QLinearConv']);
 
 /**
@@ -75,11 +77,25 @@ function convolved(g: GraphIndex): Set<string> {
  * spatial one, and before a 1×1 conv classifier (fewer channels than it reads, then only
  * activations) that feeds a global pool, as SqueezeNet ends.
  */
-function spatialEnd(g: GraphIndex, path: readonly string[], spatial: (t: string) => boolean): number {
+function spatialEnd(g: GraphIndex, path: readonly string[], spatial: (t: string) => boolean, inputSize?: number): number {
   let end = path.length;
   while (end > 0 && !spatial(path[end - 1])) end--;
+  // A fixed-size pool as large as the feature map (old Caffe2 SqueezeNets' AveragePool 13×13) is a global pool.
+  const fixedGlobal = (i: number) => {
+    const p = g.producer.get(path[i] ?? '');
+    const pool = p && (p.opType === 'AveragePool' || p.opType === 'MaxPool');
+    const k = pool ? (p.attribute ?? []).find((a) => a.name === 'kernel_shape')?.ints : undefined;
+    const before = g.stage('', path[i - 1] ?? '');
+    return !!k && !!inputSize && !!before && k.every((v) => Number(v) >= Math.floor(inputSize / before.stride));
+  };
+  for (let i = 1; i < end; i++) {
+    if (fixedGlobal(i)) {
+      end = i;
+      break;
+    }
+  }
   const next = g.producer.get(path[end] ?? '');
-  if (!next || !GLOBAL_POOLS.has(next.opType ?? '')) return end;
+  if (!next || !(GLOBAL_POOLS.has(next.opType ?? '') || fixedGlobal(end))) return end;
   let k = end - 1;
   while (k > 0 && ELEMENTWISE_ACTIVATIONS.has(g.producer.get(path[k])?.opType ?? '')) k--;
   const conv = g.producer.get(path[k]);
@@ -96,7 +112,7 @@ export function autoTapsOf(g: GraphIndex): AutoTap[] {
   const conv = convolved(g);
   // An explicit Pad (tf2onnx's "same" padding) belongs to the next layer: its input is the tap.
   const spatial = (t: string) => t !== g.input && conv.has(t) && g.producer.get(t)?.opType !== 'Pad' && g.stage('', t) !== undefined;
-  const end = spatialEnd(g, path, spatial);
+  const end = spatialEnd(g, path, spatial, staticSize(g.inputDims));
   const byStride = new Map<number, AutoTap>();
   for (const t of path.slice(0, end)) {
     const s = spatial(t) ? g.stage('', t) : undefined;
@@ -115,4 +131,12 @@ export function autoTapsOf(g: GraphIndex): AutoTap[] {
 export function autoTaps(model: ModelProto, opts: { input?: string } = {}): AutoTap[] {
   const input = opts.input ?? imageInput(model);
   return input ? autoTapsOf(new GraphIndex(model, input)) : [];
+}
+
+/** The static image height of 4-D input dims (NCHW, or NHWC when dim 3 holds 1 or 3 channels and dim 1 does not). */
+function staticSize(dims: ReadonlyArray<number | string> | undefined): number | undefined {
+  if (dims?.length !== 4) return undefined;
+  const nhwc = (dims[3] === 1 || dims[3] === 3) && dims[1] !== 1 && dims[1] !== 3;
+  const h = nhwc ? dims[1] : dims[2];
+  return typeof h === 'number' && h > 0 ? h : undefined;
 }

@@ -116,6 +116,8 @@ export class GraphIndex {
   readonly channels = new Map<string, number>();
   /** The graph's output tensor names. */
   readonly graphOutputs: string[];
+  /** The image input's declared dims, if any. */
+  readonly inputDims?: Array<number | string>;
 
   constructor(model: ModelProto, readonly input: string) {
     const graph = model.graph ?? {};
@@ -140,6 +142,7 @@ export class GraphIndex {
     this.strides.set(input, [1, 1]);
     const vi = (graph.input ?? []).find((v) => v.name === input);
     const dims = vi ? valueInfoDims(vi) : undefined;
+    this.inputDims = dims;
     if (dims?.length === 4 && typeof dims[1] === 'number') this.channels.set(input, dims[1]);
     for (const n of this.nodes) this.propagate(n);
   }
@@ -169,6 +172,22 @@ export class GraphIndex {
     if (stride) this.strides.set(out, stride);
     const channels = this.channelsOf(n, ins);
     if (channels !== undefined && channels > 0) this.channels.set(out, channels);
+    if (n.opType === 'Split') this.splitOutputs(n, ins[0], stride);
+  }
+
+  /** A Split along channels (ShuffleNet v2's `chunk`): every output keeps the stride and gets its share of channels. */
+  private splitOutputs(n: NodeProto, input: string, stride: Stride | undefined): void {
+    const outs = n.output ?? [];
+    const axis = attrInt(n, 'axis') ?? 0;
+    const c = this.channels.get(input);
+    const sizes = this.constInts(n.input?.[1]) ?? attrInts(n, 'split');
+    outs.forEach((o, i) => {
+      if (!o) return;
+      if (stride && (axis === 1 || axis === -3)) this.strides.set(o, stride);
+      const share = sizes?.[i] ?? (c !== undefined && c % outs.length === 0 ? c / outs.length : undefined);
+      if ((axis === 1 || axis === -3) && share !== undefined && share > 0) this.channels.set(o, share);
+      else this.channels.delete(o);
+    });
   }
 
   /**

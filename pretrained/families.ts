@@ -35,7 +35,8 @@ interface Features {
   inception: NodeProto[];
 }
 
-const ACT = new Set(['Relu', 'Clip', 'LeakyRelu', 'PRelu', 'HardSwish', 'Sigmoid', 'Mul', 'BatchNormalization']);
+/** Ops walked back over from a branch output to its conv (activations, BN, a Swish/SE Mul). */
+const PASS_THROUGH = new Set(['Relu', 'Clip', 'LeakyRelu', 'PRelu', 'HardSwish', 'Sigmoid', 'Mul', 'BatchNormalization']);
 
 /** Walks back from `t` over activations/BN to the Conv that computed it. */
 function convBehind(g: GraphIndex, t: string): NodeProto | undefined {
@@ -43,7 +44,7 @@ function convBehind(g: GraphIndex, t: string): NodeProto | undefined {
     const p = g.producer.get(cur);
     if (!p) return undefined;
     if (p.opType === 'Conv') return p;
-    if (!ACT.has(p.opType ?? '')) return undefined;
+    if (!PASS_THROUGH.has(p.opType ?? '')) return undefined;
     const ins = g.dataInputs(p);
     if (!ins.length) return undefined;
     cur = ins[0];
@@ -53,7 +54,8 @@ function convBehind(g: GraphIndex, t: string): NodeProto | undefined {
 
 function features(g: GraphIndex): Features {
   const f: Features = {
-    depthwise: [], depthwise7: 0, layerNorm: 0, shuffles: [], hardSwish: 0, swish: 0, seGates: 0, residualAdds: 0, fires: [], dense: [], inception: [],
+    depthwise: [], depthwise7: 0, layerNorm: 0, shuffles: [], hardSwish: 0, swish: 0, seGates: 0, residualAdds: 0,
+    fires: [], dense: [], inception: [],
   };
   for (const n of g.nodes) {
     const ins = g.dataInputs(n);
@@ -100,12 +102,15 @@ function isFire(g: GraphIndex, ins: string[]): boolean {
   const src = convs.map((c) => g.dataInputs(c as NodeProto)[0]);
   const squeeze = convBehind(g, src[0]);
   const kernels = convs.map((c) => ints(c, 'kernel_shape')?.[0]).sort();
-  return src[0] === src[1] && !!squeeze && (ints(squeeze, 'kernel_shape') ?? [1]).every((k) => k === 1) && kernels[0] === 1 && kernels[1] === 3;
+  const squeezeIs1x1 = !!squeeze && (ints(squeeze, 'kernel_shape') ?? [1]).every((k) => k === 1);
+  return src[0] === src[1] && squeezeIs1x1 && kernels[0] === 1 && kernels[1] === 3;
 }
 
 function classify(f: Features): { family: ExtraFamily; variant: string; markers: NodeProto[] } | undefined {
   if (f.shuffles.length) return { family: 'shufflenet', variant: 'shufflenet v2 (channel split and shuffle)', markers: f.shuffles };
-  if (f.layerNorm && f.depthwise7) return { family: 'convnext', variant: 'convnext (7×7 depthwise, LayerNorm, inverted MLP)', markers: f.depthwise };
+  if (f.layerNorm && f.depthwise7) {
+    return { family: 'convnext', variant: 'convnext (7×7 depthwise, LayerNorm, inverted MLP)', markers: f.depthwise };
+  }
   if (f.depthwise.length >= 2) {
     if (f.hardSwish) return { family: 'mobilenet', variant: 'mobilenet v3 (inverted residuals, SE, HardSwish)', markers: f.depthwise };
     if (f.seGates && f.swish) return { family: 'efficientnet', variant: 'efficientnet (MBConv, SE, Swish)', markers: f.depthwise };

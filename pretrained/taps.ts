@@ -86,7 +86,7 @@ export async function resolveTaps(
     const hint = suggestClosest(tap, [...stages.keys()]) ?? suggestClosest(tap, tensors);
     const known = arch
       ? `the detected ${arch.variant} has stages ${[...stages.keys()].join(', ')}`
-      : "no ResNet/VGG stages were detected in this graph, so taps must be tensor names or 'auto'";
+      : "no named stages were detected in this graph, so taps must be tensor names or 'auto'";
     throw new ConfigError(
       opts.label ?? 'model',
       `${opts.path ?? 'encoder.taps'}[${i}]`,

@@ -58,7 +58,8 @@ export function squeezenet11(layout: Layout): ArchModel {
   for (const [i, e] of [[9, 24], [10, 24], [11, 32], [12, 32]]) x = fire(a, x, ['features', String(i)], e / 4, e);
   // The classifier is a 1×1 conv to the classes, then a global pool: spatial, but part of the tail.
   const logits = a.conv(x, ['classifier', '1'], { out: 10, act: 'relu' });
-  const pooled = a.globalPool(logits, ['classifier', '3']);
+  // The model zoo's Caffe2 SqueezeNet pools with a fixed-size AveragePool as large as the map (13×13 at 224 px).
+  const pooled = layout === 'caffe2' ? a.avgPool(logits, ['pool10'], a.hw(logits), 1) : a.globalPool(logits, ['classifier', '3']);
   let y = a.node('Flatten', [pooled], ['flatten'], { axis: 1 });
   if (layout === 'caffe2') y = a.node('Softmax', [y], ['softmax'], { axis: 1 });
   a.b.addOutput(y, ['N', 10]);

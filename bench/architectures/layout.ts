@@ -319,6 +319,17 @@ export class ArchBuilder {
     return this.track(t, to - from, this.hw(x));
   }
 
+  /** Halves along channels: torchvision's `chunk(2, dim=1)` exports a Split; the other layouts slice. */
+  channelSplit(x: string, path: readonly string[]): [string, string] {
+    const c = this.c(x);
+    if (this.layout !== 'torchvision') return [this.channelSlice(x, [...path, '0'], 0, c / 2), this.channelSlice(x, [...path, '1'], c / 2, c)];
+    const { node, out } = this.names(path, 'Split');
+    const outs = [`${out}_a`, `${out}_b`];
+    const split = this.opset >= 13 ? [x, this.int64(path, 'split', [c / 2, c / 2])] : [x];
+    this.b.addNode('Split', split, outs, this.opset >= 13 ? { axis: 1 } : { axis: 1, split: [c / 2, c / 2] }, node);
+    return [this.track(outs[0], c / 2, this.hw(x)), this.track(outs[1], c / 2, this.hw(x))];
+  }
+
   /** ShuffleNet's channel shuffle: Reshape to [N,g,C/g,H,W], swap axes 1 and 2, Reshape back. */
   channelShuffle(x: string, path: readonly string[], groups: number): string {
     const c = this.c(x);

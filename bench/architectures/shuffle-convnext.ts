@@ -1,5 +1,5 @@
 /**
- * ShuffleNet v2 (channel split by Slice, channel shuffle by Reshape-Transpose-Reshape) and a
+ * ShuffleNet v2 (channel split by Split or Slice, channel shuffle by Reshape-Transpose-Reshape) and a
  * ConvNeXt-style net (4×4 s4 patchify stem, 7×7 depthwise, channel LayerNorm, 1×1 MLP with erf
  * GELU, layer scale, 2×2 s2 downsampling) at small widths.
  */
@@ -24,8 +24,7 @@ export function shufflenetV2(layout: Layout): ArchModel {
         b1 = a.conv(b1, [...p, 'branch1', '2'], { out: half, bn: true, act: 'relu' });
         cat = a.concat([b1, branch2(x, 2)], [...p, 'cat']);
       } else {
-        const x1 = a.channelSlice(x, [...p, 'split0'], 0, half);
-        const x2 = a.channelSlice(x, [...p, 'split1'], half, out);
+        const [x1, x2] = a.channelSplit(x, [...p, 'chunk']);
         cat = a.concat([x1, branch2(x2, 1)], [...p, 'cat']);
       }
       x = a.channelShuffle(cat, [...p, 'shuffle'], 2);

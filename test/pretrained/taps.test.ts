@@ -54,7 +54,7 @@ describe('resolveTaps', () => {
 
   test('a near miss of a raw tensor name is suggested when no stage is close', async () => {
     const err = await failure(resolveTaps(convReluConvRelu(), ['relu_1']));
-    expect(err.message).toMatch(/'relu_1' is neither a stage nor a tensor of the model; did you mean 'relu1'\? \(no ResNet\/VGG stages were detected/);
+    expect(err.message).toMatch(/'relu_1' is neither a stage nor a tensor of the model; did you mean 'relu1'\? \(no named stages were detected/);
   });
 
   test("'auto' resolves to the last main-path tensor per stride, named by the detected stage on that tensor", async () => {
@@ -65,7 +65,7 @@ describe('resolveTaps', () => {
   });
 
   test('a detection passed in is used as given (null = none)', async () => {
-    await expect(resolveTaps(resnet.model, ['layer1'], { architecture: null })).rejects.toThrow(/no ResNet\/VGG stages/);
+    await expect(resolveTaps(resnet.model, ['layer1'], { architecture: null })).rejects.toThrow(/no named stages were detected/);
     const arch = detectArchitecture(resnet.model)!;
     const renamed = { ...arch, stages: arch.stages.map((s) => ({ ...s, name: `x_${s.name}` })) };
     expect((await resolveTaps(resnet.model, ['x_layer1'], { architecture: renamed }))[0].tensor).toBe(stage('layer1').tensor);

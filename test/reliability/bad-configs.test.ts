@@ -72,7 +72,7 @@ const CASES: Case[] = [
   { name: 'seed is a word', edit: { 2: 'seed: seven' }, expected: re(String.raw`:2:7 seed: expected a non-negative integer, got "seven"`) },
   { name: 'epochs is a string', edit: { 15: '  epochs: "many"' }, expected: re(String.raw`:15:11 train\.epochs: expected a positive integer, got "many"`) },
   { name: 'widths is a number', edit: { 13: '  widths: 8' }, expected: re(String.raw`:13:11 decoder\.widths: expected a list.*, got 8`) },
-  { name: 'taps is a string', edit: { 11: '  taps: stage1' }, expected: re(String.raw`:11:9 encoder\.taps: expected a list of tensor names, got "stage1"`) },
+  { name: 'taps is a string', edit: { 11: '  taps: stage1' }, expected: re(String.raw`:11:9 encoder\.taps: expected 'auto' or a list of stage or tensor names, got "stage1"`) },
   { name: 'clip is not a boolean', edit: { 8: '  noise: {type: gaussian, sigma: 50, clip: maybe}' }, expected: re(String.raw`:8:\d+ data\.noise\.clip: expected true or false, got "maybe"`) },
   { name: 'device is not a choice', edit: { 3: 'device: gpu' }, expected: re(String.raw`:3:9 device: expected one of 'auto', 'cpu', 'cuda', got "gpu"`) },
   { name: 'data is a number', edit: { 4: 'data: 5', 5: '', 6: '', 7: '', 8: '' }, expected: re(String.raw`:4:7 data: expected a mapping, got 5`) },
