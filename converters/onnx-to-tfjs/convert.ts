@@ -299,6 +299,18 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
         return takeName(suffix ? `${base}_${suffix}` : base);
       },
       apply: (layer, x, weights) => {
+        // tfjs's executor counts a layer reading one tensor twice (Mul(x, x)) as one reader and disposes the
+        // tensor while another layer still needs it: later repeats go through an Identity layer.
+        if (Array.isArray(x)) {
+          const all = x;
+          x = all.map((t, i) => {
+            if (all.indexOf(t) === i) return t;
+            const copy = new (registerOnnxLayers(tf).OnnxUnary)({ name: ctx.layerName(`copy${i}`), op: 'Identity', alpha: 0, beta: 0 });
+            built.push(copy);
+            report.layers += 1;
+            return copy.apply(t) as SymbolicTensor;
+          });
+        }
         built.push(layer);
         const out = layer.apply(x) as SymbolicTensor;
         if (weights) setLayerWeights(tf, layer, weights, where);

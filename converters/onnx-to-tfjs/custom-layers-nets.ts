@@ -64,7 +64,8 @@ export interface OnnxSoftmaxConfig {
 }
 
 /** Unary ops of OnnxUnary. */
-export const UNARY_OPS = Object.freeze(['Sqrt', 'Exp', 'Log', 'Erf', 'HardSwish', 'HardSigmoid'] as const);
+// Identity: a new tensor object for an activation a layer reads twice (see convert.ts `apply`).
+export const UNARY_OPS = Object.freeze(['Sqrt', 'Exp', 'Log', 'Erf', 'HardSwish', 'HardSigmoid', 'Identity'] as const);
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
 /** OnnxUnary: one elementwise function; alpha/beta for HardSigmoid/HardSwish. */
@@ -355,6 +356,7 @@ export function defineNetLayers(tf: Tf): NetLayerClasses {
         const x = first(inputs);
         const { op, alpha, beta } = this.cfg;
         switch (op) {
+          case 'Identity': return tf.clone(x);
           case 'Sqrt': return tf.sqrt(x);
           case 'Exp': return tf.exp(x);
           case 'Log': return tf.log(x);

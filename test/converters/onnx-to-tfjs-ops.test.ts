@@ -258,6 +258,28 @@ add({ name: 'Clip min=-0.5 max=0.5 as attributes (opset 10)', ops: ['Clip'], ops
 for (const axis of [1, 2, 3, -3]) {
   add({ name: `Concat axis ${axis}`, ops: ['Concat'], inputs: [X4, X4], build: (g) => [g.node('Concat', [g.x[0], g.node('Relu', [g.x[1]])], { axis })] });
 }
+// One activation read twice by one node, and again later: tfjs's executor would free it after the first reader.
+add({
+  name: 'Mul(x, x) then Sub(x, x²) (the same activation twice, as opset-9 LayerNorm variance is written)',
+  ops: ['Mul', 'Sub'],
+  inputs: [X4],
+  build: (g) => {
+    const r = g.node('Relu', [g.x[0]]);
+    return [g.node('Sub', [r, g.node('Mul', [r, r])])];
+  },
+  growth: 'the repeated input becomes an Identity (OnnxUnary) so tfjs keeps the tensor alive',
+});
+add({
+  name: 'Concat([x, x]) then Add with x',
+  ops: ['Concat', 'Add'],
+  inputs: [X4],
+  build: (g) => {
+    const r = g.node('Relu', [g.x[0]]);
+    const c = g.node('Concat', [r, r], { axis: 1 });
+    return [g.node('Add', [c, g.node('Concat', [r, g.node('Relu', [g.x[0]])], { axis: 1 })])];
+  },
+  growth: 'the repeated input becomes an Identity (OnnxUnary) so tfjs keeps the tensor alive',
+});
 add({ name: 'Concat of [N, C] axis 1', ops: ['Concat'], inputs: [[2, 3], [2, 4]], build: (g) => [g.node('Concat', [g.x[0], g.x[1]], { axis: 1 })] });
 
 // Aliases.

@@ -91,7 +91,7 @@ const softmax: LayerMapper = (ctx) => {
   return [ctx.outputName(0)];
 };
 
-const UNARY = ['Sqrt', 'Exp', 'Log', 'Erf', 'HardSigmoid', 'HardSwish'];
+const UNARY = ['Sqrt', 'Exp', 'Log', 'Erf', 'HardSigmoid', 'HardSwish', 'Identity'];
 const unary: LayerMapper = (ctx) => {
   const op = String(ctx.config.op);
   if (!UNARY.includes(op)) throw new UnsupportedOpError(`${ctx.className} op '${op}'`, ctx.layer.name, UNARY);
