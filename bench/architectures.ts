@@ -2,7 +2,8 @@
  * Benchmark: whole-model ONNX → tfjs conversion of every architecture of bench/architectures/
  * (small widths, real topology) in its opset-9 (Caffe2 layout) and opset-17 (torchvision layout)
  * forms, on native TF.js and on wasm: `onnxToTfjs`, then max |tfjs − onnxruntime| on one seeded
- * 1×3×64×64 input (pass ≤ 1e-4). Each backend × architecture runs in its own child process
+ * 1×3×64×64 input over the classifier output and the feature map at every auto tap (pass ≤ 1e-4;
+ * the cell also gives the largest output magnitude, so the diff reads relative to it). Each backend × architecture runs in its own child process
  * (ONNXTUNE_TF_BACKEND), so a crash of one (a signal) is a row, never the end of the table.
  * An unsupported op is reported as `unsupported: <ops>`. Prints a markdown table and writes
  * bench/results/architectures.json.
@@ -22,6 +23,16 @@ import { onnxToTfjs, UnsupportedOnnxOpsError } from '../converters/onnx-to-tfjs'
 import { ARCHITECTURES, ARCHITECTURE_NAMES, type ArchitectureName, type Layout } from './architectures/index';
 import { emitResult, runWorker } from './child-process';
 import { ArgCursor } from './cli';
+import { autoTaps } from '../pretrained/auto-taps';
+import type { ModelProto } from '../src/onnx/proto';
+
+/** A copy of `model` that also outputs `tensors` (float32), after its own outputs. */
+function withOutputs(model: ModelProto, tensors: readonly string[]): ModelProto {
+  const graph = model.graph ?? {};
+  const have = new Set((graph.output ?? []).map((o) => o.name));
+  const extra = tensors.filter((t) => !have.has(t)).map((name) => ({ name, type: { tensorType: { elemType: 1 } } }));
+  return { ...model, graph: { ...graph, output: [...(graph.output ?? []), ...extra] } } as ModelProto;
+}
 
 const MARKER = 'ARCHITECTURES_RESULT ';
 /** The pass threshold on max |tfjs − onnxruntime|. */
@@ -37,6 +48,8 @@ export interface ConversionOutcome {
   opset: number;
   status: 'ok' | 'unsupported' | 'error';
   maxAbsDiff?: number;
+  /** Largest |onnxruntime output| over the compared tensors, so the diff reads relative to it. */
+  refMax?: number;
   /** `unsupported`: the op types; `error`: the message. */
   detail?: string;
   seconds: number;
@@ -57,31 +70,40 @@ async function worker(arch: ArchitectureName): Promise<void> {
   for (const form of FORMS) {
     const t0 = performance.now();
     const built = ARCHITECTURES[arch](form.layout);
+    // Compare the feature maps at every auto tap too, not only the (softmax-squashed) classifier output.
+    const model = withOutputs(built.model, autoTaps(built.model, { input: built.input }).map((t) => t.tensor));
     const rng = createRng(`architectures/${arch}`);
     const x = Float32Array.from({ length: 3 * 64 * 64 }, () => rng.uniform());
-    const session = await createSession(encodeModel(built.model), { device: 'cpu', threads: 1 });
+    const session = await createSession(encodeModel(model), { device: 'cpu', threads: 1 });
     const ref = await session.run({ [built.input]: { data: x, dims: [1, 3, 64, 64] } });
+    const outputNames = [...session.outputNames];
     await session.release();
-    const expected = ref[session.outputNames[0]];
     const seconds = () => (performance.now() - t0) / 1000;
     try {
-      const { model } = onnxToTfjs(tf, built.model, { label: `${arch} (opset ${form.opset})` });
+      const { model: tfModel } = onnxToTfjs(tf, model, { label: `${arch} (opset ${form.opset})` });
       try {
         const xt = tf.tensor4d(nchwToNhwc(x, 1, 3, 64, 64), [1, 64, 64, 3]);
-        const yt = model.predict(xt) as ReturnType<typeof tf.tensor>;
-        const y = new Float32Array(yt.dataSync());
-        const [n, h, w, c] = yt.shape as number[];
-        const got = yt.rank === 4 ? nhwcToNchw(y, n, h, w, c) : y;
+        const pred = tfModel.predict(xt);
+        const ys = (Array.isArray(pred) ? pred : [pred]) as Array<ReturnType<typeof tf.tensor>>;
+        let m = ys.length === outputNames.length ? 0 : Infinity;
+        let refMax = 0;
+        ys.forEach((yt, k) => {
+          const expected = ref[outputNames[k]];
+          const y = new Float32Array(yt.dataSync());
+          const [n, h, w, c] = yt.shape as number[];
+          const got = yt.rank === 4 ? nhwcToNchw(y, n, h, w, c) : y;
+          if (!expected || got.length !== expected.data.length) m = Infinity;
+          for (let i = 0; i < got.length && m !== Infinity; i++) {
+            const d = Math.abs(got[i] - expected.data[i]);
+            refMax = Math.max(refMax, Math.abs(expected.data[i]));
+            m = Number.isNaN(d) ? Infinity : Math.max(m, d); // a NaN anywhere fails the row
+          }
+        });
         xt.dispose();
-        yt.dispose();
-        let m = got.length === expected.data.length ? 0 : Infinity;
-        for (let i = 0; i < got.length && m !== Infinity; i++) {
-          const d = Math.abs(got[i] - expected.data[i]);
-          m = Number.isNaN(d) ? Infinity : Math.max(m, d); // a NaN anywhere fails the row
-        }
-        out.push({ opset: form.opset, status: 'ok', maxAbsDiff: m, seconds: seconds() });
+        ys.forEach((t) => t.dispose());
+        out.push({ opset: form.opset, status: 'ok', maxAbsDiff: m, refMax, seconds: seconds() });
       } finally {
-        model.dispose();
+        tfModel.dispose();
       }
     } catch (err) {
       if (err instanceof UnsupportedOnnxOpsError) {
@@ -137,7 +159,10 @@ export function runArchitecturesBench(opts: Partial<ArchitecturesBenchOptions> =
 /** One cell: `3.1e-6 ✓`, `2.0e-3 ✗`, `unsupported: LRN, Sum`, `error: …`. */
 export function formatOutcome(o: ConversionOutcome | undefined): string {
   if (!o) return '-';
-  if (o.status === 'ok') return `${(o.maxAbsDiff ?? Infinity).toExponential(1)} ${(o.maxAbsDiff ?? Infinity) <= ARCH_TOLERANCE ? '✓' : '✗'}`;
+  if (o.status === 'ok') {
+    const scale = o.refMax === undefined ? '' : ` (outputs up to ${o.refMax.toPrecision(2)})`;
+    return `${(o.maxAbsDiff ?? Infinity).toExponential(1)} ${(o.maxAbsDiff ?? Infinity) <= ARCH_TOLERANCE ? '✓' : '✗'}${scale}`;
+  }
   return `${o.status}: ${(o.detail ?? '').replace(/\|/g, '/')}`;
 }
 
