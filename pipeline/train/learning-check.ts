@@ -54,7 +54,7 @@ export function learningWarning(valPsnr: number | null, noisyPsnr: number, epoch
       ? `tap scale (taps are standardized; raw ${d.taps})`
       : `tap scale (${d.taps}; set decoder.normalize_taps: true to standardize them)`,
     `dead ReLUs (${(100 * d.deadFraction).toFixed(1)}% of tap channels are constant)`,
-    `learning rate (train.lr ${d.lr}; try 1e-3, or lower it if the loss jumps)`,
+    `learning rate (train.lr ${d.lr}; ${d.lr < 1e-4 ? 'raise it toward 1e-3' : d.lr > 3e-3 ? 'lower it toward 1e-3' : 'a usual value; lower it if the loss jumps'})`,
   ];
   return (
     `validation PSNR after epoch ${epoch} is ${valPsnr.toFixed(2)} dB, not above the noisy input's ${noisyPsnr.toFixed(2)} dB: ` +

@@ -41,7 +41,7 @@ const f = (x: unknown, d = 4) => (typeof x === 'number' ? x.toFixed(d) : '-');
 export function formatRunSummary(r: RunJobResult): string {
   const lines = [`Run directory: ${r.runDir}`];
   lines.push(`Stages run: ${r.executed.join(', ') || 'none'}${r.loaded.length ? `; loaded: ${r.loaded.join(', ')}` : ''}`);
-  const ev = r.summaries.evaluate as { samples: number; noisy: Record<string, number>; denoised: Record<string, number> } | undefined;
+  const ev = r.summaries.evaluate as { samples: number; noisy: Record<string, number>; denoised: Record<string, number>; learnedNothing?: boolean } | undefined;
   if (ev) {
     lines.push('', `Test split (${ev.samples} images):`);
     lines.push(
@@ -53,6 +53,7 @@ export function formatRunSummary(r: RunJobResult): string {
         ],
       ),
     );
+    if (ev.learnedNothing) lines.push('LEARNED NOTHING: the denoised output is (nearly) the noisy input; see the train stage\'s warning in the log');
     lines.push(`Before/after grid: ${path.join(r.runDir, 'evaluate', 'grid.png')}`);
   }
   const ex = r.summaries.export as { file: string; bytes: number } | undefined;
