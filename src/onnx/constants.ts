@@ -272,3 +272,41 @@ export function modelOpset(model: ModelProto): number {
 export function constantResolver(model: ModelProto, opts: Omit<ConstantResolverOptions, 'opset'> = {}): ConstantResolver {
   return new ConstantResolver(model.graph ?? {}, { ...opts, opset: modelOpset(model) });
 }
+
+/** What {@link summarizeWeights} returns. */
+export interface WeightSummary {
+  /** Constant tensors that nodes on the data path read (weights, biases, shape arguments). */
+  tensors: number;
+  /** Their elements, from dims (nothing is evaluated beyond what dims need). */
+  elements: number;
+  /** By where they come from: 'initializer', or the op producing them ('Constant', 'ConstantOfShape', 'DequantizeLinear', …). */
+  bySource: Record<string, { tensors: number; elements: number }>;
+}
+
+/**
+ * Counts the weights of a model wherever the exporter put them: every constant tensor read by a
+ * node that is not itself folded away, grouped by the op that produces it.
+ * @throws InputError as {@link ConstantResolver.dims} does, for a malformed constant subgraph.
+ */
+export function summarizeWeights(model: ModelProto, consts: ConstantResolver = constantResolver(model)): WeightSummary {
+  const producer = new Map<string, NodeProto>();
+  for (const n of model.graph?.node ?? []) for (const o of n.output ?? []) if (o && !producer.has(o)) producer.set(o, n);
+  const seen = new Set<string>();
+  const summary: WeightSummary = { tensors: 0, elements: 0, bySource: {} };
+  for (const n of model.graph?.node ?? []) {
+    if ((n.output ?? []).some((o) => consts.isConstant(o))) continue;
+    for (const i of n.input ?? []) {
+      if (!i || seen.has(i) || !consts.isConstant(i)) continue;
+      seen.add(i);
+      const dims = consts.dims(i);
+      const elements = dims ? dims.reduce((a, b) => a * b, 1) : 0;
+      const kind = consts.isInitializer(i) ? 'initializer' : producer.get(i)?.opType ?? 'initializer';
+      const entry = (summary.bySource[kind] ??= { tensors: 0, elements: 0 });
+      entry.tensors += 1;
+      entry.elements += elements;
+      summary.tensors += 1;
+      summary.elements += elements;
+    }
+  }
+  return summary;
+}

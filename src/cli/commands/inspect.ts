@@ -1,8 +1,10 @@
 /**
- * `onnxtune inspect <model.onnx>`: inputs/outputs, opsets, parameters, ops, metadata, the
+ * `onnxtune inspect <model.onnx>`: inputs/outputs, opsets, parameters, weights by source
+ * (initializers, Constant/ConstantOfShape/DequantizeLinear nodes…), ops, metadata, the
  * detected ResNet/VGG architecture with the tensor of each stage (tap), and tensor names.
  */
 import type { Argv, CommandModule } from 'yargs';
+import { summarizeWeights, type WeightSummary } from '../../onnx/constants';
 import { modelInfo } from '../../onnx/info';
 import { loadModel } from '../../onnx/model-io';
 import { producedTensors } from '../../../pipeline/preflight';
@@ -29,6 +31,12 @@ export function formatArchitecture(arch: DetectedArchitecture | undefined): stri
   ];
 }
 
+/** `weights: 11,689,512 elements in 102 constants (initializer 62, DequantizeLinear 40)`: where the weights live. */
+export function describeWeights(w: WeightSummary): string {
+  const parts = Object.entries(w.bySource).sort((a, b) => b[1].elements - a[1].elements).map(([k, v]) => `${k} ${v.tensors}`);
+  return `weights: ${w.elements.toLocaleString('en')} elements in ${w.tensors} constants${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
 export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   command: 'inspect <model>',
   describe:
@@ -42,10 +50,12 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   handler: (args) => {
     const model = loadModel(args.model);
     const info = modelInfo(model);
+    const weights = summarizeWeights(model);
     const lines = [
       `${args.model}`,
       `  ir_version ${info.irVersion}, opsets ${info.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')}, producer ${info.producer || '-'}`,
       `  ${info.parameterCount.toLocaleString('en')} parameters, ${info.nodeCount} nodes`,
+      `  ${describeWeights(weights)}`,
       '',
       table(['input', 'shape'], info.inputs.map((i) => [i.name, dims(i.dims)])),
       '',
@@ -59,6 +69,6 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
     lines.push('', ...formatArchitecture(architecture));
     const tensors = args.tensors ? producedTensors(model) : undefined;
     if (tensors) lines.push('', 'tensors:', ...tensors.map((t) => `  ${t}`));
-    printResult(lines.join('\n'), { ...info, architecture: architecture ?? null, tensors });
+    printResult(lines.join('\n'), { ...info, weights, architecture: architecture ?? null, tensors });
   },
 };
