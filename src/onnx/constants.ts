@@ -121,7 +121,13 @@ export class ConstantResolver {
     const memo = this.values.get(t);
     if (memo) return [...memo.dims];
     const init = this.initializers.get(t);
-    if (init) return tensorDims(init);
+    if (init) {
+      try {
+        return tensorDims(init);
+      } catch (err) {
+        throw new InputError(this.label, `initializer '${t}': ${(err as Error).message}`, { cause: err });
+      }
+    }
     const node = this.producer.get(t) as NodeProto;
     // Deep chains (and anything unusual) are evaluated, iteratively.
     if (depth > 64) return this.value(t)?.dims;

@@ -11,6 +11,7 @@
  */
 import type { FloatTensor } from '../../src/backends/ort';
 import type { Tf } from '../../src/backends/tf';
+import { checkModel } from '../../src/onnx/check';
 import { extractSubModel } from '../../src/onnx/extract';
 import { loadModel } from '../../src/onnx/model-io';
 import type { onnx } from '../../src/onnx/proto';
@@ -102,6 +103,7 @@ function checkSubject(s: Subject): void {
           const tensors = (arch as DetectedArchitecture).stages.map((t) => t.tensor);
           const x: FloatTensor = randomInput(s.inputDims(s.size), 11);
           const cut = extractSubModel(model, tensors, [s.input]);
+          expect(checkModel(cut)).toEqual([]); // what the encoder stage asserts before saving encoder.onnx
           const got = await runModel(cut, { [s.input]: x });
           const whole = await runModel(withOutputs(model, tensors), { [s.input]: x }, tensors);
           const cutDiff = Math.max(...tensors.map((t) => maxAbsDiff(got[t].data, whole[t].data)));
