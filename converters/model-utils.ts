@@ -1,25 +1,13 @@
 /**
  * Small helpers shared by the model-level converters: the default-domain opset of a model,
- * constant lookup (initializers and Constant nodes) and dead-node/initializer cleanup.
+ * and dead-node/initializer cleanup (constants are looked up with src/onnx/constants.ts).
  */
-import { isDefaultDomain, toNumber, type GraphProto, type ModelProto, type TensorProto } from '../src/onnx/proto';
+import { isDefaultDomain, toNumber, type GraphProto, type ModelProto } from '../src/onnx/proto';
 
 /** The model's default-domain ('' / 'ai.onnx') opset, 1 when none is declared. */
 export function defaultOpset(model: ModelProto): number {
   const o = (model.opsetImport ?? []).find((x) => isDefaultDomain(x.domain));
   return o ? toNumber(o.version) : 1;
-}
-
-/** Constant tensors by name: initializers and the values of Constant nodes with a `value` tensor. */
-export function constantTensors(graph: GraphProto): Map<string, TensorProto> {
-  const m = new Map<string, TensorProto>();
-  for (const t of graph.initializer ?? []) if (t.name) m.set(t.name, t);
-  for (const n of graph.node ?? []) {
-    if (n.opType !== 'Constant' || !isDefaultDomain(n.domain) || !n.output?.[0]) continue;
-    const t = (n.attribute ?? []).find((a) => a.name === 'value')?.t;
-    if (t) m.set(n.output[0], t);
-  }
-  return m;
 }
 
 /**

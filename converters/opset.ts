@@ -15,8 +15,9 @@ import { valueInfoMap } from '../src/onnx/graph-utils';
 import { valueInfoDims } from '../src/onnx/info';
 import { isDefaultDomain, onnx, toNumber, type ModelProto, type NodeProto, type TensorProto } from '../src/onnx/proto';
 import { floatTensor, int64Tensor, tensorToFloat32 } from '../src/onnx/tensor';
-import { constantTensors, defaultOpset, pruneUnused } from './model-utils';
-import { constFromTensorProto } from './onnx-to-tfjs/constants';
+import { defaultOpset, pruneUnused } from './model-utils';
+import { constFromTensorProto, constToTensorProto } from '../src/onnx/const-tensor';
+import { ConstantResolver } from '../src/onnx/constants';
 
 /** Opsets convertOpset reads (source) and writes (target). */
 export const OPSET_SOURCE_RANGE: readonly [number, number] = Object.freeze([7, 21]) as readonly [number, number];
@@ -372,9 +373,18 @@ export function convertOpset(model: ModelProto, target: number, label = 'model')
     onnx.NodeProto.create({ ...n, input: [...(n.input ?? [])], output: [...(n.output ?? [])], attribute: [...(n.attribute ?? [])] }),
   );
   const newGraph = onnx.GraphProto.create({ ...graph, node: nodes, initializer: [...(graph.initializer ?? [])] });
-  const consts = constantTensors(newGraph);
+  // Constants wherever the exporter put them (src/onnx/constants.ts), read in the source opset's forms.
+  const resolver = new ConstantResolver(graph, { opset: from, label });
+  const added = new Map<string, TensorProto>();
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t] as const));
+  const constantOf = (name: string): TensorProto | undefined => {
+    const known = added.get(name) ?? initializers.get(name);
+    if (known) return known;
+    const v = resolver.value(name);
+    return v ? constToTensorProto(name, v) : undefined;
+  };
   const infos = valueInfoMap(graph);
-  const taken = new Set([...consts.keys(), ...nodes.flatMap((n) => n.output ?? [])]);
+  const taken = new Set([...initializers.keys(), ...nodes.flatMap((n) => n.output ?? [])]);
   const up = target > from;
   const crossed = OPSET_ADAPTERS.filter((a) => (up ? a.version > from && a.version <= target : a.version > target && a.version <= from));
   // Apply in version order going up, reverse order going down.
@@ -388,10 +398,10 @@ export function convertOpset(model: ModelProto, target: number, label = 'model')
       const ctx: AdapterContext = {
         node,
         where,
-        constant: (name) => consts.get(name),
+        constant: constantOf,
         addInitializer: (t) => {
           newGraph.initializer = [...(newGraph.initializer ?? []), t];
-          consts.set(t.name as string, t);
+          added.set(t.name as string, t);
           return t.name as string;
         },
         name: (suffix) => {

@@ -20,6 +20,10 @@ import { AttributeType, DataType, type Int64Like, type NodeProto, type TensorPro
  */
 export const MAX_CONSTANT_ELEMENTS = 2 ** 25;
 
+// Module-level aliases for the per-element loops: a global lookup of `Math` per element is slow
+// where globals are proxied (jest's sandbox: ~40× on a 25M-element weight).
+const { abs, floor, fround, max, min, round, trunc } = Math;
+
 /** What a rule sees. */
 export interface ConstRuleContext {
   readonly node: NodeProto;
@@ -80,8 +84,8 @@ export function castConst(c: ConstTensor, to: number): ConstTensor {
   if (!dtype) throw new RangeError(`Cast to element type ${to} is not supported`);
   const data = Float64Array.from(c.data, (v) => {
     if (dtype === 'bool') return v ? 1 : 0;
-    if (dtype === 'int') return Math.trunc(v);
-    return to === DataType.FLOAT ? Math.fround(v) : v;
+    if (dtype === 'int') return trunc(v);
+    return to === DataType.FLOAT ? fround(v) : v;
   });
   return { dtype, dims: [...c.dims], data, onnxType: to };
 }
@@ -119,8 +123,8 @@ export function sliceArgs(node: NodeProto, opset: number, inputs: ReadonlyArray<
 
 /** Round half to even, as onnxruntime's QuantizeLinear rounds. */
 export function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  const r = round(v);
+  return abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** Integer range of a quantized element type. */
@@ -148,7 +152,7 @@ function quantParamIndex(x: ConstTensor, scale: ConstTensor, axisAttr: number, b
     if (scale.dims.length !== 1 || scale.dims[0] !== x.dims[axis]) {
       throw new RangeError(`per-axis scale of dims [${scale.dims.join(',')}] does not fit axis ${axis} of [${x.dims.join(',')}]`);
     }
-    return (i) => Math.floor(i / st[axis]) % x.dims[axis];
+    return (i) => floor(i / st[axis]) % x.dims[axis];
   }
   const want = x.dims.map((d, k) => (k === axis ? Math.ceil(d / blockSize) : d));
   if (scale.dims.join(',') !== want.join(',')) {
@@ -158,8 +162,8 @@ function quantParamIndex(x: ConstTensor, scale: ConstTensor, axisAttr: number, b
   return (i) => {
     let s = 0;
     for (let k = 0; k < rank; k++) {
-      const j = Math.floor(i / st[k]) % x.dims[k];
-      s += (k === axis ? Math.floor(j / blockSize) : j) * ss[k];
+      const j = floor(i / st[k]) % x.dims[k];
+      s += (k === axis ? floor(j / blockSize) : j) * ss[k];
     }
     return s;
   };
@@ -179,7 +183,7 @@ export function dequantize(x: ConstTensor, scale: ConstTensor, zp: ConstTensor |
   const at = quantParamIndex(x, scale, axis, blockSize);
   const data = Float64Array.from(x.data, (v, i) => {
     const k = at(i);
-    return Math.fround((v - (zp ? zp.data[k] : 0)) * scale.data[k]);
+    return fround((v - (zp ? zp.data[k] : 0)) * scale.data[k]);
   });
   return { dtype: 'float', dims: [...x.dims], data, onnxType: DataType.FLOAT };
 }
@@ -192,8 +196,8 @@ export function quantize(x: ConstTensor, scale: ConstTensor, zp: ConstTensor | u
   const at = quantParamIndex(x, scale, axis, blockSize);
   const data = Float64Array.from(x.data, (v, i) => {
     const k = at(i);
-    const q = roundHalfEven(Math.fround(v / scale.data[k])) + (zp ? zp.data[k] : 0);
-    return Math.min(hi, Math.max(lo, q));
+    const q = roundHalfEven(fround(v / scale.data[k])) + (zp ? zp.data[k] : 0);
+    return min(hi, max(lo, q));
   });
   return { dtype: 'int', dims: [...x.dims], data, onnxType: type };
 }
@@ -241,8 +245,8 @@ function binaryRule(op: string): ConstRule {
     const dims = broadcastDims(a.dims, b.dims);
     ctx.reserve(dims, `${op} result`);
     const isInt = a.dtype === 'int' && b.dtype === 'int';
-    const f = isInt && op === 'Div' ? (x: number, y: number) => Math.trunc(x / y) : BINARY[op];
-    const round = a.dtype === 'float' && a.onnxType === DataType.FLOAT ? Math.fround : (v: number) => v;
+    const f = isInt && op === 'Div' ? (x: number, y: number) => trunc(x / y) : BINARY[op];
+    const round = a.dtype === 'float' && a.onnxType === DataType.FLOAT ? fround : (v: number) => v;
     return [{ dtype: a.dtype, dims, data: broadcastBinary(a, b, (x, y) => round(f(x, y))), onnxType: a.onnxType }];
   };
 }
@@ -255,7 +259,7 @@ const RULES: Record<string, ConstRule> = {
     const t = attrTensor(node, 'value');
     if (t) return [constFromTensorProto(t, label)];
     const a = (name: string) => attribute(node, name);
-    if (a('value_float')) return [makeConst('float', [], [Math.fround(a('value_float')?.f ?? 0)], DataType.FLOAT)];
+    if (a('value_float')) return [makeConst('float', [], [fround(a('value_float')?.f ?? 0)], DataType.FLOAT)];
     if (a('value_floats')) {
       const f = a('value_floats')?.floats ?? [];
       return [makeConst('float', [f.length], f, DataType.FLOAT)];
@@ -358,16 +362,16 @@ const RULES: Record<string, ConstRule> = {
   Shape: (ctx) => {
     const dims = required(ctx, 0, 'data').dims;
     const r = dims.length;
-    const clamp = (v: number) => Math.max(0, Math.min(r, v < 0 ? v + r : v));
+    const clamp = (v: number) => max(0, min(r, v < 0 ? v + r : v));
     const s = clamp(attrInt(ctx.node, 'start', 0) as number);
     const e = clamp(attrInt(ctx.node, 'end', r) as number);
-    const out = dims.slice(s, Math.max(s, e));
+    const out = dims.slice(s, max(s, e));
     return [makeConst('int', [out.length], out)];
   },
   Range: (ctx) => {
     const [s, l, d] = [0, 1, 2].map((i) => required(ctx, i, ['start', 'limit', 'delta'][i]).data[0]);
     if (!d) throw new RangeError('Range delta must not be 0');
-    const n = Math.max(Math.ceil((l - s) / d), 0);
+    const n = max(Math.ceil((l - s) / d), 0);
     ctx.reserve([n], 'Range output');
     const c = required(ctx, 0, 'start');
     return [makeConst(c.dtype, [n], Array.from({ length: n }, (_, i) => s + i * d), c.onnxType)];
@@ -395,7 +399,7 @@ const RULES: Record<string, ConstRule> = {
     };
     const lo = bound(1, 'min') ?? -Infinity;
     const hi = bound(2, 'max') ?? Infinity;
-    return [{ ...x, data: x.data.map((v) => Math.min(hi, Math.max(lo, v))) }];
+    return [{ ...x, data: x.data.map((v) => min(hi, max(lo, v))) }];
   },
   DequantizeLinear: (ctx) => [
     dequantize(required(ctx, 0, 'x'), required(ctx, 1, 'x_scale'), ctx.inputs[2], attrInt(ctx.node, 'axis', 1) as number, attrInt(ctx.node, 'block_size', 0)),

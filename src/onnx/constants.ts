@@ -7,8 +7,8 @@
  * Evaluation is lazy and memoized; walks are iterative, end on cycles, and are size-capped.
  */
 import { InputError } from '../errors';
-import { CONST_OPS, evaluateConstNode, MAX_CONSTANT_ELEMENTS } from './const-rules';
-import { constFromTensorProto, type ConstTensor } from './const-tensor';
+import { attrInt, attrInts, CONST_OPS, evaluateConstNode, MAX_CONSTANT_ELEMENTS, resolveReshape } from './const-rules';
+import { broadcastDims, constFromTensorProto, type ConstTensor } from './const-tensor';
 import { isDefaultDomain, toNumber, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './proto';
 import { nodeSubgraphs } from './graph-utils';
 import { tensorDims } from './tensor';
@@ -24,9 +24,6 @@ export interface ConstantResolverOptions {
   /** Cap on all elements one resolver computes (default 4 × maxElements). */
   maxTotalElements?: number;
 }
-
-/** Ops whose output has the dims of their first input (dims are read without evaluating them). */
-const SAME_DIMS = new Set(['Identity', 'Cast', 'CastLike', 'DequantizeLinear', 'QuantizeLinear']);
 
 type Status = 'const' | 'data';
 
@@ -99,30 +96,13 @@ export class ConstantResolver {
   }
 
   /**
-   * Dims of a constant, read without materializing it where possible (initializers, ConstantOfShape,
-   * and Identity/Cast/DequantizeLinear chains over them), so detection never copies large weights.
+   * Dims of a constant, computed without materializing it where the ops allow (initializers,
+   * Constant, ConstantOfShape, Identity/Cast/(De)QuantizeLinear, Transpose, Reshape, (Un)Squeeze,
+   * Flatten and broadcasting arithmetic over them), so detection never copies large weights.
    */
   dims(name: string | null | undefined): number[] | undefined {
     if (!name || !this.isConstant(name)) return undefined;
-    let t = name;
-    for (let hops = 0; hops <= this.producer.size; hops++) {
-      const memo = this.values.get(t);
-      if (memo) return [...memo.dims];
-      const init = this.initializers.get(t);
-      if (init) return tensorDims(init);
-      const node = this.producer.get(t) as NodeProto;
-      const op = node.opType ?? '';
-      if (SAME_DIMS.has(op) && node.input?.[0]) {
-        t = node.input[0];
-        continue;
-      }
-      if (op === 'ConstantOfShape') {
-        const shape = this.ints(node.input?.[0]);
-        return shape && shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? shape : undefined;
-      }
-      return this.value(t)?.dims;
-    }
-    return undefined;
+    return this.shapeOf(name, 0);
   }
 
   /** Values of an integer constant as numbers; undefined when not an integer constant. */
@@ -135,6 +115,81 @@ export class ConstantResolver {
   floats(name: string | null | undefined): Float32Array | undefined {
     const v = this.value(name);
     return v ? Float32Array.from(v.data) : undefined;
+  }
+
+  private shapeOf(t: string, depth: number): number[] | undefined {
+    const memo = this.values.get(t);
+    if (memo) return [...memo.dims];
+    const init = this.initializers.get(t);
+    if (init) {
+      try {
+        return tensorDims(init);
+      } catch (err) {
+        throw new InputError(this.label, `initializer '${t}': ${(err as Error).message}`, { cause: err });
+      }
+    }
+    const node = this.producer.get(t) as NodeProto;
+    // Deep chains (and anything unusual) are evaluated, iteratively.
+    if (depth > 64) return this.value(t)?.dims;
+    const ins = node.input ?? [];
+    const inDims = (i: number) => (ins[i] ? this.shapeOf(ins[i], depth + 1) : undefined);
+    const axesOf = () => (this.opset >= 13 ? (ins[1] ? this.ints(ins[1]) : undefined) : attrInts(node, 'axes'));
+    try {
+      switch (node.opType) {
+        case 'Identity': case 'Cast': case 'CastLike': case 'DequantizeLinear': case 'QuantizeLinear':
+          return inDims(0);
+        case 'Constant': {
+          const v = (node.attribute ?? []).find((a) => a.name === 'value')?.t;
+          return v ? tensorDims(v) : this.value(t)?.dims;
+        }
+        case 'ConstantOfShape': {
+          const shape = this.ints(ins[0]);
+          return shape && shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? shape : undefined;
+        }
+        case 'Transpose': {
+          const d = inDims(0);
+          const perm = attrInts(node, 'perm') ?? d?.map((_, i) => d.length - 1 - i);
+          return d && perm && perm.length === d.length ? perm.map((p) => d[p]) : undefined;
+        }
+        case 'Reshape': {
+          const d = inDims(0);
+          const target = this.opset < 5 ? attrInts(node, 'shape') : this.ints(ins[1]);
+          return d && target ? resolveReshape(d, target, attrInt(node, 'allowzero', 0) === 1) : undefined;
+        }
+        case 'Unsqueeze': {
+          const d = inDims(0);
+          const axes = axesOf();
+          if (!d || !axes) return undefined;
+          const rank = d.length + axes.length;
+          const norm = axes.map((a) => (a < 0 ? a + rank : a));
+          let k = 0;
+          return Array.from({ length: rank }, (_, i) => (norm.includes(i) ? 1 : d[k++]));
+        }
+        case 'Squeeze': {
+          const d = inDims(0);
+          const axes = axesOf()?.map((a) => (a < 0 ? a + (d?.length ?? 0) : a));
+          return d?.filter((v, i) => (axes ? !axes.includes(i) : v !== 1));
+        }
+        case 'Flatten': {
+          const d = inDims(0);
+          if (!d) return undefined;
+          const a0 = attrInt(node, 'axis', 1) as number;
+          const a = a0 < 0 ? a0 + d.length : a0;
+          const prod = (x: number[]) => x.reduce((p, v) => p * v, 1);
+          return [prod(d.slice(0, a)), prod(d.slice(a))];
+        }
+        case 'Add': case 'Sub': case 'Mul': case 'Div': {
+          const a = inDims(0);
+          const b = inDims(1);
+          return a && b ? broadcastDims(a, b) : undefined;
+        }
+        default:
+          return this.value(t)?.dims;
+      }
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      throw new InputError(this.label, `node '${node.name || t}' (${node.opType}): ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /** Constant or data (or unknown → data), iteratively with a cycle guard; memoized. */
@@ -188,7 +243,10 @@ export class ConstantResolver {
     const inputs = (node.input ?? []).map((i) => (i ? this.values.get(i) : undefined));
     const outs = evaluateConstNode(node, inputs, this.opset, { maxElements: this.maxElements, label: this.label }) ?? [];
     (node.output ?? []).forEach((o, k) => {
-      if (o && outs[k] && this.producer.get(o) === node) this.values.set(o, this.account(outs[k], `'${o}'`));
+      if (!o || !outs[k] || this.producer.get(o) !== node) return;
+      // Reshape-like rules share their input's buffer: only new buffers count against the cap.
+      const shared = inputs.some((c) => c?.data === outs[k].data);
+      this.values.set(o, shared ? outs[k] : this.account(outs[k], `'${o}'`));
     });
     const first = node.output?.[0];
     if (first && !this.values.has(first)) {
@@ -219,4 +277,42 @@ export function modelOpset(model: ModelProto): number {
 /** A resolver for `model`'s main graph with the model's opset. */
 export function constantResolver(model: ModelProto, opts: Omit<ConstantResolverOptions, 'opset'> = {}): ConstantResolver {
   return new ConstantResolver(model.graph ?? {}, { ...opts, opset: modelOpset(model) });
+}
+
+/** What {@link summarizeWeights} returns. */
+export interface WeightSummary {
+  /** Constant tensors that nodes on the data path read (weights, biases, shape arguments). */
+  tensors: number;
+  /** Their elements, from dims (nothing is evaluated beyond what dims need). */
+  elements: number;
+  /** By where they come from: 'initializer', or the op producing them ('Constant', 'ConstantOfShape', 'DequantizeLinear', …). */
+  bySource: Record<string, { tensors: number; elements: number }>;
+}
+
+/**
+ * Counts the weights of a model wherever the exporter put them: every constant tensor read by a
+ * node that is not itself folded away, grouped by the op that produces it.
+ * @throws InputError as {@link ConstantResolver.dims} does, for a malformed constant subgraph.
+ */
+export function summarizeWeights(model: ModelProto, consts: ConstantResolver = constantResolver(model)): WeightSummary {
+  const producer = new Map<string, NodeProto>();
+  for (const n of model.graph?.node ?? []) for (const o of n.output ?? []) if (o && !producer.has(o)) producer.set(o, n);
+  const seen = new Set<string>();
+  const summary: WeightSummary = { tensors: 0, elements: 0, bySource: {} };
+  for (const n of model.graph?.node ?? []) {
+    if ((n.output ?? []).some((o) => consts.isConstant(o))) continue;
+    for (const i of n.input ?? []) {
+      if (!i || seen.has(i) || !consts.isConstant(i)) continue;
+      seen.add(i);
+      const dims = consts.dims(i);
+      const elements = dims ? dims.reduce((a, b) => a * b, 1) : 0;
+      const kind = consts.isInitializer(i) ? 'initializer' : producer.get(i)?.opType ?? 'initializer';
+      const entry = (summary.bySource[kind] ??= { tensors: 0, elements: 0 });
+      entry.tensors += 1;
+      entry.elements += elements;
+      summary.tensors += 1;
+      summary.elements += elements;
+    }
+  }
+  return summary;
 }

@@ -412,6 +412,30 @@ export function vggNet(style: NamingStyle, opts: { bn: boolean; layout: number[]
   return net.finish(`vgg ${opts.layout.join('-')}${opts.bn ? ' bn' : ''}`, opts.variant);
 }
 
+/**
+ * ResNet-50's layout: a /4 stem (strided conv + max pool) and bottleneck blocks 3-4-6-3 (expansion 4)
+ * giving 256/512/1024/2048 channels at /4 /8 /16 /32; `shrink` divides every width (fast parity runs).
+ */
+export function resnet50Net(style: NamingStyle, shrink = 1): SyntheticModel {
+  const net = new Net(style, 'resnet');
+  const bn = style !== 'torch';
+  let x = stem(net, net.image(), 64 / shrink, { bn, pool: true, s: 2 });
+  net.expect('stem', x, 4);
+  [[1, 64, 3, 1], [2, 128, 4, 2], [3, 256, 6, 2], [4, 512, 3, 2]].forEach(([s, width, blocks, stride], i) => {
+    for (let blk = 0; blk < blocks; blk++) {
+      x = v1Block(net, x, s, blk, width / shrink, (4 * width) / shrink, blk === 0 ? stride : 1, blk === 0 ? 'projection' : 'identity', { bn, bottleneck: true });
+    }
+    net.expect(`layer${s}`, x, 4 * 2 ** i);
+  });
+  net.head(x);
+  return net.finish(`resnet50 layout${shrink > 1 ? ` (widths ÷${shrink})` : ''}`, 'resnet (bottleneck blocks, 4 stages)');
+}
+
+/** VGG-19's layout: 2-2-4-4-4 convs per block, 64/128/256/512/512 channels (÷ `shrink`). */
+export function vgg19Net(style: NamingStyle, shrink = 1): SyntheticModel {
+  return vggNet(style, { bn: false, layout: [2, 2, 4, 4, 4], widths: [64, 128, 256, 512, 512].map((w) => w / shrink), variant: 'vgg19' });
+}
+
 /** Every synthetic architecture in every naming style. */
 export function allSynthetic(): SyntheticModel[] {
   return NAMING_STYLES.flatMap((style) => [

@@ -111,9 +111,47 @@ function withExternalData(): onnx.ModelProto {
   return m;
 }
 
+/**
+ * tinyResnet with its weights where other exporters put them (src/onnx/constants.ts resolves them):
+ * a Constant node, ConstantOfShape × Constant, an int8 DequantizeLinear (per axis), a Cast/Reshape
+ * chain, and a QuantizeLinear → DequantizeLinear pair on an activation.
+ */
+function weightSourcesResnet(): onnx.ModelProto {
+  const m = tinyResnet();
+  const g = m.graph!;
+  const inits = new Map(g.initializer!.map((t) => [t.name as string, t]));
+  const b = new GraphBuilder('sources');
+  b.addInt64Initializer('shape_a', [4], [4, 4, 3, 3]);
+  b.addNode('Constant', [], ['ws'], { value: inits.get('ws') as onnx.TensorProto });
+  b.addNode('ConstantOfShape', ['shape_a'], ['twos'], { value: onnx.TensorProto.create({ dims: [1], dataType: 1, rawData: new Uint8Array(new Float32Array([2]).buffer) }) });
+  b.addNode('Constant', [], ['wa0_half'], { value: { ...inits.get('wa0'), name: '', rawData: new Uint8Array(seeded(144, 10).map((v) => v / 2).buffer) } as onnx.TensorProto });
+  b.addNode('Mul', ['twos', 'wa0_half'], ['wa0']);
+  b.addTensor(onnx.TensorProto.create({ name: 'wb0_q', dims: [4, 4, 3, 3], dataType: 3, rawData: new Uint8Array(Int8Array.from(seeded(144, 20), (v) => Math.round(v * 127)).buffer) }));
+  b.addInitializer('wb0_s', [4], Float32Array.of(0.01, 0.02, 0.01, 0.02));
+  b.addNode('DequantizeLinear', ['wb0_q', 'wb0_s'], ['wb0'], { axis: 0 });
+  b.addInitializer('wa1_flat', [144], seeded(144, 11));
+  b.addNode('Cast', ['wa1_flat'], ['wa1_cast'], { to: 1 });
+  b.addNode('Reshape', ['wa1_cast', 'shape_a'], ['wa1']);
+  b.addTensor(inits.get('wb1') as onnx.TensorProto);
+  b.addInput('x', ['N', 1, 8, 8]);
+  b.addInitializer('q_s', [], Float32Array.of(0.05));
+  b.addTensor(onnx.TensorProto.create({ name: 'q_z', dims: [], dataType: 2, rawData: new Uint8Array(1) }));
+  for (const n of g.node!) {
+    b.addNode(n.opType as string, [...n.input!], [...n.output!], {}).attribute = [...(n.attribute ?? [])];
+    if (n.output![0] === 'out0') {
+      b.addNode('QuantizeLinear', ['out0', 'q_s', 'q_z'], ['out0_q']);
+      b.addNode('DequantizeLinear', ['out0_q', 'q_s', 'q_z'], ['out0_dq']);
+    }
+  }
+  b.nodes.filter((n) => n.input?.[0] === 'out0' && n.opType !== 'QuantizeLinear').forEach((n) => (n.input![0] = 'out0_dq'));
+  b.nodes.filter((n) => n.input?.[1] === 'out0' && n.opType === 'Add').forEach((n) => (n.input![1] = 'out0_dq'));
+  b.addOutput('pool', ['N', 4, 4, 4]);
+  return b.toModel({ opset: 17 });
+}
+
 /** Encoded fixtures the mutations start from; the MNIST encoder is added by the test. */
 export function fixtureBytes(): Uint8Array[] {
-  return [convStack(), tinyResnet(), tinyVgg(), withSubgraph(), withExternalData()].map(encodeModel);
+  return [convStack(), tinyResnet(), tinyVgg(), weightSourcesResnet(), withSubgraph(), withExternalData()].map(encodeModel);
 }
 
 // ---------------------------------------------------------------- byte mutations

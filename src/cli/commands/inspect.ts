@@ -1,8 +1,10 @@
 /**
- * `onnxtune inspect <model.onnx>`: inputs/outputs, opsets, parameters, ops, metadata, the
- * detected architecture with the tensor of each stage (tap), the `taps: auto` choice, and tensor names.
+ * `onnxtune inspect <model.onnx>`: inputs/outputs, opsets, parameters, weights by source
+ * (initializers, Constant/ConstantOfShape/DequantizeLinear nodes…), ops, metadata, the detected
+ * architecture with the tensor of each stage (tap), the `taps: auto` choice, and tensor names.
  */
 import type { Argv, CommandModule } from 'yargs';
+import { summarizeWeights, type WeightSummary } from '../../onnx/constants';
 import { modelInfo } from '../../onnx/info';
 import { loadModel } from '../../onnx/model-io';
 import { producedTensors } from '../../../pipeline/preflight';
@@ -36,6 +38,12 @@ export function formatAutoTaps(taps: readonly AutoTap[]): string[] {
   return ['taps: auto', table(['stride', 'channels', 'tensor'], taps.map((t) => [`/${t.stride}`, t.channels, t.tensor]))];
 }
 
+/** `weights: 11,689,512 elements in 102 constants (initializer 62, DequantizeLinear 40)`: where the weights live. */
+export function describeWeights(w: WeightSummary): string {
+  const parts = Object.entries(w.bySource).sort((a, b) => b[1].elements - a[1].elements).map(([k, v]) => `${k} ${v.tensors}`);
+  return `weights: ${w.elements.toLocaleString('en')} elements in ${w.tensors} constants${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
 export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   command: 'inspect <model>',
   describe:
@@ -49,10 +57,12 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
   handler: (args) => {
     const model = loadModel(args.model);
     const info = modelInfo(model);
+    const weights = summarizeWeights(model);
     const lines = [
       `${args.model}`,
       `  ir_version ${info.irVersion}, opsets ${info.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')}, producer ${info.producer || '-'}`,
       `  ${info.parameterCount.toLocaleString('en')} parameters, ${info.nodeCount} nodes`,
+      `  ${describeWeights(weights)}`,
       '',
       table(['input', 'shape'], info.inputs.map((i) => [i.name, dims(i.dims)])),
       '',
@@ -68,6 +78,6 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
     lines.push('', ...formatAutoTaps(auto));
     const tensors = args.tensors ? producedTensors(model) : undefined;
     if (tensors) lines.push('', 'tensors:', ...tensors.map((t) => `  ${t}`));
-    printResult(lines.join('\n'), { ...info, architecture: architecture ?? null, autoTaps: auto, tensors });
+    printResult(lines.join('\n'), { ...info, weights, architecture: architecture ?? null, autoTaps: auto, tensors });
   },
 };
