@@ -33,22 +33,24 @@ function buildBinary(op: BinaryOp) {
     const a = ctx.input(0) as Value;
     const b = ctx.input(1) as Value;
     if (a.kind === 'tensor' && b.kind === 'tensor') {
+      if (Boolean(a.onnxOrder) !== Boolean(b.onnxOrder)) ctx.unsupported(`${op} of activations in NCHW and NHWC order`, ['activations of one order']);
       if (a.sym.shape.length !== b.sym.shape.length) {
         ctx.unsupported(`${op} of activations of ranks ${a.sym.shape.length} and ${b.sym.shape.length}`, ['activations of equal rank']);
       }
       const name = ctx.layerName();
       const layer =
         op === 'Add' ? tf.layers.add({ name }) : op === 'Mul' ? tf.layers.multiply({ name }) : new (registerOnnxLayers(tf).OnnxBinary)({ name, op });
-      return [{ kind: 'tensor', sym: ctx.apply(layer, [a.sym, b.sym]) }];
+      return [{ kind: 'tensor', sym: ctx.apply(layer, [a.sym, b.sym]), onnxOrder: a.onnxOrder }];
     }
     const constantFirst = a.kind === 'const';
-    const x = (constantFirst ? b : a) as { kind: 'tensor'; sym: ReturnType<BuildContext['tensor']> };
+    const x = (constantFirst ? b : a) as { kind: 'tensor'; sym: ReturnType<BuildContext['tensor']>; onnxOrder?: boolean };
     const c = ((constantFirst ? a : b) as { value: ConstTensor }).value;
     const rank = x.sym.shape.length;
-    const laid = broadcastConstToTf(c, rank);
+    // In ONNX order the tfjs axes are the ONNX axes: right-align only (rank 4 kept, as tfjs-to-onnx expects).
+    const laid = x.onnxOrder ? (c.dims.length > rank ? undefined : c.dims.length === 0 ? c : { ...c, dims: [...new Array<number>(rank - c.dims.length).fill(1), ...c.dims] }) : broadcastConstToTf(c, rank);
     if (!laid) ctx.unsupported(`${op} with a constant of rank ${c.dims.length} on a rank-${rank} activation`, ['constants that broadcast against the activation']);
     const layer = new (registerOnnxLayers(tf).OnnxConstBinary)({ name: ctx.layerName(), op, constantFirst, constantShape: laid!.dims });
-    return [{ kind: 'tensor', sym: ctx.apply(layer, x.sym, [{ data: toFloat32(laid!), shape: laid!.dims }]) }];
+    return [{ kind: 'tensor', sym: ctx.apply(layer, x.sym, [{ data: toFloat32(laid!), shape: laid!.dims }]), onnxOrder: x.onnxOrder }];
   };
 }
 
@@ -62,6 +64,7 @@ function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'): OpMapper {
       { name: 'B', kind: 'tensor' },
     ],
     attrs: [],
+    onnxOrder: 'handled',
     fold: ({ inputs }) => [foldBinary(op, inputs[0] as ConstTensor, inputs[1] as ConstTensor)],
     build: buildBinary(op),
     notes:
@@ -151,6 +154,7 @@ function unary(op: UnaryOp, f: ((v: number) => number) | undefined): OpMapper {
     category: 'elementwise',
     inputs: [{ name: 'X', kind: 'tensor' }],
     attrs: [],
+    onnxOrder: 'elementwise',
     ...(f ? { fold: ({ inputs }: FoldContext) => [{ ...(inputs[0] as ConstTensor), data: (inputs[0] as ConstTensor).data.map(f) }] } : {}),
     build: (ctx) => {
       const layer = new (registerOnnxLayers(ctx.tf).OnnxUnary)({ name: ctx.layerName(), op, alpha: 0, beta: 0 });
@@ -184,6 +188,7 @@ export const ELEMENTWISE_OPS: readonly OpMapper[] = [
       { onnxName: 'min', type: 'float' },
       { onnxName: 'max', type: 'float' },
     ],
+    onnxOrder: 'elementwise',
     fold: ({ inputs, attrs, opset }) => {
       const x = inputs[0] as ConstTensor;
       const lo = opset < 11 ? (attrs.min as number | undefined) : inputs[1]?.data[0];
