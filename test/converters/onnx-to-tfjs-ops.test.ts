@@ -463,6 +463,18 @@ add({
   },
 });
 
+for (const approximate of ['none', 'tanh']) {
+  add({
+    name: `Gelu approximate ${approximate} (opset 20)`,
+    ops: ['Gelu'],
+    opset: 20,
+    inputs: [X4],
+    scale: 3,
+    growth: 'tfjsToOnnx writes opset 17 here, where Gelu is its formula (Div/Erf/Add/Mul/Mul or Pow/Mul/Add/Mul/Tanh/Add/Mul/Mul)',
+    build: (g) => [g.node('Gelu', [g.x[0]], { approximate })],
+  });
+}
+
 // Activations with constants Keras lacks.
 add({ name: 'HardSwish', ops: ['HardSwish'], opset: 14, inputs: [X4], scale: 4, build: (g) => [g.node('HardSwish', [g.x[0]])] });
 add({ name: 'HardSigmoid alpha 1/6 (PyTorch export)', ops: ['HardSigmoid'], inputs: [X4], scale: 4, build: (g) => [g.node('HardSigmoid', [g.x[0]], { alpha: floatAttr(1 / 6), beta: floatAttr(0.5) })] });
@@ -841,6 +853,23 @@ describe('onnx-to-tfjs refusals of the backbone ops (clear errors, nothing built
     const model = buildCase({ name: _name, ops: [], inputs: [X4], build }, 0);
     expect(() => onnxToTfjs(tf, model)).toThrow(message);
   });
+});
+
+test('OnnxUnary Gelu exports as the Gelu op at opset 20 (onnxruntime agrees)', async () => {
+  const tf = await useTfBackend('cpu');
+  for (const approximate of ['none', 'tanh']) {
+    const model = buildCase({ name: 'gelu', ops: [], opset: 20, inputs: [X4], build: (g) => [g.node('Gelu', [g.x[0]], { approximate })] }, 0);
+    const { model: tfModel } = onnxToTfjs(tf, model);
+    try {
+      const back = tfjsToOnnx(tfModel, { inputNames: ['x0'], opset: 20 });
+      expect((back.graph?.node ?? []).map((n) => n.opType)).toEqual(['Gelu']);
+      const x = randomInput(X4, 5, 3);
+      const [ref, got] = await Promise.all([runModel(model, { x0: x }), runModel(back, { x0: x })]);
+      expect(maxAbsDiff(Object.values(got), Object.values(ref))).toBeLessThanOrEqual(ATOL);
+    } finally {
+      tfModel.dispose();
+    }
+  }
 });
 
 test('every op of the mapping table has a parity case', () => {

@@ -176,6 +176,21 @@ export const ELEMENTWISE_OPS: readonly OpMapper[] = [
   variadic('Mean'),
   ...UNARY.map(([op, f]) => unary(op, f)),
   {
+    onnxOp: 'Gelu',
+    opsets: [20, 21],
+    category: 'elementwise',
+    inputs: [{ name: 'X', kind: 'tensor' }],
+    attrs: [{ onnxName: 'approximate', type: 'string', default: 'none' }],
+    onnxOrder: 'elementwise',
+    build: (ctx) => {
+      const approximate = ctx.attrs.approximate as string;
+      if (approximate !== 'none' && approximate !== 'tanh') ctx.unsupported(`Gelu approximate '${approximate}'`, ['none', 'tanh']);
+      const layer = new (registerOnnxLayers(ctx.tf).OnnxUnary)({ name: ctx.layerName(), op: approximate === 'tanh' ? 'GeluTanh' : 'Gelu', alpha: 0, beta: 0 });
+      return [{ kind: 'tensor', sym: ctx.apply(layer, ctx.tensor(0)) }];
+    },
+    notes: "OnnxUnary 'Gelu' (approximate none: erf; tanh)",
+  },
+  {
     onnxOp: 'Clip',
     opsets: [6, 21],
     category: 'elementwise',
