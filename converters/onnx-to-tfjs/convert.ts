@@ -244,6 +244,8 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
       throw new NodeUnsupported(`${what}${supported.length ? `; supported: ${supported.join(', ')}` : ''}${hint ? `. ${hint}` : ''}`);
     };
     const specOf = (i: number) => mapper.inputs[Math.min(i, mapper.inputs.length - 1)];
+    // Activations held in ONNX axis order (after ConvNeXt's Transpose to NHWC) reach only the mappers that declare it.
+    const ordered = inputs.map((n) => (n ? values.get(n) : undefined)).filter((v) => v?.kind === 'tensor').map((v) => Boolean((v as { onnxOrder?: boolean }).onnxOrder));
     const ctx: BuildContext = {
       tf,
       node,
@@ -322,7 +324,14 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
       unsupported,
     };
     try {
-      const outs = mapper.build!(ctx);
+      if (ordered.some(Boolean)) {
+        if (!mapper.onnxOrder) unsupported(`an activation in NHWC order (after a Transpose (0, 2, 3, 1))`, ['elementwise ops, MatMul, LayerNormalization and Transpose back (ConvNeXt\'s MLP block)']);
+        if (mapper.onnxOrder === 'elementwise' && !ordered.every(Boolean)) unsupported('activations in NCHW and NHWC order together', ['inputs of one order']);
+      }
+      const built = mapper.build!(ctx);
+      const outs = mapper.onnxOrder === 'elementwise' && ordered.length > 0 && ordered.every(Boolean)
+        ? built.map((v) => (v?.kind === 'tensor' ? { ...v, onnxOrder: true } : v))
+        : built;
       const first = absorbed.length ? absorbed[absorbed.length - 1].output?.[0] : undefined;
       (node.output ?? []).forEach((o, k) => {
         if (!o) return;
@@ -346,6 +355,16 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
       for (const c of absorbed) for (const o of c.output ?? []) if (o) poisoned.add(o);
     }
   }
+
+  // An output left in NHWC order (a Transpose (0, 2, 3, 1) not undone) is a problem of the node producing it.
+  nodes.forEach((node, index) => {
+    for (const o of node.output ?? []) {
+      const v = o && graphOutputs.has(o) ? values.get(o) : undefined;
+      if (v?.kind === 'tensor' && v.onnxOrder) {
+        problems.push({ index, op: node.opType ?? '', node: nodeLabel(node, index), reason: `graph output '${o}' in NHWC order (a Transpose (0, 2, 3, 1) not transposed back); supported: NCHW outputs` });
+      }
+    }
+  });
 
   try {
     if (problems.length) {

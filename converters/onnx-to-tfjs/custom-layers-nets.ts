@@ -65,7 +65,7 @@ export interface OnnxSoftmaxConfig {
 
 /** Unary ops of OnnxUnary. */
 // Identity: a new tensor object for an activation a layer reads twice (see convert.ts `apply`).
-export const UNARY_OPS = Object.freeze(['Sqrt', 'Exp', 'Log', 'Erf', 'HardSwish', 'HardSigmoid', 'Identity'] as const);
+export const UNARY_OPS = Object.freeze(['Sqrt', 'Exp', 'Log', 'Erf', 'HardSwish', 'HardSigmoid', 'Gelu', 'GeluTanh', 'Identity'] as const);
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
 /** OnnxUnary: one elementwise function; alpha/beta for HardSigmoid/HardSwish. */
@@ -363,6 +363,12 @@ export function defineNetLayers(tf: Tf): NetLayerClasses {
           case 'Erf': return tf.erf(x);
           case 'HardSigmoid': return tf.clipByValue(tf.add(tf.mul(x, alpha), beta), 0, 1);
           case 'HardSwish': return tf.mul(x, tf.clipByValue(tf.add(tf.mul(x, alpha), beta), 0, 1));
+          // ONNX Gelu (opset 20): 0.5·x·(1 + erf(x/√2)), or with approximate = 'tanh' 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+          case 'Gelu': return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+          case 'GeluTanh': {
+            const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+            return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+          }
         }
       });
     }

@@ -13,9 +13,11 @@ export type Layer = TfModule.layers.Layer;
 
 /**
  * A graph value during conversion: an activation (a tfjs SymbolicTensor; rank-4 ONNX NCHW
- * tensors are held as NHWC tensors) or a constant folded at conversion time.
+ * tensors are held as NHWC tensors) or a constant folded at conversion time. `onnxOrder`
+ * marks a rank-4 activation whose tfjs axes are the ONNX axes as they are: the result of a
+ * Transpose (0, 2, 3, 1) of an NCHW activation (ConvNeXt's NHWC MLP block), already NHWC in tfjs.
  */
-export type Value = { kind: 'tensor'; sym: SymbolicTensor } | { kind: 'const'; value: ConstTensor };
+export type Value = { kind: 'tensor'; sym: SymbolicTensor; onnxOrder?: boolean } | { kind: 'const'; value: ConstTensor };
 
 /** Attribute kinds an OpMapper declares. */
 export type AttrType = 'int' | 'ints' | 'float' | 'floats' | 'string' | 'tensor';
@@ -99,4 +101,10 @@ export interface OpMapper {
   readonly build?: (ctx: BuildContext) => Value[];
   /** How the op maps, one line, for the supported-ops table. */
   readonly notes: string;
+  /**
+   * Whether the mapper accepts activations held in ONNX axis order (Value.onnxOrder):
+   * 'elementwise' — the result has its inputs' order (the dispatcher marks it); 'handled' —
+   * the builder reads the flag and sets it on its results. Absent: such inputs are refused.
+   */
+  readonly onnxOrder?: 'elementwise' | 'handled';
 }

@@ -485,6 +485,18 @@ add({
   },
 });
 
+for (const approximate of ['none', 'tanh']) {
+  add({
+    name: `Gelu approximate ${approximate} (opset 20)`,
+    ops: ['Gelu'],
+    opset: 20,
+    inputs: [X4],
+    scale: 3,
+    growth: 'tfjsToOnnx writes opset 17 here, where Gelu is its formula (Div/Erf/Add/Mul/Mul or Pow/Mul/Add/Mul/Tanh/Add/Mul/Mul)',
+    build: (g) => [g.node('Gelu', [g.x[0]], { approximate })],
+  });
+}
+
 // Activations with constants Keras lacks.
 add({ name: 'HardSwish', ops: ['HardSwish'], opset: 14, inputs: [X4], scale: 4, build: (g) => [g.node('HardSwish', [g.x[0]])] });
 add({ name: 'HardSigmoid alpha 1/6 (PyTorch export)', ops: ['HardSigmoid'], inputs: [X4], scale: 4, build: (g) => [g.node('HardSigmoid', [g.x[0]], { alpha: floatAttr(1 / 6), beta: floatAttr(0.5) })] });
@@ -613,6 +625,28 @@ add({
     const ln = g.node('LayerNormalization', [t, g.w([3], 0.5, 1), g.w([3])], { axis: -1, epsilon: floatAttr(1e-6) });
     return [g.node('Transpose', [ln], { perm: [0, 3, 1, 2] })];
   },
+});
+
+// ConvNeXt block as torchvision/timm export it: the MLP runs in NHWC between two Transposes.
+add({
+  name: 'ConvNeXt block: dwconv 7×7, Transpose, LayerNorm, MatMul+Add, GELU (Erf), MatMul+Add, layer scale, Transpose, residual',
+  ops: ['Conv', 'Transpose', 'LayerNormalization', 'MatMul', 'Add', 'Div', 'Erf', 'Mul'],
+  inputs: [[2, 8, 7, 9]],
+  build: (g) => {
+    const dw = g.node('Conv', [g.x[0], g.cw([8, 1, 7, 7]), g.w([8])], { kernel_shape: [7, 7], pads: [3, 3, 3, 3], group: 8 });
+    const t = g.node('Transpose', [dw], { perm: [0, 2, 3, 1] });
+    const ln = g.node('LayerNormalization', [t, g.w([8], 0.5, 1), g.w([8])], { axis: -1, epsilon: floatAttr(1e-6) });
+    const h = g.node('Add', [g.node('MatMul', [ln, g.w([8, 32], 1 / Math.sqrt(8))]), g.w([32])]);
+    const gelu = g.node('Mul', [g.node('Mul', [h, g.node('Add', [g.node('Erf', [g.node('Div', [h, g.f([Math.SQRT2], [])])]), g.f([1], [])])]), g.f([0.5], [])]);
+    const o = g.node('Mul', [g.node('Add', [g.node('MatMul', [gelu, g.w([32, 8], 1 / Math.sqrt(32))]), g.w([8])]), g.w([8], 0.1)]);
+    return [g.node('Add', [g.x[0], g.node('Transpose', [o], { perm: [0, 3, 1, 2] })])];
+  },
+});
+add({
+  name: 'NHWC block Relu between Transposes, output in NCHW',
+  ops: ['Transpose', 'Relu'],
+  inputs: [X4],
+  build: (g) => [g.node('Transpose', [g.node('Relu', [g.node('Transpose', [g.x[0]], { perm: [0, 2, 3, 1] })])], { perm: [0, 3, 1, 2] })],
 });
 
 // Batched MatMul over the last two axes.
@@ -855,6 +889,38 @@ describe.each(BACKENDS)('onnx-to-tfjs op parity on tfjs %s (vs onnxruntime, and 
       tfModel.dispose();
     }
   });
+});
+
+describe('onnx-to-tfjs refusals of the backbone ops (clear errors, nothing built)', () => {
+  const refusals: Array<[string, (g: G) => string[], RegExp]> = [
+    ['LRN of even size', (g) => [g.node('LRN', [g.x[0]], { size: 4 })], /LRN size 4; supported: odd sizes/],
+    ['an NHWC-order activation into Concat', (g) => [g.node('Concat', [g.node('Transpose', [g.x[0]], { perm: [0, 2, 3, 1] }), g.x[0]], { axis: 1 })], /activation in NHWC order/],
+    ['an NHWC-order graph output', (g) => [g.node('Relu', [g.node('Transpose', [g.x[0]], { perm: [0, 2, 3, 1] })])], /'Relu' at node '.*' \(graph output '.*' in NHWC order/],
+    ['LayerNormalization over H, W, C of an NHWC-order activation', (g) => [g.node('Transpose', [g.node('LayerNormalization', [g.node('Transpose', [g.x[0]], { perm: [0, 2, 3, 1] }), g.w([9, 11, 3])], { axis: 1 })], { perm: [0, 3, 1, 2] })], /LayerNormalization from axis 1 of an activation in NHWC order/],
+    ['ReduceMean over channels without keepdims', (g) => [g.node('ReduceMean', [g.x[0]], { axes: [1], keepdims: 0 })], /ReduceMean over axes \[1\]/],
+  ];
+  test.each(refusals)('%s', async (_name, build, message) => {
+    const tf = await useTfBackend('cpu');
+    const model = buildCase({ name: _name, ops: [], inputs: [X4], build }, 0);
+    expect(() => onnxToTfjs(tf, model)).toThrow(message);
+  });
+});
+
+test('OnnxUnary Gelu exports as the Gelu op at opset 20 (onnxruntime agrees)', async () => {
+  const tf = await useTfBackend('cpu');
+  for (const approximate of ['none', 'tanh']) {
+    const model = buildCase({ name: 'gelu', ops: [], opset: 20, inputs: [X4], build: (g) => [g.node('Gelu', [g.x[0]], { approximate })] }, 0);
+    const { model: tfModel } = onnxToTfjs(tf, model);
+    try {
+      const back = tfjsToOnnx(tfModel, { inputNames: ['x0'], opset: 20 });
+      expect((back.graph?.node ?? []).map((n) => n.opType)).toEqual(['Gelu']);
+      const x = randomInput(X4, 5, 3);
+      const [ref, got] = await Promise.all([runModel(model, { x0: x }), runModel(back, { x0: x })]);
+      expect(maxAbsDiff(Object.values(got), Object.values(ref))).toBeLessThanOrEqual(ATOL);
+    } finally {
+      tfModel.dispose();
+    }
+  }
 });
 
 test('every op of the mapping table has a parity case', () => {

@@ -39,6 +39,7 @@ function activationOp(op: string, tfName: string, fixed: Record<string, number> 
     category: 'activation',
     inputs: [{ name: 'X', kind: 'tensor' }],
     attrs,
+    onnxOrder: 'elementwise',
     build: (ctx): Value[] => {
       for (const [k, v] of Object.entries(fixed)) {
         if (Math.abs((ctx.attrs[k] as number) - v) > 1e-7) ctx.unsupported(`${op} with ${k} = ${String(ctx.attrs[k])}`, [`${k} = ${v}`]);
@@ -57,6 +58,7 @@ function hardActivation(op: 'HardSigmoid' | 'HardSwish', alpha: number, beta: nu
     opsets: [6, 21],
     category: 'activation',
     inputs: [{ name: 'X', kind: 'tensor' }],
+    onnxOrder: 'elementwise',
     attrs: op === 'HardSigmoid' ? [{ onnxName: 'alpha', type: 'float', default: alpha }, { onnxName: 'beta', type: 'float', default: beta }] : [],
     build: (ctx) => {
       const a = op === 'HardSigmoid' ? (ctx.attrs.alpha as number) : alpha;
@@ -146,6 +148,7 @@ export const ACTIVATION_OPS: readonly OpMapper[] = [
     category: 'activation',
     inputs: [{ name: 'X', kind: 'tensor' }],
     attrs: [{ onnxName: 'alpha', type: 'float', default: 0.01 }],
+    onnxOrder: 'elementwise',
     build: (ctx) => [{ kind: 'tensor', sym: ctx.apply(ctx.tf.layers.leakyReLU({ alpha: ctx.attrs.alpha as number, name: ctx.layerName() }), ctx.tensor(0)) }],
     notes: 'LeakyReLU',
   },

@@ -268,6 +268,14 @@ function matMul(ctx: BuildContext): Value[] {
   if (ctx.input(0)?.kind !== 'tensor') ctx.unsupported('MatMul with a constant first operand', ['activation × constant']);
   const a = ctx.tensor(0);
   const bv = ctx.input(1) as Value;
+  if ((ctx.input(0) as { onnxOrder?: boolean }).onnxOrder) {
+    // NHWC order (ConvNeXt's MLP block): the product is over channels, a Dense on tfjs's last axis.
+    const c = bv.kind === 'const' ? bv.value : undefined;
+    if (!c || c.dims.length !== 2 || a.shape[3] !== c.dims[0]) ctx.unsupported('MatMul of an activation in NHWC order', ['a constant [C, K] weight']);
+    const activation = takeActivation(ctx);
+    const layer = ctx.tf.layers.dense({ units: c!.dims[1], useBias: false, activation: activation as never, name: ctx.layerName(), kernelInitializer: 'zeros' });
+    return [{ kind: 'tensor', sym: ctx.apply(layer, a, [{ data: Float32Array.from(c!.data), shape: c!.dims }]), onnxOrder: true }];
+  }
   if (a.shape.length === 4) {
     // Batched: ONNX multiplies the last two NCHW axes (H × W); OnnxMatMul does it in ONNX order.
     const Cls = registerOnnxLayers(ctx.tf).OnnxMatMul;
@@ -343,6 +351,7 @@ export const CONV_OPS: readonly OpMapper[] = [
       { name: 'B', kind: 'tensor' },
     ],
     attrs: [],
+    onnxOrder: 'handled',
     build: matMul,
     notes: 'Dense without bias ([N, K] × constant [K, M]); rank-4 (batched, over H × W): OnnxMatMul with a 2-D constant or a second rank-4 activation',
   },

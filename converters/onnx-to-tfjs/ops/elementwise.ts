@@ -19,22 +19,24 @@ function buildBinary(op: BinaryOp) {
     const a = ctx.input(0) as Value;
     const b = ctx.input(1) as Value;
     if (a.kind === 'tensor' && b.kind === 'tensor') {
+      if (Boolean(a.onnxOrder) !== Boolean(b.onnxOrder)) ctx.unsupported(`${op} of activations in NCHW and NHWC order`, ['activations of one order']);
       if (a.sym.shape.length !== b.sym.shape.length) {
         ctx.unsupported(`${op} of activations of ranks ${a.sym.shape.length} and ${b.sym.shape.length}`, ['activations of equal rank']);
       }
       const name = ctx.layerName();
       const layer =
         op === 'Add' ? tf.layers.add({ name }) : op === 'Mul' ? tf.layers.multiply({ name }) : new (registerOnnxLayers(tf).OnnxBinary)({ name, op });
-      return [{ kind: 'tensor', sym: ctx.apply(layer, [a.sym, b.sym]) }];
+      return [{ kind: 'tensor', sym: ctx.apply(layer, [a.sym, b.sym]), onnxOrder: a.onnxOrder }];
     }
     const constantFirst = a.kind === 'const';
-    const x = (constantFirst ? b : a) as { kind: 'tensor'; sym: ReturnType<BuildContext['tensor']> };
+    const x = (constantFirst ? b : a) as { kind: 'tensor'; sym: ReturnType<BuildContext['tensor']>; onnxOrder?: boolean };
     const c = ((constantFirst ? a : b) as { value: ConstTensor }).value;
     const rank = x.sym.shape.length;
-    const laid = broadcastConstToTf(c, rank);
+    // In ONNX order the tfjs axes are the ONNX axes: right-align only (rank 4 kept, as tfjs-to-onnx expects).
+    const laid = x.onnxOrder ? (c.dims.length > rank ? undefined : c.dims.length === 0 ? c : { ...c, dims: [...new Array<number>(rank - c.dims.length).fill(1), ...c.dims] }) : broadcastConstToTf(c, rank);
     if (!laid) ctx.unsupported(`${op} with a constant of rank ${c.dims.length} on a rank-${rank} activation`, ['constants that broadcast against the activation']);
     const layer = new (registerOnnxLayers(tf).OnnxConstBinary)({ name: ctx.layerName(), op, constantFirst, constantShape: laid!.dims });
-    return [{ kind: 'tensor', sym: ctx.apply(layer, x.sym, [{ data: toFloat32(laid!), shape: laid!.dims }]) }];
+    return [{ kind: 'tensor', sym: ctx.apply(layer, x.sym, [{ data: toFloat32(laid!), shape: laid!.dims }]), onnxOrder: x.onnxOrder }];
   };
 }
 
@@ -48,6 +50,7 @@ function binary(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'): OpMapper {
       { name: 'B', kind: 'tensor' },
     ],
     attrs: [],
+    onnxOrder: 'handled',
     fold: coreFold,
     build: buildBinary(op),
     notes:
@@ -136,6 +139,7 @@ function unary(op: UnaryOp): OpMapper {
     category: 'elementwise',
     inputs: [{ name: 'X', kind: 'tensor' }],
     attrs: [],
+    onnxOrder: 'elementwise',
     ...(f ? { fold: coreFold } : {}),
     build: (ctx) => {
       const layer = new (registerOnnxLayers(ctx.tf).OnnxUnary)({ name: ctx.layerName(), op, alpha: 0, beta: 0 });
@@ -157,6 +161,21 @@ export const ELEMENTWISE_OPS: readonly OpMapper[] = [
   variadic('Mean'),
   ...UNARY.map(unary),
   {
+    onnxOp: 'Gelu',
+    opsets: [20, 21],
+    category: 'elementwise',
+    inputs: [{ name: 'X', kind: 'tensor' }],
+    attrs: [{ onnxName: 'approximate', type: 'string', default: 'none' }],
+    onnxOrder: 'elementwise',
+    build: (ctx) => {
+      const approximate = ctx.attrs.approximate as string;
+      if (approximate !== 'none' && approximate !== 'tanh') ctx.unsupported(`Gelu approximate '${approximate}'`, ['none', 'tanh']);
+      const layer = new (registerOnnxLayers(ctx.tf).OnnxUnary)({ name: ctx.layerName(), op: approximate === 'tanh' ? 'GeluTanh' : 'Gelu', alpha: 0, beta: 0 });
+      return [{ kind: 'tensor', sym: ctx.apply(layer, ctx.tensor(0)) }];
+    },
+    notes: "OnnxUnary 'Gelu' (approximate none: erf; tanh)",
+  },
+  {
     onnxOp: 'Clip',
     opsets: [6, 21],
     category: 'elementwise',
@@ -169,6 +188,7 @@ export const ELEMENTWISE_OPS: readonly OpMapper[] = [
       { onnxName: 'min', type: 'float' },
       { onnxName: 'max', type: 'float' },
     ],
+    onnxOrder: 'elementwise',
     fold: coreFold,
     build: (ctx) => {
       const [lo, hi] = clipBounds(ctx);

@@ -12,11 +12,11 @@ import type { BuildContext, OpMapper, SymbolicTensor, Value } from '../types';
 
 /** An OnnxLayerNorm over tfjs `axes` with ONNX scale/bias constants broadcast to the rank-`rank` ONNX input. */
 export function applyLayerNorm(
-  ctx: BuildContext, x: SymbolicTensor, axes: number[], epsilon: number, scale: ConstTensor, bias: ConstTensor | undefined,
+  ctx: BuildContext, x: SymbolicTensor, axes: number[], epsilon: number, scale: ConstTensor, bias: ConstTensor | undefined, onnxOrder = false,
 ): SymbolicTensor {
   const rank = x.shape.length;
   const lay = (c: ConstTensor) => {
-    const laid = broadcastConstToTf(c, rank);
+    const laid = onnxOrder ? (c.dims.length <= rank ? c : undefined) : broadcastConstToTf(c, rank);
     if (!laid) return ctx.unsupported(`LayerNormalization parameter of dims [${c.dims.join(', ')}]`, ['dims of the normalized axes']);
     const full = [...new Array<number>(rank - laid.dims.length).fill(1), ...laid.dims];
     return { data: toFloat32(laid), shape: full.slice(1) };
@@ -118,11 +118,17 @@ export const NORMALIZATION_OPS: readonly OpMapper[] = [
       { onnxName: 'epsilon', type: 'float', default: 1e-5 },
       { onnxName: 'stash_type', type: 'int', default: 1 },
     ],
+    onnxOrder: 'handled',
     build: (ctx): Value[] => {
       const x = ctx.tensor(0);
       const rank = x.shape.length;
       const axis = normAxis(ctx.attrs.axis as number, rank);
       if (axis === 0) ctx.unsupported('LayerNormalization from the batch axis', ['axis ≥ 1']);
+      if ((ctx.input(0) as { onnxOrder?: boolean }).onnxOrder) {
+        // NHWC order (ConvNeXt's MLP block): only the channel axis, which is tfjs's last.
+        if (axis !== rank - 1) ctx.unsupported(`LayerNormalization from axis ${axis} of an activation in NHWC order`, ['the last axis (channels)']);
+        return [{ kind: 'tensor', sym: applyLayerNorm(ctx, x, [rank - 1], ctx.attrs.epsilon as number, ctx.constant(1) as ConstTensor, ctx.constant(2), true), onnxOrder: true }];
+      }
       const axes = Array.from({ length: rank - axis }, (_, i) => tfAxis(axis + i, rank)).sort((a, b) => a - b);
       return [{ kind: 'tensor', sym: applyLayerNorm(ctx, x, axes, ctx.attrs.epsilon as number, ctx.constant(1) as ConstTensor, ctx.constant(2)) }];
     },

@@ -304,6 +304,7 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     category: 'shape',
     inputs: [{ name: 'input', kind: 'tensor' }],
     attrs: [],
+    onnxOrder: 'elementwise',
     fold: coreFold,
     build: alias,
     notes: 'alias (also torchvision\'s Identity on shared initializers)',
@@ -313,6 +314,7 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     opsets: [1, 21],
     category: 'shape',
     inputs: [{ name: 'data', kind: 'tensor' }, { name: 'ratio', kind: 'const', optional: true }, { name: 'training_mode', kind: 'const', optional: true }],
+    onnxOrder: 'elementwise',
     attrs: [],
     build: alias,
     notes: 'alias (inference); the mask output must be unused',
@@ -420,16 +422,22 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     category: 'shape',
     inputs: [{ name: 'data', kind: 'tensor' }],
     attrs: [{ onnxName: 'perm', type: 'ints' }],
+    onnxOrder: 'handled',
     fold: coreFold,
     build: (ctx) => {
       const x = ctx.tensor(0);
       const perm = ctx.attrs.perm as number[] | undefined;
-      if (perm && perm.every((p, i) => p === i)) return [{ kind: 'tensor', sym: x }];
+      const ordered = (ctx.input(0) as { onnxOrder?: boolean }).onnxOrder === true;
+      if (perm && perm.every((p, i) => p === i)) return [{ kind: 'tensor', sym: x, onnxOrder: ordered }];
+      // tfjs holds NCHW as NHWC: to NHWC and back only relabel the axes (ConvNeXt's MLP block in between).
+      if (ordered && perm?.join() === '0,3,1,2') return [{ kind: 'tensor', sym: x }];
+      if (ordered) ctx.unsupported(`Transpose [${perm?.join(', ') ?? 'reverse'}] of an activation in NHWC order`, ['(0, 3, 1, 2) back to NCHW']);
       const ln = layerNormOverChannels(ctx, x, perm);
       if (ln) return [{ kind: 'tensor', sym: ln }];
+      if (x.shape.length === 4 && perm?.join() === '0,2,3,1') return [{ kind: 'tensor', sym: x, onnxOrder: true }];
       return ctx.unsupported(`Transpose [${perm?.join(', ') ?? 'reverse'}] of an activation`, ['constants', 'the identity permutation'], 'A layout change inside the graph has no tfjs equivalent here; cut the model before it.');
     },
-    notes: 'folded on constants; identity on activations; Transpose(0,2,3,1) → LayerNormalization(−1) → Transpose(0,3,1,2): OnnxLayerNorm over channels',
+    notes: 'folded on constants; identity on activations; (0,2,3,1) and back (0,3,1,2) relabel the axes (no layer; elementwise ops, MatMul and LayerNormalization(−1) run in between); Transpose(0,2,3,1) → LayerNormalization(−1) → Transpose(0,3,1,2): OnnxLayerNorm over channels',
   },
   {
     onnxOp: 'Slice',

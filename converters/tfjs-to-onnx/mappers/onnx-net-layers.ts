@@ -91,10 +91,28 @@ const softmax: LayerMapper = (ctx) => {
   return [ctx.outputName(0)];
 };
 
-const UNARY = ['Sqrt', 'Exp', 'Log', 'Erf', 'HardSigmoid', 'HardSwish', 'Identity'];
+const UNARY = ['Sqrt', 'Exp', 'Log', 'Erf', 'HardSigmoid', 'HardSwish', 'Gelu', 'GeluTanh', 'Identity'];
+
+/** Gelu: the op from opset 20; below it the exporters' formula (Div, Erf, Add, Mul, Mul; tanh: with Pow and Tanh). */
+function gelu(ctx: EmitContext, tanh: boolean): string[] {
+  const x = ctx.inputs[0].name;
+  if (ctx.opset >= 20) return one(ctx, 'Gelu', [x], { approximate: tanh ? 'tanh' : 'none' });
+  const node = (op: string, inputs: string[], out = ctx.tmp(op.toLowerCase())) => {
+    ctx.b.addNode(op, inputs, [out], {}, `${ctx.scope}/${op}_${out.split('/').pop()}`);
+    return out;
+  };
+  const k = (v: number) => ctx.constant(`gelu_${v}`, [], [v]);
+  const inner = tanh
+    ? node('Tanh', [node('Mul', [node('Add', [x, node('Mul', [node('Pow', [x, k(3)]), k(0.044715)])]), k(Math.sqrt(2 / Math.PI))])])
+    : node('Erf', [node('Div', [x, k(Math.SQRT2)])]);
+  node('Mul', [node('Mul', [x, node('Add', [inner, k(1)])]), k(0.5)], ctx.outputName(0));
+  return [ctx.outputName(0)];
+}
+
 const unary: LayerMapper = (ctx) => {
   const op = String(ctx.config.op);
   if (!UNARY.includes(op)) throw new UnsupportedOpError(`${ctx.className} op '${op}'`, ctx.layer.name, UNARY);
+  if (op === 'Gelu' || op === 'GeluTanh') return gelu(ctx, op === 'GeluTanh');
   if (op === 'HardSwish' && (Math.abs(num(ctx.config.alpha) - 1 / 6) > 1e-7 || num(ctx.config.beta) !== 0.5)) {
     throw new UnsupportedOpError('HardSwish with alpha/beta other than 1/6, 0.5', ctx.layer.name, ['alpha 1/6, beta 0.5']);
   }
