@@ -10,6 +10,7 @@ import type { Tf } from '../src/backends/tf';
 import { loadLayersModel, saveLayersModel } from '../src/backends/tf-io';
 import { InputError } from '../src/errors';
 import { registerOnnxLayers } from './onnx-to-tfjs/custom-layers';
+import { registerQuantizeLayers } from './onnx-to-tfjs/ops/quantize';
 
 /** A model file format. */
 export type ModelFormat = 'onnx' | 'tfjs';
@@ -36,6 +37,7 @@ export function tfjsDir(file: string): string {
 /** Loads a tfjs LayersModel (custom ONNX layers registered first). */
 export async function loadTfjsModel(tf: Tf, file: string): Promise<TfModule.LayersModel> {
   registerOnnxLayers(tf);
+  registerQuantizeLayers(tf);
   return loadLayersModel(tf, tfjsDir(file));
 }
 
