@@ -14,6 +14,7 @@ import { readImage } from '../../../src/images/png';
 import { writeImage } from '../../../src/images/write';
 import { decodePnm } from '../../../src/images/pnm';
 import { DecodeError, rasterToRgba } from '../../../src/images/raster';
+import { type BmpSpec, writeBmp, writePnm } from '../../helpers/image-files';
 import { seeded } from '../../helpers/seeded';
 
 let dir: string;
@@ -49,78 +50,6 @@ async function pngReference(name: string, data: Uint8Array | Uint16Array, channe
   return ref.data;
 }
 
-// --- a deliberately plain BMP writer (test side) ---------------------------------------------
-
-interface BmpSpec {
-  bpp: 1 | 4 | 8 | 16 | 24 | 32;
-  topDown?: boolean;
-  header?: 12 | 40 | 124;
-  /** For 16/32-bit: BI_BITFIELDS masks (r, g, b). */
-  masks?: [number, number, number];
-  /** For palette images: BGR entries and one index per pixel. */
-  palette?: [number, number, number][];
-  indices?: Uint8Array;
-  /** For 16/24/32-bit: RGB pixels (already on the representable grid). */
-  rgb?: Uint8Array;
-}
-
-function writeBmp(s: BmpSpec): Uint8Array {
-  const header = s.header ?? 40;
-  const stride = Math.floor((s.bpp * W + 31) / 32) * 4;
-  const entry = header === 12 ? 3 : 4;
-  const palBytes = (s.palette?.length ?? 0) * entry;
-  const maskBytes = s.masks && header === 40 ? 12 : 0;
-  const offset = 14 + header + maskBytes + palBytes;
-  const buf = new Uint8Array(offset + stride * H);
-  const dv = new DataView(buf.buffer);
-  buf[0] = 0x42;
-  buf[1] = 0x4d;
-  dv.setUint32(2, buf.length, true);
-  dv.setUint32(10, offset, true);
-  dv.setUint32(14, header, true);
-  if (header === 12) {
-    dv.setUint16(18, W, true);
-    dv.setInt16(20, s.topDown ? -H : H, true);
-    dv.setUint16(22, 1, true);
-    dv.setUint16(24, s.bpp, true);
-  } else {
-    dv.setInt32(18, W, true);
-    dv.setInt32(22, s.topDown ? -H : H, true);
-    dv.setUint16(26, 1, true);
-    dv.setUint16(28, s.bpp, true);
-    dv.setUint32(30, s.masks ? 3 : 0, true);
-    dv.setUint32(46, s.palette?.length ?? 0, true);
-    if (s.masks) s.masks.forEach((m, i) => dv.setUint32(54 + 4 * i, m, true));
-  }
-  const palStart = 14 + header + maskBytes;
-  s.palette?.forEach(([b, g, r], i) => buf.set([b, g, r], palStart + i * entry));
-  for (let y = 0; y < H; y++) {
-    const row = offset + stride * (s.topDown ? y : H - 1 - y);
-    for (let x = 0; x < W; x++) {
-      const p = y * W + x;
-      if (s.bpp <= 8) {
-        const perByte = 8 / s.bpp;
-        buf[row + Math.floor(x / perByte)] |= s.indices![p] << (8 - s.bpp * ((x % perByte) + 1));
-      } else if (s.bpp === 24 || (s.bpp === 32 && !s.masks)) {
-        const o = row + x * (s.bpp / 8);
-        buf.set([s.rgb![3 * p + 2], s.rgb![3 * p + 1], s.rgb![3 * p]], o);
-        if (s.bpp === 32) buf[o + 3] = 0x80; // alpha/padding byte: ignored
-      } else {
-        const [rm, gm, bm] = s.masks!;
-        const put = (v: number, m: number) => {
-          const shift = Math.log2(m & -m);
-          const max = m / 2 ** shift;
-          return Math.round((v * max) / 255) * 2 ** shift;
-        };
-        const v = put(s.rgb![3 * p], rm) + put(s.rgb![3 * p + 1], gm) + put(s.rgb![3 * p + 2], bm);
-        if (s.bpp === 16) dv.setUint16(row + 2 * x, v, true);
-        else dv.setUint32(row + 4 * x, v >>> 0, true);
-      }
-    }
-  }
-  return buf;
-}
-
 /** `levels` evenly spaced 8-bit gray values as a BGR palette. */
 const grayPalette = (levels: number): [number, number, number][] =>
   Array.from({ length: levels }, (_, i) => {
@@ -143,24 +72,24 @@ describe('BMP', () => {
   }
 
   const cases: { name: string; spec: BmpSpec; ref: Uint8Array; channels: 1 | 3 }[] = [
-    { name: '8-bit gray palette, bottom-up', spec: { bpp: 8, palette: grayPalette(256), indices: gray8 }, ref: gray8, channels: 1 },
-    { name: '8-bit gray palette, top-down', spec: { bpp: 8, topDown: true, palette: grayPalette(256), indices: gray8 }, ref: gray8, channels: 1 },
-    { name: '8-bit colour palette', spec: { bpp: 8, palette: colours, indices: colourIdx }, ref: colourRgb, channels: 3 },
-    { name: '4-bit colour palette', spec: { bpp: 4, palette: colours, indices: colourIdx }, ref: colourRgb, channels: 3 },
+    { name: '8-bit gray palette, bottom-up', spec: { width: W, height: H, bpp: 8, palette: grayPalette(256), indices: gray8 }, ref: gray8, channels: 1 },
+    { name: '8-bit gray palette, top-down', spec: { width: W, height: H, bpp: 8, topDown: true, palette: grayPalette(256), indices: gray8 }, ref: gray8, channels: 1 },
+    { name: '8-bit colour palette', spec: { width: W, height: H, bpp: 8, palette: colours, indices: colourIdx }, ref: colourRgb, channels: 3 },
+    { name: '4-bit colour palette', spec: { width: W, height: H, bpp: 4, palette: colours, indices: colourIdx }, ref: colourRgb, channels: 3 },
     {
       name: '1-bit palette (black/white)',
-      spec: { bpp: 1, palette: grayPalette(2), indices: Uint8Array.from(seededIndices(5, 2)) },
+      spec: { width: W, height: H, bpp: 1, palette: grayPalette(2), indices: Uint8Array.from(seededIndices(5, 2)) },
       ref: Uint8Array.from(seededIndices(5, 2), (i) => i * 255),
       channels: 1,
     },
-    { name: '8-bit palette, OS/2 core header', spec: { bpp: 8, header: 12, palette: colours, indices: colourIdx }, ref: colourRgb, channels: 3 },
-    { name: '24-bit, bottom-up', spec: { bpp: 24, rgb }, ref: rgb, channels: 3 },
-    { name: '24-bit, top-down', spec: { bpp: 24, topDown: true, rgb }, ref: rgb, channels: 3 },
-    { name: '32-bit BI_RGB (4th byte ignored)', spec: { bpp: 32, rgb }, ref: rgb, channels: 3 },
-    { name: '32-bit BGRA bit fields, v5 header', spec: { bpp: 32, header: 124, masks: [0xff0000, 0xff00, 0xff], rgb }, ref: rgb, channels: 3 },
-    { name: '32-bit RGBA bit fields (other byte order)', spec: { bpp: 32, masks: [0xff, 0xff00, 0xff0000], rgb }, ref: rgb, channels: 3 },
-    { name: '16-bit 5-5-5 bit fields', spec: { bpp: 16, masks: [0x7c00, 0x3e0, 0x1f], rgb: rgb5 }, ref: rgb5, channels: 3 },
-    { name: '16-bit 5-6-5 bit fields', spec: { bpp: 16, masks: [0xf800, 0x7e0, 0x1f], rgb: rgb565 }, ref: rgb565, channels: 3 },
+    { name: '8-bit palette, OS/2 core header', spec: { width: W, height: H, bpp: 8, header: 12, palette: colours, indices: colourIdx }, ref: colourRgb, channels: 3 },
+    { name: '24-bit, bottom-up', spec: { width: W, height: H, bpp: 24, rgb }, ref: rgb, channels: 3 },
+    { name: '24-bit, top-down', spec: { width: W, height: H, bpp: 24, topDown: true, rgb }, ref: rgb, channels: 3 },
+    { name: '32-bit BI_RGB (4th byte ignored)', spec: { width: W, height: H, bpp: 32, rgb }, ref: rgb, channels: 3 },
+    { name: '32-bit BGRA bit fields, v5 header', spec: { width: W, height: H, bpp: 32, header: 124, masks: [0xff0000, 0xff00, 0xff], rgb }, ref: rgb, channels: 3 },
+    { name: '32-bit RGBA bit fields (other byte order)', spec: { width: W, height: H, bpp: 32, masks: [0xff, 0xff00, 0xff0000], rgb }, ref: rgb, channels: 3 },
+    { name: '16-bit 5-5-5 bit fields', spec: { width: W, height: H, bpp: 16, masks: [0x7c00, 0x3e0, 0x1f], rgb: rgb5 }, ref: rgb5, channels: 3 },
+    { name: '16-bit 5-6-5 bit fields', spec: { width: W, height: H, bpp: 16, masks: [0xf800, 0x7e0, 0x1f], rgb: rgb565 }, ref: rgb565, channels: 3 },
   ];
 
   for (const c of cases) {
@@ -191,7 +120,7 @@ describe('BMP', () => {
   });
 
   it('refuses RLE, truncated and oversized files with a DecodeError that says why', () => {
-    const ok = writeBmp({ bpp: 24, rgb });
+    const ok = writeBmp({ width: W, height: H, bpp: 24, rgb });
     const rle = ok.slice();
     new DataView(rle.buffer).setUint32(30, 1, true);
     expect(() => decodeBmp(rle)).toThrow(/RLE8 BMP files are not supported; save it uncompressed/);
@@ -200,21 +129,6 @@ describe('BMP', () => {
     expect(() => decodeBmp(ok.subarray(0, 30))).toThrow(DecodeError);
   });
 });
-
-// --- PGM / PPM -----------------------------------------------------------------------------
-
-function writePnm(magic: 'P2' | 'P3' | 'P5' | 'P6', samples: ArrayLike<number>, maxval: number): Uint8Array {
-  const head = `${magic}\n# written by the test\n${W} ${H}\n${maxval}\n`;
-  if (magic === 'P2' || magic === 'P3') return new TextEncoder().encode(head + Array.from(samples).join(' ') + '\n');
-  const size = maxval > 255 ? 2 : 1;
-  const out = new Uint8Array(head.length + samples.length * size);
-  out.set(new TextEncoder().encode(head));
-  for (let i = 0; i < samples.length; i++) {
-    if (size === 2) out.set([samples[i] >> 8, samples[i] & 255], head.length + 2 * i);
-    else out[head.length + i] = samples[i];
-  }
-  return out;
-}
 
 describe('PGM / PPM', () => {
   for (const magic of ['P2', 'P3', 'P5', 'P6'] as const) {
@@ -225,7 +139,7 @@ describe('PGM / PPM', () => {
         const n = W * H * channels;
         const samples = deep ? Uint16Array.from({ length: n }, () => Math.floor(rnd() * 65536)) : Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256));
         const file = path.join(dir, `${magic}-${deep ? 16 : 8}.${channels === 1 ? 'pgm' : 'ppm'}`);
-        fs.writeFileSync(file, writePnm(magic, samples, deep ? 65535 : 255));
+        fs.writeFileSync(file, writePnm(magic, samples, deep ? 65535 : 255, W, H));
         const img = await readImage(file);
         expect({ width: img.width, height: img.height, channels: img.channels }).toEqual({ width: W, height: H, channels });
         expect(img.data).toBeCloseToArray(await pngReference(path.basename(file), samples, channels), { atol: 1e-7 });
@@ -240,7 +154,7 @@ describe('PGM / PPM', () => {
   });
 
   it('refuses truncated data, a sample above maxval and a bad maxval', () => {
-    expect(() => decodePnm(writePnm('P5', new Uint8Array(W * H), 255).subarray(0, 30))).toThrow(/truncated P5/);
+    expect(() => decodePnm(writePnm('P5', new Uint8Array(W * H), 255, W, H).subarray(0, 30))).toThrow(/truncated P5/);
     expect(() => decodePnm(new TextEncoder().encode('P2\n1 1\n15\n16\n'))).toThrow(/above maxval 15/);
     expect(() => decodePnm(new TextEncoder().encode('P5\n1 1\n70000\n'))).toThrow(/maxval must be 1–65535/);
     expect(() => decodePnm(new TextEncoder().encode('P6\n1 x\n255\n'))).toThrow(/height is not a number/);
@@ -263,7 +177,7 @@ describe('readImage with formats sharp does not read', () => {
 
   it('names the file for a broken BMP', async () => {
     const file = path.join(dir, 'broken.bmp');
-    fs.writeFileSync(file, writeBmp({ bpp: 24, rgb: pixels(3, 9) }).subarray(0, 80));
+    fs.writeFileSync(file, writeBmp({ width: W, height: H, bpp: 24, rgb: pixels(3, 9) }).subarray(0, 80));
     await expect(readImage(file)).rejects.toThrow(`${file}: cannot decode image: truncated BMP`);
   });
 });
