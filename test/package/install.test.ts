@@ -5,7 +5,8 @@
  * optional @tensorflow/tfjs-node is present without its native binding and onnxtune must fall back
  * to wasm. From that project: `npx onnxtune --version`, `inspect` on the shipped encoder,
  * `denoise` with a model built here (no shipped denoiser exists yet) on BMP and 16-bit PGM files
- * with paths relative to the project, the web page built from the shipped sources, and a `.cjs`
+ * with paths relative to the project, a short training run on wasm from the shipped job file, the
+ * web page built from the shipped sources, types through the exports map, and a `.cjs`
  * and an `.mjs` file using the library.
  *
  * Slow (about a minute: a tsc build and an install); ONNXTUNE_SKIP_INSTALL_TEST=1 skips it.
@@ -179,6 +180,16 @@ describeInstall('the npm package, installed from its tarball', () => {
     expect(await sharp(scanFile).metadata()).toMatchObject({ width: W, height: H, channels: 1, depth: 'ushort' });
     const scan = await readImage(scanFile);
     expect(scan.data).toBeCloseToArray(Array.from(gray16, (v) => (0.5 * v) / 65535 + 0.25), { atol: 1 / 65535 });
+  });
+
+  it('trains on wasm TensorFlow.js from the shipped job file, writing runs/ in the current folder', () => {
+    const job = path.join('node_modules', 'onnxtune', 'configs', 'mnist-dae.yaml');
+    const r = npxOnnxtune(project, ['run', job, '--set', 'train.epochs=1', '--set', 'data.limit=500']);
+    ok(r, 'run');
+    expect(r.stderr).toMatch(/TensorFlow\.js backend: wasm/);
+    const runs = fs.readdirSync(path.join(project, 'runs'));
+    expect(runs).toHaveLength(1);
+    expect(fs.existsSync(path.join(project, 'runs', runs[0], 'export', 'mnist-denoiser.onnx'))).toBe(true);
   });
 
   it('builds the web page from the shipped sources', () => {
