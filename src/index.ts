@@ -39,6 +39,9 @@ export { mse } from './metrics/mse';
 export { psnr } from './metrics/psnr';
 export { ssim } from './metrics/ssim';
 export { NOISE_MODELS, applyNoise } from './noise';
+export { readImage, type DecodedImage } from './images/png';
+export { writeImage, OUTPUT_FORMATS } from './images/write';
+export { INPUT_EXTENSIONS, SUPPORTED_INPUT_FORMATS } from './images/formats';
 export { listPairs, loadPair, type ImagePairFiles } from './data/pairs';
 export { openDenoiser, type OnnxDenoiser } from './inference/onnx-denoiser';
 export {

@@ -25,7 +25,14 @@ export const ONNXTUNE_VERSION = pkgVersion(PROJECT_ROOT);
 
 /** Versions of the tool and the runtimes it depends on. */
 export function toolVersions(): Record<string, string> {
-  const dep = (name: string) => pkgVersion(path.join(PROJECT_ROOT, 'node_modules', name));
+  // Resolved like require() does, so an installed package (dependencies hoisted beside it) reports them too.
+  const dep = (name: string) => {
+    try {
+      return pkgVersion(path.dirname(require.resolve(`${name}/package.json`, { paths: [PROJECT_ROOT] })));
+    } catch {
+      return pkgVersion(path.join(PROJECT_ROOT, 'node_modules', name));
+    }
+  };
   return {
     onnxtune: ONNXTUNE_VERSION,
     node: process.versions.node,

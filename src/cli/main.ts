@@ -49,6 +49,8 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .command(verifyModelsCommand)
     .command(webCommand)
     .command(exportWebCommand)
+    // `onnxtune completion >> ~/.bashrc` (or ~/.zshrc); yargs answers the shell's completion queries itself.
+    .completion('completion', 'print a bash/zsh completion script: onnxtune completion >> ~/.bashrc')
     .demandCommand(1, 'choose a command (see --help)')
     .recommendCommands()
     .strict()

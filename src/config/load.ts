@@ -6,6 +6,23 @@ import { jobSchema, type JobConfig } from './schema';
 export interface LoadJobOptions {
   /** `dotted.path=value` overrides applied before validation (CLI --set). */
   overrides?: string[];
+  /** Folder that relative paths in `overrides` are resolved against (default: the current folder). */
+  cwd?: string;
+}
+
+/** Job fields holding file or folder paths: in the file they are relative to the file, on the command line to the current folder. */
+export const PATH_FIELDS: readonly string[] = Object.freeze(['encoder.onnx', 'data.path', 'data.train', 'data.test', 'data.dir']);
+
+/** `--set encoder.onnx=my.onnx` means ./my.onnx, not a file next to the job file: such values are made absolute first. */
+export function resolveOverridePaths(overrides: readonly string[], cwd: string = process.cwd()): string[] {
+  return overrides.map((o) => {
+    const eq = o.indexOf('=');
+    const key = o.slice(0, Math.max(0, eq)).trim();
+    const value = o.slice(eq + 1).trim();
+    // Quoted, flow (list/map) and empty values are left to YAML and the schema.
+    if (eq < 0 || !PATH_FIELDS.includes(key) || !value || /^["'[{]/.test(value) || path.isAbsolute(value)) return o;
+    return `${key}=${JSON.stringify(path.resolve(cwd, value))}`;
+  });
 }
 
 /**
@@ -14,5 +31,6 @@ export interface LoadJobOptions {
  */
 export function loadJobConfig(file: string, opts: LoadJobOptions = {}): JobConfig {
   const abs = path.resolve(file);
-  return loadYamlWithSchema(abs, jobSchema(path.dirname(abs)), { overrides: opts.overrides }).value;
+  const overrides = opts.overrides && resolveOverridePaths(opts.overrides, opts.cwd);
+  return loadYamlWithSchema(abs, jobSchema(path.dirname(abs)), { overrides }).value;
 }

@@ -6,9 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../errors';
+import { INPUT_EXTENSIONS } from '../images/formats';
 import { readImage } from '../images/png';
 
-export const IMAGE_EXTENSIONS = Object.freeze(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp', '.gif']);
+/** Extensions listed from data folders: everything readImage reads (see images/formats). */
+export const IMAGE_EXTENSIONS: readonly string[] = INPUT_EXTENSIONS;
 
 export interface LoadedImage {
   name: string;

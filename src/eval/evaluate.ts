@@ -116,7 +116,9 @@ export async function loadTestPairs(opts: PairEvalOptions): Promise<EvalPair[]> 
 
 /** The noisy version of `img` at `sigma`: the same for every method and run with the same seed. */
 export function noisyImage(img: LoadedImage, sigma: number, seed: number): Float32Array {
-  return applyNoise({ type: 'gaussian', sigma, clip: false, realizations: 1 }, img.data, forkRng(seed, 'eval', img.name, sigma));
+  // Keyed by the name without its extension: a set converted to another format (BMP → PNG) gets the same noise and scores.
+  const stem = path.basename(img.name, path.extname(img.name));
+  return applyNoise({ type: 'gaussian', sigma, clip: false, realizations: 1 }, img.data, forkRng(seed, 'eval', stem, sigma));
 }
 
 /** Scores `fn` on every case of `set`: per-image rows and their mean. */

@@ -1,5 +1,6 @@
 /**
- * Image files ⇄ Float32Array in [0, 1], HWC layout, 1 (gray) or 3 (RGB) channels, via sharp.
+ * Image files ⇄ Float32Array in [0, 1], HWC layout, 1 (gray) or 3 (RGB) channels, via sharp,
+ * plus the built-in BMP and PGM/PPM decoders (./formats) for what libvips does not read.
  * Reading accepts 8- and 16-bit gray/RGB/CMYK (alpha is dropped, palettes expanded, CMYK
  * converted to sRGB, the first frame of an animated or multi-page file taken with a warning) and
  * refuses a file whose header declares more than {@link MAX_IMAGE_PIXELS} before decoding it;
@@ -10,6 +11,10 @@ import sharp from 'sharp';
 import { InputError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
 import { log } from '../log';
+import { isBmp } from './bmp';
+import { decodeBuiltin, SUPPORTED_INPUT_FORMATS } from './formats';
+import { decodePnm, isPnm } from './pnm';
+import { rasterToFloat, type Raster } from './raster';
 
 /**
  * The most pixels (width × height of one frame) an image file may declare: 2^27 ≈ 11585², a
@@ -112,12 +117,22 @@ export async function readImage(file: string, opts: ReadImageOptions = {}): Prom
     throw new InputError(file, reason, { cause: err });
   }
   if (bytes.length === 0) throw new InputError(file, 'cannot decode image: the file is empty (0 bytes)');
+  let raster: Raster | undefined;
+  try {
+    raster = decodeBuiltin(bytes, maxPixels);
+  } catch (err) {
+    throw new InputError(file, `cannot decode image: ${(err as Error).message}`, { cause: err });
+  }
+  if (raster) return { data: rasterToFloat(raster), width: raster.width, height: raster.height, channels: raster.channels };
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
     // Only the header is parsed here; nothing is decoded yet.
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
-    throw new InputError(file, `cannot decode image: ${oneLine(err)} (not an image, or a truncated/corrupt file)`, { cause: err });
+    const reason = /unsupported image format/i.test(oneLine(err))
+      ? `cannot decode image: unsupported image format; onnxtune reads ${SUPPORTED_INPUT_FORMATS}`
+      : `cannot decode image: ${oneLine(err)} (not an image, or a truncated/corrupt file)`;
+    throw new InputError(file, reason, { cause: err });
   }
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
@@ -149,4 +164,15 @@ export async function readImage(file: string, opts: ReadImageOptions = {}): Prom
   } catch (err) {
     throw new InputError(file, `cannot decode image: ${oneLine(err)}`, { cause: err });
   }
+}
+
+/**
+ * The bits per sample a file stores (16 for 16-bit PNG/TIFF and PGM/PPM with maxval > 255, else
+ * 8), so outputs can keep the input's depth. Reads only the header for sharp's formats.
+ */
+export async function sourceBitDepth(file: string): Promise<8 | 16> {
+  const bytes = await fs.promises.readFile(file);
+  if (isPnm(bytes)) return decodePnm(bytes).maxval > 255 ? 16 : 8;
+  if (isBmp(bytes)) return 8;
+  return (await sharp(bytes).metadata()).depth === 'ushort' ? 16 : 8;
 }

@@ -1,6 +1,6 @@
 /**
- * Writes [0,1] HWC float images as PNG, TIFF or JPEG (by file extension) at 8 or 16 bits per
- * channel (JPEG is 8-bit only), atomically, via sharp.
+ * Writes [0,1] HWC float images as PNG, TIFF, JPEG or WebP (by file extension) at 8 or 16 bits
+ * per channel (JPEG and WebP are 8-bit only; WebP is written lossless), atomically, via sharp.
  */
 import * as path from 'node:path';
 import sharp from 'sharp';
@@ -8,7 +8,7 @@ import { InputError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
 
 export type BitDepth = 8 | 16;
-export const OUTPUT_FORMATS = Object.freeze(['.png', '.tif', '.tiff', '.jpg', '.jpeg'] as const);
+export const OUTPUT_FORMATS = Object.freeze(['.png', '.tif', '.tiff', '.jpg', '.jpeg', '.webp'] as const);
 
 function quantize(data: ArrayLike<number>, bitDepth: BitDepth): Uint8Array | Uint16Array {
   const max = bitDepth === 16 ? 65535 : 255;
@@ -27,12 +27,15 @@ export async function encodeImage(file: string, data: ArrayLike<number>, width: 
     throw new InputError(file, `cannot write '${ext}' images; use one of ${OUTPUT_FORMATS.join(', ')}`);
   }
   const jpeg = ext === '.jpg' || ext === '.jpeg';
-  const depth: BitDepth = jpeg ? 8 : bitDepth;
+  const webp = ext === '.webp';
+  const depth: BitDepth = jpeg || webp ? 8 : bitDepth;
   const pixels = quantize(data, depth);
   const space = channels === 1 ? (depth === 16 ? 'grey16' : 'b-w') : depth === 16 ? 'rgb16' : 'srgb';
   // NOTE: sharp infers 16-bit raw input from a Uint16Array; a Buffer would be read as 8-bit.
   let img = sharp(pixels, { raw: { width, height, channels } }).toColourspace(space);
-  img = jpeg ? img.jpeg({ quality: 95 }) : ext === '.png' ? img.png() : img.tiff({ compression: 'lzw' });
+  if (jpeg) img = img.jpeg({ quality: 95 });
+  else if (webp) img = img.webp({ lossless: true }); // a denoised output should not gain codec noise
+  else img = ext === '.png' ? img.png() : img.tiff({ compression: 'lzw' });
   return img.toBuffer();
 }
 

@@ -7,11 +7,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import sharp from 'sharp';
 import type { Device } from '../backends/device';
 import { listImages, rgbToGray } from '../data/folder';
 import { InputError } from '../errors';
-import { readImage } from '../images/png';
+import { readImage, sourceBitDepth } from '../images/png';
 import { OUTPUT_FORMATS, writeImage, type BitDepth } from '../images/write';
 import { log } from '../log';
 import { openDenoiser, type OnnxDenoiser } from './onnx-denoiser';
@@ -129,7 +128,7 @@ export async function denoiseFiles(model: string, inputs: readonly string[], opt
         skipped.push({ input: file, error: err });
         continue;
       }
-      const deep = (await sharp(file).metadata()).depth === 'ushort';
+      const deep = (await sourceBitDepth(file)) === 16;
       const r = await denoiseOne(d, img, opts);
       await writeImage(targets[k], r.data, img.width, img.height, r.channels, opts.bitDepth ?? (deep ? 16 : 8));
       const seconds = (performance.now() - t0) / 1000;

@@ -2,6 +2,8 @@
  * Browser image IO: decode a dropped file or a sample URL to RGBA bytes (no color management
  * or premultiplication, so gray PNGs keep their exact values), and paint planar images on canvases.
  */
+import { decodeBuiltin } from '../../src/images/formats';
+import { rasterToRgba } from '../../src/images/raster';
 import { planarToRgba, type Planar } from './core';
 
 /** Decoded RGBA pixels. */
@@ -15,10 +17,17 @@ export interface Rgba {
 export const MAX_SIDE = 4096;
 
 /**
- * Decodes an image blob.
- * @throws Error when the browser cannot decode it or it is larger than MAX_SIDE
+ * Decodes an image blob: BMP and PGM/PPM with the CLI's own decoders (browsers lack PNM, and this
+ * keeps BMP palettes and 16-bit PNM exactly as the CLI reads them), anything else with the browser.
+ * @throws Error when it cannot be decoded or is larger than MAX_SIDE
  */
 export async function decodeImage(blob: Blob): Promise<Rgba> {
+  const raster = decodeBuiltin(new Uint8Array(await blob.arrayBuffer()), MAX_SIDE * MAX_SIDE);
+  if (raster) {
+    const { width, height } = raster;
+    if (width > MAX_SIDE || height > MAX_SIDE) throw new Error(`image is ${width}×${height}; the page takes sides up to ${MAX_SIDE}`);
+    return { data: rasterToRgba(raster), width, height };
+  }
   const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   try {
     const { width, height } = bitmap;

@@ -55,7 +55,7 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
   builder: (y) =>
     y
       .positional('model', { type: 'string', describe: 'an .onnx denoiser taking [N,C,H,W] in [0,1] (onnxtune export, DnCNN, …)' })
-      .option('data', { type: 'string', demandOption: true, describe: 'folder of clean test images (PNG/JPEG/TIFF), or with --pairs of noisy/clean pairs' })
+      .option('data', { type: 'string', demandOption: true, describe: 'folder of clean test images (PNG/JPEG/TIFF/WebP/BMP/PGM/PPM), or with --pairs of noisy/clean pairs' })
       .option('sigma', { type: 'string', describe: `noise levels on the 0–255 scale, comma-separated (noise N(0, σ/255), not clipped; default ${DEFAULT_SIGMA}); not with --pairs` })
       .option('pairs', {
         type: 'boolean',

@@ -21,7 +21,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('set', {
       type: 'string',
       array: true,
-      describe: 'override a job field, e.g. --set train.epochs=1 --set data.noise.sigma=50 (value parsed as YAML)',
+      describe: 'override a job field, e.g. --set train.epochs=1 --set data.noise.sigma=50 (value parsed as YAML; a path here is relative to the current folder, in the job file to the job file)',
     })
     .option('out', { type: 'string', describe: 'run directory to create (default runs/<job name>-<timestamp>)' })
     .option('resume', {

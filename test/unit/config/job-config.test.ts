@@ -82,6 +82,21 @@ describe('job config', () => {
     expect(errorOf(base, ['train.lr=fast']).message).toMatch(/train\.lr/);
   });
 
+  it('resolves --set paths against the current folder, paths in the file against the file', () => {
+    const elsewhere = tmpDir();
+    fs.writeFileSync(path.join(elsewhere, 'other.onnx'), 'x');
+    const cwd = process.cwd();
+    try {
+      process.chdir(elsewhere);
+      expect(load(base).encoder.onnx).toBe(path.join(dir, 'enc.onnx'));
+      expect(load(base, ['encoder.onnx=other.onnx']).encoder.onnx).toBe(path.join(fs.realpathSync(elsewhere), 'other.onnx'));
+      // A file next to the job but not in the current folder is not found through --set.
+      expect(errorOf(base, ['encoder.onnx=enc.onnx']).message).toMatch(/encoder\.onnx.*file not found/);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('rejects noise sigma above 255', () => {
     expect(errorOf(base.replace('sigma: 25', 'sigma: 300')).message).toMatch(/data\.noise\.sigma/);
   });
