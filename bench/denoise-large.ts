@@ -22,7 +22,7 @@ import { openDenoiser } from '../src/inference/onnx-denoiser';
 import { writeJsonAtomic } from '../src/io/atomic';
 import { forkRng } from '../src/random';
 import { PROJECT_ROOT } from '../src/version';
-import { DEFAULT_TILING } from '../web/src/core/tiling';
+import { DEFAULT_TILING } from '../src/denoise/tiling';
 import { emitResult, lastMeaningfulLine, parseMarkedLine, peakRss, runWorker } from './child-process';
 import { ArgCursor } from './cli';
 import { findExportedModels } from './inference';

@@ -25,6 +25,7 @@ import { TrainOptimizer } from '../pipeline/train/optimizers';
 import { createSession } from '../src/backends/ort';
 import type { Device } from '../src/backends/device';
 import { initTf } from '../src/backends/tf';
+import { NODE_PATHS } from '../src/config/node-paths';
 import { decoderSchema, jobSchema, trainSchema } from '../src/config/schema';
 import { writeJsonAtomic } from '../src/io/atomic';
 import { readNpy, writeNpy } from '../src/io/npy';
@@ -342,7 +343,7 @@ async function prepareEncoder(choice: EncoderChoice, o: FeaturizeBenchOptions, w
     splits: { train: [{ id: 'patches', count: o.images, height: choice.size, width: choice.size, realizations: 1 }], val: [], test: [] },
   };
   writeJsonAtomic(path.join(dataDir, 'dataset.json'), manifest);
-  const job = jobSchema(PROJECT_ROOT).parse({
+  const job = jobSchema(PROJECT_ROOT, NODE_PATHS).parse({
     name: 'featurize-bench', seed: o.seed, device: o.device,
     data: { source: 'mnist', noise: { type: 'gaussian', sigma: 25 } },
     encoder: { onnx: choice.file, taps: choice.taps, ...(choice.registry ? { registry: choice.registry } : {}) },

@@ -10,11 +10,13 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { loadYamlWithSchema, parseYamlWithSchema } from '../src/config/load-yaml';
 import type { ConfigPath } from '../src/config/format-issues';
+import { NODE_PATHS } from '../src/config/node-paths';
 import { jobSchema, type JobConfig } from '../src/config/schema';
 import { ConfigError, InputError, OnnxtuneError, StageError } from '../src/errors';
 import { fsyncDir, readJson, writeFileAtomic, writeJsonAtomic } from '../src/io/atomic';
 import { canonicalJson, sha256 } from '../src/io/hash';
-import { addFileSink, log } from '../src/log';
+import { addFileSink } from '../src/io/log-file';
+import { log } from '../src/log';
 import { toolVersions } from '../src/version';
 import { preflight } from './preflight';
 import { writeRunReport } from './report';
@@ -58,7 +60,7 @@ type ErrorAt = (p: ConfigPath, problem: string) => ConfigError;
 /** Reads and validates a job file (what loadJobConfig does), keeping `errorAt` to point later problems at its lines. */
 function loadJob(file: string, overrides: string[] | undefined): { job: JobConfig; errorAt: ErrorAt } {
   const abs = path.resolve(file);
-  const r = loadYamlWithSchema(abs, jobSchema(path.dirname(abs)), { overrides });
+  const r = loadYamlWithSchema(abs, jobSchema(path.dirname(abs), NODE_PATHS), { overrides });
   return { job: r.value, errorAt: r.errorAt };
 }
 
@@ -71,7 +73,7 @@ function resolveJob(opts: RunJobOptions): { job: JobConfig; runDir: string; isNe
       throw new InputError(runDir, `not an onnxtune run directory (no ${JOB_FILE}); pass the folder printed by 'onnxtune run'`);
     }
     if (opts.jobFile) return { ...loadJob(opts.jobFile, opts.overrides), runDir, isNew: false };
-    const r = parseYamlWithSchema(fs.readFileSync(stored, 'utf8'), stored, jobSchema(runDir), { overrides: opts.overrides });
+    const r = parseYamlWithSchema(fs.readFileSync(stored, 'utf8'), stored, jobSchema(runDir, NODE_PATHS), { overrides: opts.overrides });
     return { job: r.value, errorAt: r.errorAt, runDir, isNew: false };
   }
   if (!opts.jobFile) throw new ConfigError('<command line>', '', 'a job file is required (or --resume DIR)');

@@ -7,6 +7,7 @@ export { STAGE_NAMES, type StageName, type Stage, type StageContext, type StageR
 export { STAGES, getStage } from '../pipeline/stages';
 export { loadJobConfig, type LoadJobOptions } from './config/load';
 export { jobSchema, type JobConfig, type NoiseConfig } from './config/schema';
+export { NODE_PATHS } from './config/node-paths';
 export { pretrainMnistEncoder, MNIST_ENCODER_DIR, MNIST_ENCODER_TAPS } from '../pretrained/mnist-conv-ae';
 export {
   detectArchitecture, describeArchitecture, type DetectedArchitecture, type DetectedStage, type DetectOptions,
@@ -55,10 +56,10 @@ export {
   OnnxtuneError, ConfigError, InputError, UnsupportedOpError, BackendUnavailableError, StageError, ParityError, TrainingError,
 } from './errors';
 export { ONNXTUNE_VERSION } from './version';
-export { buildWebApp, ensureWebBuild, type WebBuild } from './web/build';
-export { startWebDemo, exportWebSite, type WebDemo, type WebDemoOptions, type WebExport } from './web/site';
-export { openNodeDenoiser, type NodeDenoiser } from './web/node-denoise';
-export { serveStatic, type StaticServer } from './web/server';
+export { buildWebApp, ensureWebBuild, type WebBuild } from './cli/web/build';
+export { startWebDemo, exportWebSite, type WebDemo, type WebDemoOptions, type WebExport } from './cli/web/site';
+export { openNodeDenoiser, type NodeDenoiser } from './inference/node-denoise';
+export { serveStatic, type StaticServer } from './cli/web/server';
 export {
   readDenoiserInfo, describeDenoiser, denoiseImage, runTiled, planTiles, type DenoiserInfo, type Planar, type TileOptions,
-} from '../web/src/core';
+} from './denoise';

@@ -1,9 +1,9 @@
 /**
  * The one leveled logger. Library code never writes to the console directly; the CLI sets
- * the level (--log-level / --verbose / ONNXTUNE_LOG_LEVEL) and may add a file sink for the
- * run directory's log.
+ * the level (--log-level / --verbose / ONNXTUNE_LOG_LEVEL) and may add line sinks (the run
+ * directory's log file: src/io/log-file.ts). Runtime-free: in a browser or worker, where
+ * there is no `process`, lines go nowhere until the page sets a console sink.
  */
-import * as fs from 'node:fs';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -11,14 +11,21 @@ export const LOG_LEVELS = Object.freeze(Object.keys(ORDER) as LogLevel[]);
 
 type Sink = (level: LogLevel, line: string) => void;
 
-let threshold: LogLevel = (process.env.ONNXTUNE_LOG_LEVEL as LogLevel) in ORDER
-  ? (process.env.ONNXTUNE_LOG_LEVEL as LogLevel)
-  : 'info';
-const stderrSink: Sink = (_level, line) => process.stderr.write(line + '\n');
+/** Node's `process`, absent in browsers and workers. */
+interface NodeProcessLike {
+  env?: Record<string, string | undefined>;
+  stderr?: { write(s: string): unknown };
+}
+const nodeProcess = (globalThis as { process?: NodeProcessLike }).process;
+const envLevel = nodeProcess?.env?.ONNXTUNE_LOG_LEVEL as LogLevel | undefined;
+let threshold: LogLevel = envLevel !== undefined && envLevel in ORDER ? envLevel : 'info';
+const stderrSink: Sink = nodeProcess?.stderr ? (_level, line) => void nodeProcess.stderr?.write(line + '\n') : () => undefined;
 let consoleSink: Sink = stderrSink;
-const fileSinks = new Set<number>();
-/** File sinks whose last write failed (a full disk): skipped until closed, so logging never throws. */
-const failedSinks = new Set<number>();
+/** A sink for every line at debug level and above, stamped (the run's log file). */
+export type LineSink = (stampedLine: string) => void;
+const lineSinks = new Set<LineSink>();
+/** Line sinks whose last write failed (a full disk): skipped until removed, so logging never throws. */
+const failedSinks = new Set<LineSink>();
 
 /** Sets the console threshold. */
 export function setLogLevel(level: LogLevel): void {
@@ -37,29 +44,31 @@ export function setConsoleSink(sink: Sink): () => void {
   };
 }
 
-/** Appends every line at debug level and above to `file`; returns a function that closes it. */
-export function addFileSink(file: string): () => void {
-  const fd = fs.openSync(file, 'a');
-  fileSinks.add(fd);
+/**
+ * Sends every line at debug level and above, time-stamped, to `sink`; a sink that throws is
+ * skipped from then on (with one warning). Returns a function that removes it.
+ */
+export function addLineSink(sink: LineSink): () => void {
+  lineSinks.add(sink);
   return () => {
-    failedSinks.delete(fd);
-    if (fileSinks.delete(fd)) fs.closeSync(fd);
+    failedSinks.delete(sink);
+    lineSinks.delete(sink);
   };
 }
 
 function emit(level: LogLevel, msg: string): void {
   const line = level === 'info' ? msg : `${level}: ${msg}`;
   if (ORDER[level] >= ORDER[threshold]) consoleSink(level, line);
-  if (fileSinks.size) {
+  if (lineSinks.size) {
     const stamped = `${new Date().toISOString()} ${level.padEnd(5)} ${msg}\n`;
-    for (const fd of fileSinks) {
-      if (failedSinks.has(fd)) continue;
+    for (const sink of lineSinks) {
+      if (failedSinks.has(sink)) continue;
       try {
-        fs.writeSync(fd, stamped);
+        sink(stamped);
       } catch (err) {
         // A log line that cannot be written (disk full) must not turn into the run's failure: say so once.
-        failedSinks.add(fd);
-        consoleSink('warn', `warn: cannot write the log file (${(err as NodeJS.ErrnoException).code ?? String(err)}); logging to the console only`);
+        failedSinks.add(sink);
+        consoleSink('warn', `warn: cannot write the log file (${(err as { code?: string }).code ?? String(err)}); logging to the console only`);
       }
     }
   }

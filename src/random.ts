@@ -3,7 +3,7 @@
  * its own independent stream. `forkRng(seed, 'noise', split, sampleId, realization)` gives the same
  * numbers whatever order samples are processed in, which keeps noisy data reproducible.
  */
-import { createHash } from 'node:crypto';
+import { sha256Bytes } from './sha256';
 
 /** A seed: a job's integer seed or any string. */
 export type Seed = number | string;
@@ -31,9 +31,10 @@ export function hashSeed(seed: Seed, ...labels: StreamLabel[]): Uint32Array {
       throw new RangeError(`seed parts must be finite, got ${part}`);
     }
   }
-  const digest = createHash('sha256').update(JSON.stringify([seed, ...labels])).digest();
+  const digest = sha256Bytes(JSON.stringify([seed, ...labels]));
+  const view = new DataView(digest.buffer);
   const state = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) state[i] = digest.readUInt32LE(i * 4);
+  for (let i = 0; i < 4; i++) state[i] = view.getUint32(i * 4, true);
   // xoshiro's only forbidden state; a SHA-256 prefix of zeros is practically impossible, but stay safe.
   if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1;
   return state;

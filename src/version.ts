@@ -1,6 +1,12 @@
-/** Versions recorded in run provenance and ONNX metadata. */
+/**
+ * Versions recorded in run provenance (Node edge: reads package.json files). The tool's own
+ * version is the runtime-free constant of src/version-number.ts.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ONNXTUNE_VERSION } from './version-number';
+
+export { ONNXTUNE_VERSION };
 
 function pkgVersion(dir: string): string {
   try {
@@ -21,7 +27,6 @@ function findRoot(): string {
 
 /** The project's root folder (where package.json is), from source or from dist/. */
 export const PROJECT_ROOT = findRoot();
-export const ONNXTUNE_VERSION = pkgVersion(PROJECT_ROOT);
 
 /** Versions of the tool and the runtimes it depends on. */
 export function toolVersions(): Record<string, string> {

@@ -18,7 +18,7 @@ import { setMetadata } from '../../src/onnx/metadata';
 import { loadModel, saveModel } from '../../src/onnx/model-io';
 import { AttributeType, type ModelProto, type NodeProto } from '../../src/onnx/proto';
 import { floatTensor, int64Tensor } from '../../src/onnx/tensor';
-import { ONNXTUNE_VERSION } from '../../src/version';
+import { ONNXTUNE_VERSION } from '../../src/version-number';
 import { tfjsToOnnx } from '../../converters/tfjs-to-onnx';
 import { decoderDir, encoderModelFile, exportedModelFile, readEncoderIo, readManifest, type EncoderIo } from '../artifacts';
 import { defineStage } from '../define-stage';

@@ -1,10 +1,11 @@
 /** JSON Schema of job files, generated from the zod schema (for editor autocompletion and docs). */
 import { z } from 'zod';
+import { NODE_PATHS } from './node-paths';
 import { jobSchema } from './schema';
 
 /** The job file JSON Schema (input side: defaults are optional, paths are strings). */
 export function jobJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(jobSchema('.'), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(jobSchema('.', NODE_PATHS), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return { ...schema, title: 'onnxtune job file', description: 'YAML job for `onnxtune run`; see configs/README.md' };
 }
 

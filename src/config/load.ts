@@ -1,6 +1,7 @@
 /** Loads a job file: YAML → strict schema validation → JobConfig with absolute paths. */
 import * as path from 'node:path';
 import { loadYamlWithSchema } from './load-yaml';
+import { NODE_PATHS } from './node-paths';
 import { jobSchema, type JobConfig } from './schema';
 
 export interface LoadJobOptions {
@@ -32,5 +33,5 @@ export function resolveOverridePaths(overrides: readonly string[], cwd: string =
 export function loadJobConfig(file: string, opts: LoadJobOptions = {}): JobConfig {
   const abs = path.resolve(file);
   const overrides = opts.overrides && resolveOverridePaths(opts.overrides, opts.cwd);
-  return loadYamlWithSchema(abs, jobSchema(path.dirname(abs)), { overrides }).value;
+  return loadYamlWithSchema(abs, jobSchema(path.dirname(abs), NODE_PATHS), { overrides }).value;
 }

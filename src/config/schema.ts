@@ -4,8 +4,6 @@
  * resolved relative to the YAML file and checked for existence here, so a missing file is
  * reported with its YAML path and line.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { z } from 'zod';
 import { DEVICES } from '../backends/device';
 import { noiseSchema } from '../noise';
@@ -103,16 +101,29 @@ export type TrainConfig = z.output<typeof trainSchema>;
 export type TrainConfigInput = z.input<typeof trainSchema>;
 export type DecoderConfig = z.output<typeof decoderSchema>;
 
-/** Builds the schema for a job file in `baseDir` (paths in the file are relative to it). */
-export function jobSchema(baseDir: string) {
+/**
+ * How a job's paths are resolved and checked. Injected so this module stays runtime-free (the
+ * page reuses the train/decoder schemas); Node's implementation is src/config/node-paths.ts.
+ */
+export interface PathChecks {
+  resolve(baseDir: string, p: string): string;
+  exists(abs: string): boolean;
+  isDir(abs: string): boolean;
+}
+
+/**
+ * Builds the schema for a job file in `baseDir` (paths in the file are relative to it).
+ * @param paths the filesystem checks (NODE_PATHS from src/config/node-paths.ts in Node)
+ */
+export function jobSchema(baseDir: string, paths: PathChecks) {
   const existingFile = (what: string) =>
     z
       .string({ error: `expected a path to ${what}` })
       .min(1)
-      .refine((p) => fs.existsSync(path.resolve(baseDir, p)), {
-        error: (iss) => `file not found: ${path.resolve(baseDir, String(iss.input))} (paths are relative to the job file)`,
+      .refine((p) => paths.exists(paths.resolve(baseDir, p)), {
+        error: (iss) => `file not found: ${paths.resolve(baseDir, String(iss.input))} (paths are relative to the job file)`,
       })
-      .transform((p) => path.resolve(baseDir, p));
+      .transform((p) => paths.resolve(baseDir, p));
 
   const split = z
     .object({
@@ -127,10 +138,10 @@ export function jobSchema(baseDir: string) {
     z
       .string({ error: `expected a path to ${what}` })
       .min(1)
-      .refine((p) => fs.existsSync(path.resolve(baseDir, p)) && fs.statSync(path.resolve(baseDir, p)).isDirectory(), {
-        error: (iss) => `folder not found: ${path.resolve(baseDir, String(iss.input))} (paths are relative to the job file)`,
+      .refine((p) => paths.isDir(paths.resolve(baseDir, p)), {
+        error: (iss) => `folder not found: ${paths.resolve(baseDir, String(iss.input))} (paths are relative to the job file)`,
       })
-      .transform((p) => path.resolve(baseDir, p));
+      .transform((p) => paths.resolve(baseDir, p));
 
   const noise = noiseSchema.describe('noise model applied to clean images to make the noisy inputs');
   const limit = posInt('a positive integer').optional().describe('use only the first N samples after the seeded shuffle (quick runs)');

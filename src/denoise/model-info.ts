@@ -5,7 +5,7 @@
  * this one description. Models without onnxtune metadata are accepted when their input says
  * enough (rank 4 NCHW, 1 or 3 channels), with a warning per assumption.
  */
-import { ModelFormatError, readOnnxSummary, type OnnxModelSummary, type OnnxValueInfo } from './onnx-reader';
+import { ModelFormatError, readOnnxSummary, type OnnxModelSummary, type OnnxValueInfo } from '../onnx/reader';
 
 /** Input/output element types the page and CLI can feed and read. */
 export const MODEL_DTYPES = Object.freeze(['float32', 'float16'] as const);

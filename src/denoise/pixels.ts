@@ -3,7 +3,7 @@
  * channel count and back, the value-range mapping from `onnxtune.value_range`, and float16
  * packing for models whose input is float16. NCHW with N = 1 is the planar layout here.
  */
-import { float16ToFloat32, float32ToFloat16 } from '../../../src/tensor/fp16';
+import { float16ToFloat32, float32ToFloat16 } from '../tensor/fp16';
 import type { Planar } from './tiling';
 
 /** ITU-R BT.601 luma weights, used when a color image meets a gray model. */

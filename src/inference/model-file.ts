@@ -1,11 +1,11 @@
 /**
  * Reading a denoiser for the web commands: the file's bytes described by the same parser the
- * page uses (web/src/core/model-info.ts), so `onnxtune web`/`export --target web` refuse and
+ * page uses (src/denoise/model-info.ts), so `onnxtune web`/`export --target web` refuse and
  * describe models exactly as the page would.
  */
 import * as fs from 'node:fs';
-import { readDenoiserInfo, type DenoiserInfo } from '../../web/src/core/model-info';
-import { ModelFormatError } from '../../web/src/core/onnx-reader';
+import { readDenoiserInfo, type DenoiserInfo } from '../denoise/model-info';
+import { ModelFormatError } from '../onnx/reader';
 import { InputError } from '../errors';
 
 /** A model file with its description. */

@@ -1,14 +1,14 @@
 /**
- * Denoising with onnxruntime-node through the page's own pipeline (web/src/core/denoise.ts):
+ * Denoising with onnxruntime-node through the page's own pipeline (src/denoise/denoise.ts):
  * the same metadata-driven pre/post-processing and tiling, so the CLI and the page give the same
  * pixels for the same input. The browser test uses it as the reference.
  */
-import { denoiseImage, type DenoiseOptions, type DenoiseResult } from '../../web/src/core/denoise';
-import type { DenoiserInfo } from '../../web/src/core/model-info';
-import type { Planar } from '../../web/src/core/tiling';
+import { denoiseImage, type DenoiseOptions, type DenoiseResult } from '../denoise/denoise';
+import type { DenoiserInfo } from '../denoise/model-info';
+import type { Planar } from '../denoise/tiling';
 import { createSession, type OrtSession, type SessionOptions } from '../backends/ort';
 import { InputError } from '../errors';
-import { readWebModel } from './model';
+import { readWebModel } from './model-file';
 
 /** A model opened in onnxruntime-node. */
 export interface NodeDenoiser {

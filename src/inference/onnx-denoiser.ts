@@ -1,19 +1,19 @@
 /**
  * Runs any single-input, single-output ONNX denoiser on HWC images in [0,1] from Node: a thin
- * HWC adapter over the page's pipeline (src/web/node-denoise.ts → web/src/core), so `eval`,
+ * HWC adapter over the page's pipeline (src/inference/node-denoise.ts → src/denoise), so `eval`,
  * `denoise`, the benchmarks and the browser share metadata handling, value-range mapping,
  * tiling and the clip of the output to [0,1].
  */
 import type { Device } from '../backends/device';
 import { nchwToNhwc, nhwcToNchw } from '../tensor/layout';
-import { openNodeDenoiser } from '../web/node-denoise';
+import { openNodeDenoiser } from './node-denoise';
 
 export interface RunOptions {
   /** Tile side in pixels (default 256); a tile ≥ both sides runs the whole image at once. */
   tile?: number;
   /** Overlap between tiles in pixels (default 64), blended linearly. */
   overlap?: number;
-  /** Context-only pixels at each shared tile side (default 16; see web/src/core/tiling.ts). */
+  /** Context-only pixels at each shared tile side (default 16; see src/denoise/tiling.ts). */
   margin?: number;
 }
 

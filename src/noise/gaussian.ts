@@ -4,6 +4,7 @@
  * `clip(x + 0.5·N(0, 1), 0, 1)`.
  */
 import { z } from 'zod';
+import { createRng, type Seed } from '../random';
 import { clip01, clipField, realizationsField, sigmaOrRangeField, type NoiseModel, type NoiseModelSpec } from './types';
 
 /** Config block for `type: gaussian`. */
@@ -39,3 +40,16 @@ export const GAUSSIAN: NoiseModelSpec<GaussianNoiseConfig> = {
   schema: gaussianNoiseSchema,
   create: gaussianNoise,
 };
+
+/**
+ * A noisy copy of `clean` drawn from `createRng(seed)`: what the page's noise control and the
+ * fine-tune panel use, so the page and Node draw the same noise for a seed.
+ * @param sigma standard deviation on the 0–255 scale (0 returns a copy)
+ * @param clip clip the result to [0, 1]
+ * @throws RangeError when sigma is negative or not finite
+ */
+export function addGaussianNoise(clean: Float32Array, sigma: number, seed: Seed, clip: boolean): Float32Array {
+  if (!Number.isFinite(sigma) || sigma < 0) throw new RangeError(`sigma must be a finite number >= 0, got ${sigma}`);
+  if (sigma === 0) return clip ? clip01(Float32Array.from(clean)) : Float32Array.from(clean);
+  return gaussianNoise({ sigma, clip }).apply(clean, createRng(seed));
+}

@@ -3,7 +3,7 @@
  * correctly typed attributes and collision-free names, then wraps it in a ModelProto.
  * It refuses to produce a tensor twice, so builder bugs surface at build time, not in ORT.
  */
-import { ONNXTUNE_VERSION } from '../version';
+import { ONNXTUNE_VERSION } from '../version-number';
 import { forEachGraph, makeValueInfo } from './graph-utils';
 import { AttributeType, onnx, type GraphProto, type TensorProto } from './proto';
 import { floatTensor, int64Tensor } from './tensor';

@@ -16,7 +16,7 @@ import { decodeModel, encodeModel, resolveExternalData } from '../../src/onnx/mo
 import type { ModelProto } from '../../src/onnx/proto';
 import { tensorToFloat32 } from '../../src/onnx/tensor';
 import { initTf, type Tf } from '../../src/backends/tf';
-import { readWebModel } from '../../src/web/model';
+import { readWebModel } from '../../src/inference/model-file';
 import { onnxToTfjs } from '../../converters/onnx-to-tfjs';
 import { detectArchitecture } from '../../pretrained/detect';
 import { resolveTaps } from '../../pretrained/taps';

@@ -1,5 +1,5 @@
 /**
- * The page's pure core (web/src/core), run in Node: the ONNX reader against models encoded by
+ * The page's pure core (src/denoise, src/onnx/reader.ts), run in Node: the ONNX reader against models encoded by
  * the project's protobuf writer, the denoiser description from export metadata, pixel packing,
  * seeded noise, and tiling (exact for per-pixel models, close to untiled for a convolution).
  */
@@ -13,10 +13,10 @@ import { encodeModel } from '../../src/onnx/model-io';
 import { onnx } from '../../src/onnx/proto';
 import { fromHalf, toHalf } from '../../src/tensor/fp16';
 import {
-  ModelFormatError, NoiseRng, addGaussianNoise, decodeOutput, defaultSigma, denoiseImage, describeDenoiser, encodeInput,
+  ModelFormatError, addGaussianNoise, decodeOutput, defaultSigma, denoiseImage, describeDenoiser, encodeInput,
   extractTile, formatNoise, fromModelRange, metadataRows, parseValueRange, planTiles, planarToRgba, psnr, rampWeights,
   readDenoiserInfo, readOnnxSummary, rgbaToPlanar, runTiled, tileStarts, toModelRange, type Planar, type TileOptions,
-} from '../../web/src/core';
+} from '../../src/denoise';
 import { seeded } from '../onnx/fixtures';
 import { ROOT } from '../helpers/jobs';
 
@@ -217,14 +217,6 @@ describe('noise', () => {
     expect(noisy.every((v) => v >= 0 && v <= 1)).toBe(true);
     expect(addGaussianNoise(clean, 0, 3, false)).toEqual(clean);
     expect(() => addGaussianNoise(clean, -1, 3, false)).toThrow(RangeError);
-  });
-
-  it('draws uniform values in (0, 1)', () => {
-    const rng = new NoiseRng(0);
-    for (let i = 0; i < 10000; i++) {
-      const u = rng.uniform();
-      expect(u > 0 && u < 1).toBe(true);
-    }
   });
 
   it('PSNR is the project metric', () => {

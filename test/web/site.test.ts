@@ -6,12 +6,12 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { BUILD_RECORD, buildWebApp, ensureWebBuild, type WebBuild } from '../../src/web/build';
-import { ensureDefaultModel } from '../../src/web/default-model';
-import { openNodeDenoiser } from '../../src/web/node-denoise';
-import { readWebModel } from '../../src/web/model';
-import { resolveUnderRoot, serveStatic, type StaticServer } from '../../src/web/server';
-import { safeModelName, startWebDemo } from '../../src/web/site';
+import { BUILD_RECORD, buildWebApp, ensureWebBuild, type WebBuild } from '../../src/cli/web/build';
+import { ensureDefaultModel } from '../../src/cli/web/default-model';
+import { openNodeDenoiser } from '../../src/inference/node-denoise';
+import { readWebModel } from '../../src/inference/model-file';
+import { resolveUnderRoot, serveStatic, type StaticServer } from '../../src/cli/web/server';
+import { safeModelName, startWebDemo } from '../../src/cli/web/site';
 import { InputError } from '../../src/errors';
 import { runCli } from '../helpers/cli';
 import { tmpDir } from '../helpers/tmp';

@@ -4,7 +4,7 @@
  */
 import { decodeBuiltin } from '../../src/images/formats';
 import { rasterToRgba } from '../../src/images/raster';
-import { planarToRgba, type Planar } from './core';
+import { planarToRgba, type Planar } from '../../src/denoise';
 
 /** Decoded RGBA pixels. */
 export interface Rgba {

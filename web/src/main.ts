@@ -5,9 +5,10 @@
  * `window.__onnxtune` exposes state, the last input/output pixels and a benchmark for tests.
  */
 import {
-  ModelFormatError, SAMPLES_INDEX_FILE, SITE_CONFIG_FILE, addGaussianNoise, defaultSigma, denoiseImage, encodeInput, metadataRows,
-  psnr, readDenoiserInfo, rgbaToPlanar, tilingFor, type DenoiserInfo, type Planar, type SampleEntry, type SiteConfig,
-} from './core';
+  ModelFormatError, addGaussianNoise, defaultSigma, denoiseImage, encodeInput, metadataRows,
+  psnr, readDenoiserInfo, rgbaToPlanar, tilingFor, type DenoiserInfo, type Planar,
+} from '../../src/denoise';
+import { SAMPLES_INDEX_FILE, SITE_CONFIG_FILE, type SampleEntry, type SiteConfig } from './site-config';
 import { decodeImage, fetchImage, paint, type Rgba } from './image-io';
 import { configureOrt, createPageSession, wasmThreads, type EpPreference, type PageSession } from './runtime';
 

@@ -6,7 +6,7 @@
  * browser exposes an adapter, with the wasm EP as the fallback.
  */
 import * as ort from 'onnxruntime-web';
-import type { DenoiserInfo, ModelCall } from './core';
+import type { DenoiserInfo, ModelCall } from '../../src/denoise';
 
 export type EpPreference = 'auto' | 'wasm' | 'webgpu';
 

@@ -11,7 +11,7 @@ import { denoiseFiles, type ColorMode } from '../../inference/denoise-files';
 import type { BitDepth } from '../../images/write';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
-import { checkTileOptions } from '../../../web/src/core/tiling';
+import { checkTileOptions } from '../../denoise/tiling';
 
 interface DenoiseArgs extends GlobalArgs {
   model: string;

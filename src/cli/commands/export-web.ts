@@ -4,8 +4,8 @@
  */
 import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { metadataRows } from '../../../web/src/core/model-info';
-import { exportWebSite } from '../../web/site';
+import { metadataRows } from '../../denoise/model-info';
+import { exportWebSite } from '../web/site';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
 

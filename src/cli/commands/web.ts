@@ -5,11 +5,11 @@
  */
 import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { metadataRows } from '../../../web/src/core/model-info';
-import { buildWebApp, ensureWebBuild } from '../../web/build';
-import { ensureDefaultModel } from '../../web/default-model';
-import { readWebModel } from '../../web/model';
-import { startWebDemo } from '../../web/site';
+import { metadataRows } from '../../denoise/model-info';
+import { buildWebApp, ensureWebBuild } from '../web/build';
+import { ensureDefaultModel } from '../web/default-model';
+import { readWebModel } from '../../inference/model-file';
+import { startWebDemo } from '../web/site';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
 

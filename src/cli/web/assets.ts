@@ -6,8 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../errors';
-import { PROJECT_ROOT } from '../version';
+import { InputError } from '../../errors';
+import { PROJECT_ROOT } from '../../version';
 
 /** The page's sources: index.html, app.css, src/*.ts. */
 export const WEB_SOURCE_DIR = path.join(PROJECT_ROOT, 'web');

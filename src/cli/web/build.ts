@@ -8,11 +8,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as Esbuild from 'esbuild';
-import { MODEL_DIR, ORT_DIR, SAMPLES_INDEX_FILE, SITE_CONFIG_FILE, type SiteConfig } from '../../web/src/core/site-config';
-import { InputError } from '../errors';
-import { sha256 } from '../io/hash';
-import { log } from '../log';
-import { ONNXTUNE_VERSION, PROJECT_ROOT } from '../version';
+import { MODEL_DIR, ORT_DIR, SAMPLES_INDEX_FILE, SITE_CONFIG_FILE, type SiteConfig } from '../../../web/src/site-config';
+import { InputError } from '../../errors';
+import { sha256 } from '../../io/hash';
+import { log } from '../../log';
+import { ONNXTUNE_VERSION, PROJECT_ROOT } from '../../version';
 import { ORT_WEB_FILES, WEB_SOURCE_DIR, ortWebDist, webBuildDir } from './assets';
 import { writeSamples } from './samples';
 

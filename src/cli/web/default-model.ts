@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runJob } from '../../pipeline/runner';
-import { log } from '../log';
-import { PROJECT_ROOT } from '../version';
+import { runJob } from '../../../pipeline/runner';
+import { log } from '../../log';
+import { PROJECT_ROOT } from '../../version';
 
 export const DEFAULT_MODEL_JOB = path.join(PROJECT_ROOT, 'configs', 'mnist-dae.yaml');
 export const DEFAULT_MODEL_OVERRIDES = Object.freeze(['train.epochs=1', 'data.limit=2000']);

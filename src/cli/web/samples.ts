@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SampleEntry } from '../../web/src/core/site-config';
-import { loadMnistPackage, type ImageSet } from '../data/mnist';
-import { encodePng } from '../images/png';
+import type { SampleEntry } from '../../../web/src/site-config';
+import { loadMnistPackage, type ImageSet } from '../../data/mnist';
+import { encodePng } from '../../images/png';
 
 const DIGIT = 28;
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { log } from '../log';
+import { log } from '../../log';
 
 /** Content types by file extension; anything else is application/octet-stream. */
 export const MIME_TYPES: Readonly<Record<string, string>> = Object.freeze({

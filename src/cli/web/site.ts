@@ -5,11 +5,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MODEL_DIR, SITE_CONFIG_FILE, type SiteConfig } from '../../web/src/core/site-config';
-import { InputError } from '../errors';
-import { ONNXTUNE_VERSION } from '../version';
+import { MODEL_DIR, SITE_CONFIG_FILE, type SiteConfig } from '../../../web/src/site-config';
+import { InputError } from '../../errors';
+import { ONNXTUNE_VERSION } from '../../version';
 import { BUILD_RECORD, ensureWebBuild, type WebBuild } from './build';
-import { readWebModel, type WebModel } from './model';
+import { readWebModel, type WebModel } from '../../inference/model-file';
 import { serveStatic, type StaticServer } from './server';
 
 /** A file name safe in a URL path segment and on any file system. */
