@@ -8,7 +8,7 @@ export { STAGES, getStage } from '../pipeline/stages';
 export { loadJobConfig, type LoadJobOptions } from './config/load';
 export { jobSchema, type JobConfig, type NoiseConfig } from './config/schema';
 export { NODE_PATHS } from './config/node-paths';
-export { pretrainMnistEncoder, MNIST_ENCODER_DIR, MNIST_ENCODER_TAPS } from '../pretrained/mnist-conv-ae';
+export { pretrainMnistEncoder, MNIST_ENCODER_DIR, MNIST_ENCODER_TAPS } from '../pipeline/pretrain-mnist-encoder';
 export {
   detectArchitecture, describeArchitecture, type DetectedArchitecture, type DetectedStage, type DetectOptions,
 } from '../pretrained/detect';

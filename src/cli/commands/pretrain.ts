@@ -1,6 +1,6 @@
 /** `onnxtune pretrain`: (re)make the project's own pretrained MNIST encoder ONNX file. */
 import type { Argv, CommandModule } from 'yargs';
-import { MNIST_ENCODER_DIR, pretrainMnistEncoder } from '../../../pretrained/mnist-conv-ae';
+import { MNIST_ENCODER_DIR, pretrainMnistEncoder } from '../../../pipeline/pretrain-mnist-encoder';
 import { printResult } from '../output';
 import type { GlobalArgs } from '../main';
 
