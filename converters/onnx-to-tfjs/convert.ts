@@ -107,7 +107,7 @@ function readAttrUnchecked(node: NodeProto, spec: AttrSpec): AttrValue | undefin
     case 'floats':
       return [...(a.floats ?? [])];
     case 'string':
-      return Buffer.from(a.s ?? new Uint8Array()).toString('utf8');
+      return new TextDecoder().decode(a.s ?? new Uint8Array());
     case 'tensor':
       return a.t ?? undefined;
   }

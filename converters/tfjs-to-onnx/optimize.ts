@@ -65,7 +65,7 @@ export function simplifyGraph(graph: GraphProto): SimplifyReport {
     if (pad.opType !== 'Pad' || remove.has(pad)) continue;
     const out = pad.output?.[0] as string;
     const mode = attr(pad, 'mode');
-    const modeName = mode?.s ? Buffer.from(mode.s).toString() : 'constant';
+    const modeName = mode?.s ? new TextDecoder().decode(mode.s) : 'constant';
     const [x, padsName, valueName, axesName] = pad.input ?? [];
     if (modeName !== 'constant' || axesName || outputs.has(out) || !padsName || !inits.has(padsName)) continue;
     const pads = int64Values(inits.get(padsName) as TensorProto);
@@ -75,7 +75,7 @@ export function simplifyGraph(graph: GraphProto): SimplifyReport {
     if (users.length !== 1 || users[0].input?.[0] !== out) continue;
     const op = users[0];
     const autoPad = attr(op, 'auto_pad');
-    if (autoPad && Buffer.from(autoPad.s ?? new Uint8Array()).toString() !== 'NOTSET') continue;
+    if (autoPad && new TextDecoder().decode(autoPad.s ?? new Uint8Array()) !== 'NOTSET') continue;
     const old = ints(op, 'pads') ?? [0, 0, 0, 0];
     const fits =
       (op.opType === 'Conv' && value === 0) ||
@@ -98,7 +98,7 @@ export function simplifyGraph(graph: GraphProto): SimplifyReport {
     const conv = (graph.node ?? []).find((n) => n.opType === 'ConvTranspose' && n.output?.[0] === x);
     if (!conv || outputs.has(x) || (r.get(x) ?? []).length !== 1 || !axesName) continue;
     const autoPad = attr(conv, 'auto_pad');
-    if (autoPad && Buffer.from(autoPad.s ?? new Uint8Array()).toString() !== 'NOTSET') continue;
+    if (autoPad && new TextDecoder().decode(autoPad.s ?? new Uint8Array()) !== 'NOTSET') continue;
     const [starts, ends, axes] = [startsName, endsName, axesName].map((n) => (inits.has(n) ? int64Values(inits.get(n) as TensorProto) : undefined));
     const steps = stepsName ? (inits.has(stepsName) ? int64Values(inits.get(stepsName) as TensorProto) : undefined) : [];
     if (!starts || !ends || !axes || !steps || steps.some((v) => v !== 1) || !axes.every((a) => a === 2 || a === 3)) continue;

@@ -12,20 +12,16 @@ import type { JobConfig } from '../../src/config/schema';
 import { canonicalJson, sha256 } from '../../src/io/hash';
 import { log } from '../../src/log';
 import { assertModelValid } from '../../src/onnx/check';
-import { mergeModels } from '../../src/onnx/compose';
 import { modelInfo } from '../../src/onnx/info';
 import { setMetadata } from '../../src/onnx/metadata';
 import { loadModel, saveModel } from '../../src/onnx/model-io';
-import { AttributeType, type ModelProto, type NodeProto } from '../../src/onnx/proto';
-import { floatTensor, int64Tensor } from '../../src/onnx/tensor';
 import { ONNXTUNE_VERSION } from '../../src/version-number';
 import { tfjsToOnnx } from '../../converters/tfjs-to-onnx';
 import { decoderDir, encoderModelFile, exportedModelFile, readEncoderIo, readManifest, type EncoderIo } from '../artifacts';
 import { defineStage } from '../define-stage';
-import { IMAGE_INPUT, tapInputName } from '../train/decoder';
+import { combine, EXPORT_INPUT, EXPORT_OUTPUT } from '../export-model';
 
-export const EXPORT_INPUT = 'noisy';
-export const EXPORT_OUTPUT = 'denoised';
+export { combine, EXPORT_INPUT, EXPORT_OUTPUT } from '../export-model';
 
 /** The metadata_props written into every exported model (read back by denoise/eval/web). */
 export function exportMetadata(job: JobConfig, io: EncoderIo, channels: number): Record<string, string> {
@@ -46,65 +42,6 @@ export function exportMetadata(job: JobConfig, io: EncoderIo, channels: number):
     'onnxtune.job': job.name,
     'onnxtune.job_sha256': sha256(canonicalJson(job)).slice(0, 16),
   };
-}
-
-/**
- * Combines encoder and decoder ONNX graphs into one denoiser taking `noisy` [N,C,H,W] and
- * returning `denoised` [N,C,H,W] for any H, W: the input is reflect-padded to a multiple of the
- * deepest stride (so skip connections align) and the output cropped back, then clipped to [0,1].
- */
-export function combine(encoder: ModelProto, decoder: ModelProto, io: EncoderIo, opset: number): ModelProto {
-  const decoderOut = decoder.graph?.output?.[0]?.name as string;
-  // A head may read only some taps (and not the image): wire the inputs it has.
-  const decoderInputs = new Set((decoder.graph?.input ?? []).map((i) => i.name));
-  const merged = mergeModels(encoder, decoder, {
-    connect: io.taps.map((t, i) => [t.name, tapInputName(i)] as [string, string]).filter(([, d]) => decoderInputs.has(d)),
-    shareInputs: decoderInputs.has(IMAGE_INPUT) ? [[io.input, IMAGE_INPUT]] : [],
-    outputs: [`decoder/${decoderOut}`],
-    prefixA: 'encoder/',
-    prefixB: 'decoder/',
-    opset,
-  });
-  const g = merged.graph!;
-  const inits = new Set((g.initializer ?? []).map((t) => t.name));
-  const oldIn = g.input!.find((i) => !inits.has(i.name))!.name as string;
-  g.input!.find((i) => i.name === oldIn)!.name = EXPORT_INPUT;
-  const S = io.strideMultiple;
-  const padded = S > 1 ? 'export/padded' : EXPORT_INPUT;
-  for (const node of g.node ?? []) node.input = (node.input ?? []).map((x) => (x === oldIn ? padded : x));
-
-  const pre: NodeProto[] = [];
-  let last = `decoder/${decoderOut}`;
-  const post: NodeProto[] = [];
-  if (S > 1) {
-    g.initializer!.push(
-      int64Tensor('export/hw_start', [1], [2]),
-      int64Tensor('export/hw_end', [1], [4]),
-      int64Tensor('export/stride', [2], [S, S]),
-      int64Tensor('export/zero_pads', [6], [0, 0, 0, 0, 0, 0]),
-      int64Tensor('export/crop_start', [2], [0, 0]),
-      int64Tensor('export/crop_axes', [2], [2, 3]),
-    );
-    const node = (opType: string, input: string[], output: string, attribute: NodeProto['attribute'] = []): NodeProto =>
-      ({ opType, input, output: [output], name: output, attribute });
-    pre.push(
-      node('Shape', [EXPORT_INPUT], 'export/shape'),
-      node('Slice', ['export/shape', 'export/hw_start', 'export/hw_end'], 'export/hw'),
-      node('Mod', ['export/hw', 'export/stride'], 'export/rem'),
-      node('Sub', ['export/stride', 'export/rem'], 'export/gap'),
-      node('Mod', ['export/gap', 'export/stride'], 'export/pad_hw'),
-      node('Concat', ['export/zero_pads', 'export/pad_hw'], 'export/pads', [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
-      node('Pad', [EXPORT_INPUT, 'export/pads'], 'export/padded', [{ name: 'mode', type: AttributeType.STRING, s: Buffer.from('reflect') }]),
-    );
-    post.push(node('Slice', [last, 'export/crop_start', 'export/hw', 'export/crop_axes'], 'export/cropped'));
-    last = 'export/cropped';
-  }
-  // Clip at inference only: during training a clip would kill gradients at the bounds.
-  g.initializer!.push(floatTensor('export/clip_min', [], new Float32Array([0])), floatTensor('export/clip_max', [], new Float32Array([1])));
-  post.push({ opType: 'Clip', input: [last, 'export/clip_min', 'export/clip_max'], output: [EXPORT_OUTPUT], name: 'export/clip' });
-  g.node = [...pre, ...(g.node ?? []), ...post];
-  g.output![0].name = EXPORT_OUTPUT;
-  return merged;
 }
 
 export const exportStage = defineStage({

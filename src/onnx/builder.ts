@@ -39,7 +39,7 @@ function isFloatAttr(v: unknown): v is FloatAttr {
 
 /** Builds one AttributeProto with the type implied by `value` (see {@link AttrValue}). */
 export function makeAttribute(name: string, value: AttrValue): onnx.AttributeProto {
-  const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
+  const utf8 = (s: string) => new TextEncoder().encode(s);
   if (isFloatAttr(value)) {
     return typeof value.value === 'number'
       ? onnx.AttributeProto.create({ name, type: AttributeType.FLOAT, f: value.value })

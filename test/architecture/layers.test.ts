@@ -38,6 +38,10 @@ const RUNTIME_FREE_ENTRIES = [
   'pipeline/train/decoder.ts',
   'pipeline/train/losses.ts',
   'pipeline/train/schedules.ts',
+  'pipeline/train/optimizers.ts',
+  'pipeline/export-model.ts',
+  'pipeline/finetune/split.ts',
+  'pipeline/finetune/finetune.ts',
 ];
 
 /** Imports that tie code to Node or to a native runtime (the page's runtime, onnxruntime-web, is fine). */
@@ -67,11 +71,10 @@ interface ImportLine {
 }
 
 /** Static imports, re-exports, dynamic import() and require() of a file (comments stripped first). */
+const stripComments = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+
 function importsOf(rel: string): ImportLine[] {
-  const text = fs
-    .readFileSync(path.join(ROOT, rel), 'utf8')
-    .replace(/\/\*[\s\S]*?\*\//g, '')
-    .replace(/^\s*\/\/.*$/gm, '');
+  const text = stripComments(fs.readFileSync(path.join(ROOT, rel), 'utf8'));
   const found: ImportLine[] = [];
   const re = /(?:^|\n)\s*(import|export)\s+(type\s+)?[^'";]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|\b(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g;
   for (const m of text.matchAll(re)) {
@@ -127,6 +130,11 @@ describe('layer rule', () => {
         if (NODE_ONLY.test(spec)) violations.push(`${file} imports '${spec}'`);
         const target = resolveRelative(file, spec);
         if (target) queue.push(target);
+      }
+      // Node's globals are not imported, but a browser lacks them just the same.
+      const code = stripComments(fs.readFileSync(path.join(ROOT, file), 'utf8'));
+      for (const g of ['Buffer', 'process', '__dirname', 'require']) {
+        if (new RegExp(`(?<![.\\w'"])${g}\\b(?!\\??:)`).test(code)) violations.push(`${file} uses Node's global '${g}'`);
       }
     }
     expect(seen.size).toBeGreaterThan(RUNTIME_FREE_ENTRIES.length);
