@@ -17,23 +17,13 @@ import { loadModel, saveModel } from '../../src/onnx/model-io';
 import type { ModelProto } from '../../src/onnx/proto';
 import { openNodeDenoiser, type NodeDenoiser } from '../../src/inference/node-denoise';
 import { startWebDemo, type WebDemo } from '../../src/cli/web/site';
+import type { LastRun } from '../../web/src/hook';
 import { quickJob, writeJob } from '../helpers/jobs';
 import { tmpDir } from '../helpers/tmp';
 import { CHROMIUM, launchChromium, testOutputDir, tinyDenoiserReference, writeTinyDenoiser } from '../helpers/web';
 
-/** What the test reads of `window.__onnxtune` (web/src/main.ts OnnxtuneHook), pixels as base64 float32. */
-interface LastRunWire {
-  input: string;
-  output: string;
-  clean: string | null;
-  dims: [number, number, number, number];
-  psnrNoisy: number | null;
-  psnrDenoised: number | null;
-  modelMs: number;
-  totalMs: number;
-  tiles: number;
-  sigma: number | null;
-}
+/** `window.__onnxtune.last` (web/src/hook.ts) as it crosses from the page: pixels as base64 float32. */
+type LastRunWire = Omit<LastRun, 'input' | 'output' | 'clean'> & { input: string; output: string; clean: string | null };
 
 interface HookView {
   state: string;
@@ -41,7 +31,7 @@ interface HookView {
   runs: number;
   model: { name: string; ep: string; threads: number; info: { input: { type: string } } } | null;
   source: { name: string; width: number; height: number } | null;
-  last: (Omit<LastRunWire, 'input' | 'output' | 'clean'> & { input: Float32Array; output: Float32Array; clean: Float32Array | null }) | null;
+  last: LastRun | null;
   benchmark(n: number): Promise<Array<{ totalMs: number; modelMs: number }>>;
 }
 

@@ -9,38 +9,11 @@ import {
   psnr, readDenoiserInfo, rgbaToPlanar, tilingFor, type DenoiserInfo, type Planar,
 } from '../../src/denoise';
 import { SAMPLES_INDEX_FILE, SITE_CONFIG_FILE, type SampleEntry, type SiteConfig } from './site-config';
+import { setupFinetune } from './finetune';
+import type { OnnxtuneHook } from './hook';
+import type { TfBackendPreference } from './finetune-protocol';
 import { decodeImage, fetchImage, paint, type Rgba } from './image-io';
 import { configureOrt, createPageSession, wasmThreads, type EpPreference, type PageSession } from './runtime';
-
-/** The last denoise, as tests read it. */
-export interface LastRun {
-  /** The model input in [0,1], planar C×H×W (after noise). */
-  input: Float32Array;
-  /** The denoised output in [0,1], planar C×H×W. */
-  output: Float32Array;
-  clean: Float32Array | null;
-  dims: [number, number, number, number];
-  psnrNoisy: number | null;
-  psnrDenoised: number | null;
-  modelMs: number;
-  totalMs: number;
-  tiles: number;
-  sigma: number | null;
-}
-
-/** The test hook on `window.__onnxtune`. */
-export interface OnnxtuneHook {
-  state: 'loading' | 'ready' | 'busy' | 'error';
-  error: string | null;
-  /** Completed denoises. */
-  runs: number;
-  model: { name: string; info: DenoiserInfo; ep: string; threads: number; webgpuNote: string } | null;
-  /** The image denoise will use. */
-  source: { name: string; width: number; height: number } | null;
-  last: LastRun | null;
-  /** Denoises the last input `n` more times as one tile; per run: whole denoise and model-call time (ms). */
-  benchmark(n: number): Promise<Array<{ totalMs: number; modelMs: number }>>;
-}
 
 declare global {
   interface Window {
@@ -97,9 +70,12 @@ interface Source {
 const params = new URLSearchParams(location.search);
 const epPreference = (['auto', 'wasm', 'webgpu'].includes(params.get('ep') ?? '') ? params.get('ep') : 'auto') as EpPreference;
 const threads = wasmThreads(params.has('threads') ? Number(params.get('threads')) : undefined);
+const tfBackend = (['auto', 'webgl', 'wasm', 'cpu'].includes(params.get('tfbackend') ?? '') ? params.get('tfbackend') : 'auto') as TfBackendPreference;
 
 let info: DenoiserInfo | null = null;
 let session: PageSession | null = null;
+/** The loaded model's bytes and name (the Fine-tune panel starts from them). */
+let loaded: { bytes: Uint8Array; name: string } | null = null;
 let source: Source | null = null;
 let samples: SampleEntry[] = [];
 /** What the left half can show: the model input and, when known, the clean image. */
@@ -113,6 +89,7 @@ const hook: OnnxtuneHook = {
   source: null,
   last: null,
   benchmark,
+  finetune: null,
 };
 window.__onnxtune = hook;
 
@@ -183,6 +160,7 @@ async function loadModel(bytes: Uint8Array, name: string): Promise<void> {
   await session?.release();
   session = opened;
   info = next;
+  loaded = { bytes, name };
   hook.error = null;
   hook.state = 'ready';
   hook.model = { name, info, ep: opened.ep, threads: opened.threads, webgpuNote: opened.webgpuNote };
@@ -446,8 +424,40 @@ function wire(): void {
   window.addEventListener('resize', () => source && layoutCompare(source.rgba.width, source.rgba.height));
 }
 
+/** Base model vs fine-tuned model on the held-out image (the Image panel's), shown as before | after. */
+async function compareTuned(tuned: Uint8Array) {
+  const input = makeInput();
+  if (!input || !session || !info) return null;
+  const tunedInfo = readDenoiserInfo(tuned);
+  const tunedSession = await createPageSession(tuned, tunedInfo, 'wasm');
+  try {
+    const tiling = { tile: Number(ui.tile.value), overlap: Math.max(0, Math.trunc(Number(ui.overlap.value)) || 0) };
+    const before = (await denoiseImage(input.noisy, info, session.call, { ...tiling, now: () => performance.now() })).output;
+    const after = (await denoiseImage(input.noisy, tunedInfo, tunedSession.call, { ...tiling, now: () => performance.now() })).output;
+    layoutCompare(after.width, after.height);
+    paint(ui.noisyCanvas, before);
+    paint(ui.denoisedCanvas, after);
+    ui.leftTag.textContent = 'before (base model)';
+    ui.rightTag.textContent = 'after (fine-tuned)';
+    if (input.clean) {
+      const c = input.clean.data;
+      ui.stats.replaceChildren(
+        stat('PSNR before', db(psnr(before.data, c))),
+        stat('PSNR after', db(psnr(after.data, c)), '', psnr(after.data, c) > psnr(before.data, c)),
+      );
+    }
+    return { input: input.noisy, before, after, clean: input.clean };
+  } finally {
+    await tunedSession.release();
+  }
+}
+
 async function start(): Promise<void> {
   wire();
+  hook.finetune = setupFinetune(
+    { model: () => (loaded && info ? { ...loaded, info } : null), compare: compareTuned, status: setStatus },
+    { backend: tfBackend, threads, base: location.href },
+  );
   setSplit(50);
   configureOrt(location.href, threads);
   let config: SiteConfig;

@@ -79,3 +79,27 @@ export async function createPageSession(bytes: Uint8Array, info: DenoiserInfo, p
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   return { ep: 'wasm', threads, webgpuNote, call: wrap(session, info), release: () => session.release() };
 }
+
+/** A raw session for the fine-tuning encoder: float32 feeds in, every output back as float32 (wasm EP). */
+export interface RawSession {
+  run(feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
+  release(): Promise<void>;
+}
+
+/** Opens `bytes` on the wasm EP for plain float32 runs (the frozen encoder while fine-tuning). */
+export async function createRawSession(bytes: Uint8Array): Promise<RawSession> {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  return {
+    async run(feeds) {
+      const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.dims)]));
+      const out = await session.run(ortFeeds);
+      const result: Record<string, { data: Float32Array; dims: number[] }> = {};
+      for (const [k, t] of Object.entries(out)) {
+        result[k] = { data: Float32Array.from((await t.getData()) as Float32Array), dims: [...t.dims] };
+        t.dispose();
+      }
+      return result;
+    },
+    release: () => session.release(),
+  };
+}

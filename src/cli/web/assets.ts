@@ -41,3 +41,27 @@ export function ortWebDist(): { dir: string; version: string } {
   }
   return { dir, version };
 }
+
+/** Where the site keeps TF.js's wasm binaries (the fine-tuning worker's backend), and which. */
+export const TFJS_WASM_DIR = 'tfjs';
+export const TFJS_WASM_FILES = Object.freeze(['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] as const);
+
+/**
+ * The folder of @tensorflow/tfjs-backend-wasm's wasm files.
+ * @throws InputError when the package or a file is missing
+ */
+export function tfjsWasmDist(): { dir: string } {
+  let entry: string;
+  try {
+    entry = require.resolve('@tensorflow/tfjs-backend-wasm', { paths: [PROJECT_ROOT] });
+  } catch (err) {
+    throw new InputError('@tensorflow/tfjs-backend-wasm', 'is not installed (npm ci installs it)', { cause: err });
+  }
+  // The Node entry is dist/[base/]index.js; the wasm files sit in dist/.
+  let dir = path.dirname(entry);
+  while (!fs.existsSync(path.join(dir, TFJS_WASM_FILES[0])) && path.basename(dir) !== 'tfjs-backend-wasm' && dir !== path.dirname(dir)) dir = path.dirname(dir);
+  for (const f of TFJS_WASM_FILES) {
+    if (!fs.existsSync(path.join(dir, f))) throw new InputError(path.join(dir, f), 'missing from @tensorflow/tfjs-backend-wasm');
+  }
+  return { dir };
+}

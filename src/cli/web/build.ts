@@ -13,11 +13,11 @@ import { InputError } from '../../errors';
 import { sha256 } from '../../io/hash';
 import { log } from '../../log';
 import { ONNXTUNE_VERSION, PROJECT_ROOT } from '../../version';
-import { ORT_WEB_FILES, WEB_SOURCE_DIR, ortWebDist, webBuildDir } from './assets';
+import { ORT_WEB_FILES, TFJS_WASM_DIR, TFJS_WASM_FILES, WEB_SOURCE_DIR, ortWebDist, tfjsWasmDist, webBuildDir } from './assets';
 import { writeSamples } from './samples';
 
 /** Bump when the build's output layout changes (part of the build key). */
-export const WEB_BUILD_FORMAT = 1;
+export const WEB_BUILD_FORMAT = 2;
 /** The record a build leaves in its folder. */
 export const BUILD_RECORD = '.build.json';
 
@@ -71,8 +71,8 @@ function buildKey(recordedInputs: readonly string[], ortWeb: string): string {
     ...recordedInputs.map((f) => path.join(PROJECT_ROOT, f)),
     // Samples come from this generator; the build itself shapes the folder (the TypeScript
     // sources, so a run from dist/ and one from source agree on the key).
-    path.join(PROJECT_ROOT, 'src', 'web', 'samples.ts'),
-    path.join(PROJECT_ROOT, 'src', 'web', 'build.ts'),
+    path.join(PROJECT_ROOT, 'src', 'cli', 'web', 'samples.ts'),
+    path.join(PROJECT_ROOT, 'src', 'cli', 'web', 'build.ts'),
   ]);
   const parts = [...files].sort().map((f) => `${path.relative(PROJECT_ROOT, f)}:${fs.existsSync(f) ? sha256(fs.readFileSync(f)) : 'missing'}`);
   return sha256([`format ${WEB_BUILD_FORMAT}`, `onnxruntime-web ${ortWeb}`, `onnxtune ${ONNXTUNE_VERSION}`, ...parts].join('\n')).slice(0, 16);
@@ -108,14 +108,16 @@ export async function buildWebApp(opts: { outDir?: string; minify?: boolean } = 
   const outDir = path.resolve(opts.outDir ?? webBuildDir());
   const esbuild = loadEsbuild();
   const ort = ortWebDist();
+  const tfjsWasm = tfjsWasmDist();
   const t0 = Date.now();
   const tmp = `${outDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   fs.mkdirSync(tmp, { recursive: true });
   try {
     const result = await esbuild.build({
       absWorkingDir: PROJECT_ROOT,
-      entryPoints: [path.join(WEB_SOURCE_DIR, 'src', 'main.ts')],
-      outfile: path.join(tmp, 'app.js'),
+      // The page, and the Fine-tune panel's worker (TF.js and the training core live only there).
+      entryPoints: { app: path.join(WEB_SOURCE_DIR, 'src', 'main.ts'), 'finetune-worker': path.join(WEB_SOURCE_DIR, 'src', 'finetune-worker.ts') },
+      outdir: tmp,
       bundle: true,
       format: 'esm',
       platform: 'browser',
@@ -144,6 +146,8 @@ export async function buildWebApp(opts: { outDir?: string; minify?: boolean } = 
     for (const f of STATIC_FILES) fs.copyFileSync(path.join(WEB_SOURCE_DIR, f), path.join(tmp, f));
     fs.mkdirSync(path.join(tmp, ORT_DIR));
     for (const f of [ORT_WEB_FILES.module, ...ORT_WEB_FILES.runtime]) fs.copyFileSync(path.join(ort.dir, f), path.join(tmp, ORT_DIR, f));
+    fs.mkdirSync(path.join(tmp, TFJS_WASM_DIR));
+    for (const f of TFJS_WASM_FILES) fs.copyFileSync(path.join(tfjsWasm.dir, f), path.join(tmp, TFJS_WASM_DIR, f));
     fs.mkdirSync(path.join(tmp, MODEL_DIR));
     const samples = await writeSamples(tmp);
     fs.writeFileSync(path.join(tmp, SAMPLES_INDEX_FILE), JSON.stringify(samples, null, 2) + '\n');

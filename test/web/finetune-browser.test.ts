@@ -1,0 +1,179 @@
+/**
+ * The page's Fine-tune panel in real Chromium, offline: an onnxtune model is served, three clean
+ * photos go in, the head trains for seeded steps in the page's worker (TF.js wasm with the
+ * project's training kernels), pause/resume works, and Download ONNX hands back one file that
+ * onnxruntime-node runs: (a) it gives the page's own fine-tuned output on the held-out image
+ * within 1e-4, and (b) its loss on the fine-tuning patches is lower than the starting model's.
+ * No request leaves the test server. Skips, saying why, when chromium is missing.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { runJob } from '../../pipeline/runner';
+import { createSession, type OrtSession } from '../../src/backends/ort';
+import { startWebDemo, type WebDemo } from '../../src/cli/web/site';
+import { getMetadata } from '../../src/onnx/metadata';
+import { loadModel } from '../../src/onnx/model-io';
+import type { FinetuneHook } from '../../web/src/hook';
+import { writePnm } from '../helpers/image-files';
+import { quickJob, writeJob } from '../helpers/jobs';
+import { tmpDir } from '../helpers/tmp';
+import { CHROMIUM, launchChromium, testOutputDir } from '../helpers/web';
+
+const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) {
+  process.stderr.write(`skipping the fine-tune browser test: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)\n`);
+}
+const describeIfChromium = HAVE_CHROMIUM ? describe : describe.skip;
+
+const FT = 'globalThis.__onnxtune.finetune';
+const STEPS = 300;
+
+/** A smooth 8-bit gray photo with structure (not an MNIST digit: the model has to adapt). */
+function photo(k: number, size: number): Uint8Array {
+  const px = new Array<number>(size * size);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) px[y * size + x] = Math.round(255 * (0.5 + 0.4 * Math.sin((x + 3 * k) / 3) * Math.cos(y / (3 + k))));
+  return writePnm('P5', px, 255, size, size);
+}
+
+const fromB64 = (b64: string) => {
+  const bytes = Buffer.from(b64, 'base64');
+  const out = new Float32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+};
+
+/** Float32Arrays of `${FT}` named by dotted paths, read as base64 (page functions cannot see this module). */
+async function readArrays(page: Page, paths: string[]): Promise<Float32Array[]> {
+  const wire = await page.evaluate(`(() => {
+    const ft = ${FT};
+    const b64 = (a) => { const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength); let s = '';
+      for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000)); return btoa(s); };
+    return ${JSON.stringify(paths)}.map((p) => b64(p.split('.').reduce((o, k) => o[k], ft)));
+  })()`);
+  return (wire as string[]).map(fromB64);
+}
+
+async function waitFt(page: Page, what: string, condition: string, timeout = 120_000): Promise<void> {
+  await page.waitForFunction(`${FT} && (${condition} || ${FT}.state === 'error')`, undefined, { timeout }).catch((err: Error) => {
+    throw new Error(`waiting for ${what}: ${err.message.split('\n')[0]}`);
+  });
+  const state = await page.evaluate(`${FT}.state`);
+  if (state === 'error') throw new Error(`the page reports: ${await page.evaluate(`${FT}.error`)}`);
+}
+
+async function mse(session: OrtSession, noisy: Float32Array, clean: Float32Array, dims: number[]): Promise<number> {
+  const out = (await session.run({ noisy: { data: noisy, dims } })).denoised.data;
+  let s = 0;
+  for (let i = 0; i < out.length; i++) s += (out[i] - clean[i]) ** 2;
+  return s / out.length;
+}
+
+describeIfChromium('fine-tuning in the page (Chromium)', () => {
+  const dir = tmpDir('onnxtune-web-ft-');
+  const out = testOutputDir('web-finetune');
+  const offHost: string[] = [];
+  const pageErrors: string[] = [];
+  let modelFile: string;
+  let demo: WebDemo;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    const run = await runJob({ jobFile: writeJob(dir, quickJob({ name: 'web-ft' })), outDir: path.join(dir, 'run'), until: 'export' });
+    modelFile = path.join(run.runDir, 'export', run.job.export.file);
+    demo = await startWebDemo({ model: modelFile, port: 0, buildDir: path.join(dir, 'site') });
+    context = await launchChromium(path.join(dir, 'profile'));
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === '127.0.0.1' && url.port === String(demo.port)) return route.continue();
+      offHost.push(url.href);
+      return route.abort('blockedbyclient');
+    });
+    page = await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => msg.type() === 'error' && pageErrors.push(msg.text()));
+    await page.goto(`${demo.url}?ep=wasm&tfbackend=wasm`);
+    await page.waitForFunction(`globalThis.__onnxtune && globalThis.__onnxtune.state === 'ready'`, undefined, { timeout: 60_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await demo?.close();
+  });
+
+  it('fine-tunes on three photos, pauses and resumes, and downloads ONE model that onnxruntime-node runs like the page', async () => {
+    // The held-out photo is the Image panel's picture; the three others train.
+    const files = [0, 1, 2, 3].map((k) => {
+      const f = path.join(dir, `photo-${k}.pgm`);
+      fs.writeFileSync(f, photo(k, k === 3 ? 64 : 48));
+      return f;
+    });
+    await page.setInputFiles('#image-file', files[3]);
+    await page.waitForFunction(`globalThis.__onnxtune.source?.name === 'photo-3.pgm'`);
+    await page.fill('#sigma', '50');
+    await page.fill('#ft-sigma', '50');
+    await page.fill('#ft-steps', String(STEPS));
+    await page.fill('#ft-batch', '4');
+    await page.fill('#ft-patch', '16');
+    await page.fill('#ft-lr', '0.001');
+    await page.fill('#ft-seed', '3');
+    await page.setInputFiles('#ft-files', files.slice(0, 3));
+    await waitFt(page, 'three photos', `${FT}.images === 3`);
+    await page.click('#ft-start');
+
+    await waitFt(page, 'a few steps', `${FT}.losses.length >= 3`);
+    await page.click('#ft-pause');
+    await waitFt(page, 'pause', `${FT}.state === 'paused'`);
+    // A step already running finishes; none starts after it.
+    await page.waitForTimeout(300);
+    const atPause = (await page.evaluate(`${FT}.losses.length`)) as number;
+    await page.waitForTimeout(1000);
+    expect(await page.evaluate(`${FT}.losses.length`)).toBe(atPause);
+    expect(atPause).toBeLessThan(STEPS);
+    await page.click('#ft-pause');
+    await waitFt(page, 'the end of fine-tuning', `${FT}.state === 'done'`);
+
+    const ft = (await page.evaluate(`(({ state, backend, images, losses, msPerStep, lossBefore, lossAfter, bytes, downloadName, patches }) =>
+      ({ state, backend, images, losses, msPerStep, lossBefore, lossAfter, bytes, downloadName, patchCount: patches.count, patchSize: patches.size }))(${FT})`)) as
+      Omit<FinetuneHook, 'patches' | 'heldOut'> & { patchCount: number; patchSize: number };
+    expect(ft.backend?.name).toBe('wasm');
+    expect(ft.losses).toHaveLength(STEPS);
+    expect(ft.lossAfter!).toBeLessThan(ft.lossBefore!);
+    expect(await page.textContent('#ft-status')).toMatch(new RegExp(`^Done: ${STEPS} steps`));
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#ft-download')]);
+    const tunedFile = path.join(out, 'finetuned.onnx');
+    await download.saveAs(tunedFile);
+    expect(download.suggestedFilename()).toBe(ft.downloadName);
+    expect(fs.statSync(tunedFile).size).toBe(ft.bytes);
+    const meta = getMetadata(loadModel(tunedFile));
+    expect(JSON.parse(meta['onnxtune.finetune'])).toMatchObject({ base: path.basename(modelFile), steps: STEPS, images: 3, patches: ft.patchCount, runtime: `page/tfjs-wasmx${ft.backend!.threads}` });
+
+    const [input, after, before, noisy, clean] = await readArrays(page, ['heldOut.input.data', 'heldOut.after.data', 'heldOut.before.data', 'patches.noisy', 'patches.clean']);
+    const tuned = await createSession(tunedFile, { device: 'cpu' });
+    const base = await createSession(modelFile, { device: 'cpu' });
+    try {
+      // (a) the downloaded model gives the page's own output on the held-out photo.
+      const ref = (await tuned.run({ noisy: { data: input, dims: [1, 1, 64, 64] } })).denoised.data;
+      let diff = 0;
+      for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(ref[i] - after[i]));
+      expect(diff).toBeLessThanOrEqual(1e-4);
+      const baseRef = (await base.run({ noisy: { data: input, dims: [1, 1, 64, 64] } })).denoised.data;
+      let baseDiff = 0;
+      for (let i = 0; i < baseRef.length; i++) baseDiff = Math.max(baseDiff, Math.abs(baseRef[i] - before[i]));
+      expect(baseDiff).toBeLessThanOrEqual(1e-4);
+      // (b) lower loss on the fine-tuning patches than the starting model.
+      const dims = [ft.patchCount, 1, ft.patchSize, ft.patchSize];
+      const [mseBase, mseTuned] = [await mse(base, noisy, clean, dims), await mse(tuned, noisy, clean, dims)];
+      expect(mseTuned).toBeLessThan(mseBase);
+      await page.screenshot({ path: path.join(out, 'finetune.png'), fullPage: true });
+      fs.writeFileSync(path.join(out, 'report.json'), JSON.stringify({ maxAbsDiffHeldOut: diff, mseBase, mseTuned, msPerStep: ft.msPerStep, backend: ft.backend, atPause }, null, 2) + '\n');
+    } finally {
+      await tuned.release();
+      await base.release();
+    }
+    expect(offHost).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
+});
