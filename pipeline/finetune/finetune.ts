@@ -160,6 +160,19 @@ export function exportFinetuned(split: SplitDenoiser, head: Head, record: Finetu
   });
 }
 
+/**
+ * Parses a noise level as the page and the CLI take it: "50" or a range "25-50" (σ on the 0–255 scale).
+ * @throws RangeError naming the text when it is neither
+ */
+export function parseSigma(text: string): [number, number] {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?\s*$/.exec(text);
+  if (!m) throw new RangeError(`σ must be a number or a range like 25-50, got '${text}'`);
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  if (!(lo >= 0 && hi >= lo && hi <= 255)) throw new RangeError(`σ must be in [0, 255] with low ≤ high, got '${text}'`);
+  return [lo, hi];
+}
+
 /** Runs the frozen encoder on a batch: image NCHW → one NCHW array per tap (in `io.taps` order). */
 export type EncoderCall = (image: Float32Array, dims: [number, number, number, number]) => Promise<Array<{ data: Float32Array; dims: number[] }>>;
 

@@ -11,6 +11,7 @@ import { convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
 import { denoiseCommand } from './commands/denoise';
 import { exportWebCommand } from './commands/export-web';
+import { finetuneCommand } from './commands/finetune';
 import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { pretrainCommand } from './commands/pretrain';
@@ -44,6 +45,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .command(inspectCommand)
     .command(evalCommand)
     .command(denoiseCommand)
+    .command(finetuneCommand)
     .command(schemaCommand)
     .command(convertCommand)
     .command(verifyModelsCommand)

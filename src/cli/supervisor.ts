@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { constants } from 'node:os';
 
 /** Commands that load models into native runtimes. */
-export const SUPERVISED_COMMANDS: ReadonlySet<string> = new Set(['run', 'convert', 'eval', 'denoise', 'verify', 'pretrain', 'demo']);
+export const SUPERVISED_COMMANDS: ReadonlySet<string> = new Set(['run', 'convert', 'eval', 'denoise', 'finetune', 'verify', 'pretrain', 'demo']);
 /** Signals that mean the worker crashed (rather than was stopped). */
 export const CRASH_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set(['SIGFPE', 'SIGSEGV', 'SIGILL', 'SIGBUS', 'SIGABRT']);
 /** Set in the worker's environment: its attempt number (1, or 2 for the wasm retry). */

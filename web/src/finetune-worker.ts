@@ -33,9 +33,27 @@ function yieldToEvents(): Promise<void> {
   });
 }
 
+/** The WebGL renderer's name, or null when the worker has no WebGL at all. */
+function webglRenderer(): string | null {
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2') ?? new OffscreenCanvas(1, 1).getContext('webgl');
+    if (!gl) return null;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  } catch {
+    return null;
+  }
+}
+
 async function pickBackend(pref: TfBackendPreference, threads: number, wasmBase: string): Promise<{ name: string; threads: number; note: string }> {
   const notes: string[] = [];
-  if (pref === 'auto' || pref === 'webgl') {
+  if (pref === 'auto') {
+    // A software rasterizer (headless Chromium's SwiftShader, Mesa's llvmpipe) trains ~30–80× slower than wasm here.
+    const renderer = webglRenderer();
+    if (renderer === null) notes.push('no WebGL');
+    else if (/swiftshader|llvmpipe|software|basic render/i.test(renderer)) notes.push(`WebGL is software-rendered (${renderer})`);
+  }
+  if (pref === 'webgl' || (pref === 'auto' && !notes.length)) {
     try {
       if (await tf.setBackend('webgl')) return { name: 'webgl', threads: 1, note: '' };
       notes.push('WebGL: not available');

@@ -7,7 +7,7 @@
  */
 import { addGaussianNoise, readDenoiserInfo, rgbaToPlanar, type DenoiserInfo, type Planar } from '../../src/denoise';
 import { forkRng } from '../../src/random';
-import { buildHeadData, cutPatches, type EncoderCall } from '../../pipeline/finetune/finetune';
+import { buildHeadData, cutPatches, parseSigma, type EncoderCall } from '../../pipeline/finetune/finetune';
 import { splitDenoiser } from '../../pipeline/finetune/split';
 import { onnx } from '../../src/onnx/proto';
 import type { FromWorker, TfBackendPreference, ToWorker } from './finetune-protocol';
@@ -30,16 +30,6 @@ const $ = <T extends HTMLElement>(id: string): T => {
   return el as T;
 };
 
-/** Parses "50" or "25-50" (σ on the 0–255 scale). */
-export function parseSigma(text: string): [number, number] {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?\s*$/.exec(text);
-  if (!m) throw new RangeError(`σ must be a number or a range like 25-50, got '${text}'`);
-  const lo = Number(m[1]);
-  const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (!(lo >= 0 && hi >= lo && hi <= 255)) throw new RangeError(`σ must be in [0, 255] with low ≤ high, got '${text}'`);
-  return [lo, hi];
-}
-
 /** Wires the panel; returns its hook. */
 export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPreference; threads: number; base: string }): FinetuneHook {
   const ui = {
@@ -59,7 +49,7 @@ export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPref
     curve: $<HTMLCanvasElement>('ft-curve'),
   };
   const hook: FinetuneHook = {
-    state: 'idle', error: null, backend: null, images: 0, patches: null, losses: [], msPerStep: null,
+    state: 'idle', error: null, backend: null, images: 0, patches: null, losses: [], stepMs: [], msPerStep: null,
     lossBefore: null, lossAfter: null, heldOut: null, bytes: null, downloadName: null,
   };
   const photos: Array<{ name: string; rgba: Rgba }> = [];
@@ -117,7 +107,7 @@ export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPref
     if (!photos.length) return fail(new Error('add clean photos first'));
     ui.start.disabled = true;
     ui.download.hidden = true;
-    Object.assign(hook, { state: 'encoding', error: null, losses: [], heldOut: null, bytes: null, lossBefore: null, lossAfter: null, msPerStep: null });
+    Object.assign(hook, { state: 'encoding', error: null, losses: [], stepMs: [], heldOut: null, bytes: null, lossBefore: null, lossAfter: null, msPerStep: null });
     try {
       const [lo, hi] = parseSigma(ui.sigma.value);
       const seed = Math.trunc(Number(ui.seed.value)) || 0;
@@ -153,6 +143,7 @@ export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPref
           say(`Training the head on TF.js ${msg.name}${msg.name === 'wasm' ? ` (${msg.threads} thread${msg.threads > 1 ? 's' : ''})` : ''}${msg.note ? ` — ${msg.note}` : ''}…`);
         } else if (msg.type === 'step') {
           hook.losses.push(msg.loss);
+          hook.stepMs.push(msg.ms);
           if (msg.step % 5 === 0 || msg.step === steps) {
             drawCurve();
             say(`Step ${msg.step}/${steps}: loss ${msg.loss.toExponential(3)} (${msg.ms.toFixed(0)} ms/step) on TF.js ${hook.backend?.name ?? ''}`);

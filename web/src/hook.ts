@@ -45,6 +45,8 @@ export interface FinetuneHook {
   images: number;
   patches: Patches | null;
   losses: number[];
+  /** Wall time of each step in the worker (ms), for benchmarks. */
+  stepMs: number[];
   msPerStep: number | null;
   lossBefore: number | null;
   lossAfter: number | null;
