@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { GraphBuilder } from '../../src/onnx/builder';
 import { encodeModel } from '../../src/onnx/model-io';
 import { onnx } from '../../src/onnx/proto';
@@ -120,4 +120,35 @@ export function testOutputDir(name: string): string {
   const dir = path.join(process.env.ONNXTUNE_TEST_OUT ?? path.join(os.tmpdir(), 'onnxtune-test-output'), name);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** A Chromium page on a served site where every request not to that server is aborted and recorded. */
+export interface OfflinePage {
+  context: BrowserContext;
+  page: Page;
+  /** Requests that tried to leave the test server (must stay empty). */
+  offHost: string[];
+  /** Uncaught page errors. */
+  pageErrors: string[];
+}
+
+/**
+ * Launches Chromium on a fresh profile in `profileDir`, blocks every request not to 127.0.0.1:`port`,
+ * and opens `url`.
+ */
+export async function openOfflinePage(profileDir: string, port: number, url: string): Promise<OfflinePage> {
+  const context = await launchChromium(profileDir);
+  const offHost: string[] = [];
+  const pageErrors: string[] = [];
+  // Everything must come from our server: any other request is aborted and recorded.
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.hostname === '127.0.0.1' && u.port === String(port)) return route.continue();
+    offHost.push(u.href);
+    return route.abort('blockedbyclient');
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(url);
+  return { context, page, offHost, pageErrors };
 }

@@ -20,7 +20,7 @@ import { startWebDemo, type WebDemo } from '../../src/cli/web/site';
 import type { LastRun } from '../../web/src/hook';
 import { quickJob, writeJob } from '../helpers/jobs';
 import { tmpDir } from '../helpers/tmp';
-import { CHROMIUM, launchChromium, testOutputDir, tinyDenoiserReference, writeTinyDenoiser } from '../helpers/web';
+import { CHROMIUM, openOfflinePage, testOutputDir, tinyDenoiserReference, writeTinyDenoiser } from '../helpers/web';
 
 /** `window.__onnxtune.last` (web/src/hook.ts) as it crosses from the page: pixels as base64 float32. */
 type LastRunWire = Omit<LastRun, 'input' | 'output' | 'clean'> & { input: string; output: string; clean: string | null };
@@ -109,8 +109,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 describeIfChromium('the demo page in Chromium', () => {
   const dir = tmpDir('onnxtune-web-');
   const out = testOutputDir('web');
-  const offHost: string[] = [];
-  const pageErrors: string[] = [];
+  let offHost: string[] = [];
+  let pageErrors: string[] = [];
   let modelFile: string;
   let demo: WebDemo;
   let context: BrowserContext;
@@ -122,17 +122,7 @@ describeIfChromium('the demo page in Chromium', () => {
     const run = await runJob({ jobFile: writeJob(dir, quickJob({ name: 'web-quick' })), outDir: path.join(dir, 'run'), until: 'export' });
     modelFile = path.join(run.runDir, 'export', run.job.export.file);
     demo = await startWebDemo({ model: modelFile, port: 0, buildDir: path.join(dir, 'site') });
-    context = await launchChromium(path.join(dir, 'profile'));
-    // Everything must come from our server: any other request is aborted and recorded.
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (url.hostname === '127.0.0.1' && url.port === String(demo.port)) return route.continue();
-      offHost.push(url.href);
-      return route.abort('blockedbyclient');
-    });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`${demo.url}?ep=wasm`);
+    ({ context, page, offHost, pageErrors } = await openOfflinePage(path.join(dir, 'profile'), demo.port, `${demo.url}?ep=wasm`));
     await waitFor(page, 'the default model', `${HOOK}.state === 'ready'`);
   }, 90_000);
 

@@ -18,7 +18,7 @@ import type { FinetuneHook } from '../../web/src/hook';
 import { writePnm } from '../helpers/image-files';
 import { quickJob, writeJob } from '../helpers/jobs';
 import { tmpDir } from '../helpers/tmp';
-import { CHROMIUM, launchChromium, testOutputDir } from '../helpers/web';
+import { CHROMIUM, openOfflinePage, testOutputDir } from '../helpers/web';
 
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) {
@@ -72,8 +72,8 @@ async function mse(session: OrtSession, noisy: Float32Array, clean: Float32Array
 describeIfChromium('fine-tuning in the page (Chromium)', () => {
   const dir = tmpDir('onnxtune-web-ft-');
   const out = testOutputDir('web-finetune');
-  const offHost: string[] = [];
-  const pageErrors: string[] = [];
+  let offHost: string[] = [];
+  let pageErrors: string[] = [];
   let modelFile: string;
   let demo: WebDemo;
   let context: BrowserContext;
@@ -83,17 +83,8 @@ describeIfChromium('fine-tuning in the page (Chromium)', () => {
     const run = await runJob({ jobFile: writeJob(dir, quickJob({ name: 'web-ft' })), outDir: path.join(dir, 'run'), until: 'export' });
     modelFile = path.join(run.runDir, 'export', run.job.export.file);
     demo = await startWebDemo({ model: modelFile, port: 0, buildDir: path.join(dir, 'site') });
-    context = await launchChromium(path.join(dir, 'profile'));
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (url.hostname === '127.0.0.1' && url.port === String(demo.port)) return route.continue();
-      offHost.push(url.href);
-      return route.abort('blockedbyclient');
-    });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    ({ context, page, offHost, pageErrors } = await openOfflinePage(path.join(dir, 'profile'), demo.port, `${demo.url}?ep=wasm&tfbackend=wasm`));
     page.on('console', (msg) => msg.type() === 'error' && pageErrors.push(msg.text()));
-    await page.goto(`${demo.url}?ep=wasm&tfbackend=wasm`);
     await page.waitForFunction(`globalThis.__onnxtune && globalThis.__onnxtune.state === 'ready'`, undefined, { timeout: 60_000 });
   }, 120_000);
 

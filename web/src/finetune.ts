@@ -12,6 +12,7 @@ import { splitDenoiser } from '../../pipeline/finetune/split';
 import { onnx } from '../../src/onnx/proto';
 import type { FromWorker, TfBackendPreference, ToWorker } from './finetune-protocol';
 import type { FinetuneHook } from './hook';
+import { byId } from './dom';
 import { decodeImage, type Rgba } from './image-io';
 import { createRawSession } from './runtime';
 
@@ -24,11 +25,7 @@ export interface FinetuneHost {
   status(text: string, kind?: 'info' | 'ok' | 'error'): void;
 }
 
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`page element #${id} is missing`);
-  return el as T;
-};
+const $ = byId;
 
 /** Wires the panel; returns its hook. */
 export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPreference; threads: number; base: string }): FinetuneHook {

@@ -12,6 +12,7 @@ import { SAMPLES_INDEX_FILE, SITE_CONFIG_FILE, type SampleEntry, type SiteConfig
 import { setupFinetune } from './finetune';
 import type { OnnxtuneHook } from './hook';
 import type { TfBackendPreference } from './finetune-protocol';
+import { byId } from './dom';
 import { decodeImage, fetchImage, paint, type Rgba } from './image-io';
 import { configureOrt, createPageSession, wasmThreads, type EpPreference, type PageSession } from './runtime';
 
@@ -21,11 +22,7 @@ declare global {
   }
 }
 
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`page element #${id} is missing`);
-  return el as T;
-};
+const $ = byId;
 
 const ui = {
   status: $('status'),

@@ -16,6 +16,15 @@ export function webBuildDir(): string {
   return path.resolve(process.env.ONNXTUNE_WEB_BUILD_DIR || path.join(PROJECT_ROOT, 'dist', 'web-demo'));
 }
 
+/** A package's Node entry file, resolved as require() does from the project. */
+function resolveEntry(name: string): string {
+  try {
+    return require.resolve(name, { paths: [PROJECT_ROOT] });
+  } catch (err) {
+    throw new InputError(name, 'is not installed (npm ci installs it)', { cause: err });
+  }
+}
+
 /** The ES module the page imports, and the files it loads itself from `env.wasm.wasmPaths`. */
 export const ORT_WEB_FILES = Object.freeze({
   module: 'ort.min.mjs',
@@ -27,14 +36,8 @@ export const ORT_WEB_FILES = Object.freeze({
  * @throws InputError when onnxruntime-web is not installed or lacks a file the page needs
  */
 export function ortWebDist(): { dir: string; version: string } {
-  let entry: string;
-  try {
-    // package.json is not in the package's "exports"; its Node entry lives in dist/.
-    entry = require.resolve('onnxruntime-web', { paths: [PROJECT_ROOT] });
-  } catch (err) {
-    throw new InputError('onnxruntime-web', 'is not installed (npm ci installs it)', { cause: err });
-  }
-  const dir = path.dirname(entry);
+  // package.json is not in the package's "exports"; its Node entry lives in dist/.
+  const dir = path.dirname(resolveEntry('onnxruntime-web'));
   const version = (JSON.parse(fs.readFileSync(path.join(dir, '..', 'package.json'), 'utf8')) as { version: string }).version;
   for (const f of [ORT_WEB_FILES.module, ...ORT_WEB_FILES.runtime]) {
     if (!fs.existsSync(path.join(dir, f))) throw new InputError(path.join(dir, f), `missing from onnxruntime-web ${version}`);
@@ -51,14 +54,8 @@ export const TFJS_WASM_FILES = Object.freeze(['tfjs-backend-wasm.wasm', 'tfjs-ba
  * @throws InputError when the package or a file is missing
  */
 export function tfjsWasmDist(): { dir: string } {
-  let entry: string;
-  try {
-    entry = require.resolve('@tensorflow/tfjs-backend-wasm', { paths: [PROJECT_ROOT] });
-  } catch (err) {
-    throw new InputError('@tensorflow/tfjs-backend-wasm', 'is not installed (npm ci installs it)', { cause: err });
-  }
   // The Node entry is dist/[base/]index.js; the wasm files sit in dist/.
-  let dir = path.dirname(entry);
+  let dir = path.dirname(resolveEntry('@tensorflow/tfjs-backend-wasm'));
   while (!fs.existsSync(path.join(dir, TFJS_WASM_FILES[0])) && path.basename(dir) !== 'tfjs-backend-wasm' && dir !== path.dirname(dir)) dir = path.dirname(dir);
   for (const f of TFJS_WASM_FILES) {
     if (!fs.existsSync(path.join(dir, f))) throw new InputError(path.join(dir, f), 'missing from @tensorflow/tfjs-backend-wasm');
