@@ -24,6 +24,12 @@ export {
   verifyModels as verifyParity, convertModelFile, loadTfjsModel, saveTfjsModel, SUPPORTED_ONNX_OPS, SUPPORTED_TFJS_LAYERS,
 } from '../converters';
 export { combine as combineEncoderDecoder, exportMetadata } from '../pipeline/stages/export';
+export { splitDenoiser, type SplitDenoiser } from '../pipeline/finetune/split';
+export {
+  HeadTrainer, buildHeadData, cutPatches, exportFinetuned, headToTfjs, parseSigma,
+  type EncoderCall, type FinetuneRecord, type Head, type HeadData, type HeadTrainOptions, type Patches,
+} from '../pipeline/finetune/finetune';
+export { finetuneFiles, type FinetuneFilesOptions, type FinetuneFilesResult } from '../pipeline/finetune/run';
 export { buildDecoder } from '../pipeline/train/decoder';
 export { trainDecoder, type TrainSplit, type EpochLog } from '../pipeline/train/loop';
 export { loadModel, saveModel, encodeModel, decodeModel } from './onnx/model-io';
