@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { buildWebApp } from '../../src/cli/web/build';
 import { GraphBuilder } from '../../src/onnx/builder';
 import { saveModel } from '../../src/onnx/model-io';
 import { readImage } from '../../src/images/png';
@@ -125,7 +126,7 @@ describeInstall('the npm package, installed from its tarball', () => {
     }
   });
 
-  it('ships the build, types, CLI, configs, encoder and page sources, and no tests, sources or source maps', () => {
+  it('ships the build, types, CLI, configs, encoder and page sources, and no tests, sources or source maps', async () => {
     const names = pack.files.map((f) => f.path);
     for (const f of [
       'package.json', 'README.md', 'SECURITY.md', 'LICENSE', 'CHANGELOG.md', 'bin/onnxtune.js',
@@ -136,12 +137,14 @@ describeInstall('the npm package, installed from its tarball', () => {
       expect(names).toContain(f);
     }
     expect(names.filter((f) => /^(test|bench|scripts|\.ci)\/|^dist\/(test|bench)\/|\.map$|\.test\.|^tsconfig|^jest/.test(f))).toEqual([]);
-    // TypeScript sources ship only where the page's bundle needs them (web/src and what it imports from src/).
+    // TypeScript sources ship exactly where the page's bundle needs them: web/src and what its two
+    // entries (the page, the fine-tuning worker) import, as the web build records them.
     const sources = names.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('web/src/'));
-    expect(sources.sort()).toEqual([
-      'src/images/bmp.ts', 'src/images/formats.ts', 'src/images/pnm.ts', 'src/images/raster.ts',
-      'src/metrics/mse.ts', 'src/metrics/psnr.ts', 'src/tensor/fp16.ts',
-    ]);
+    const webBuild = await buildWebApp({ outDir: path.join(tmp, 'web-inputs'), minify: false });
+    const record = JSON.parse(fs.readFileSync(path.join(webBuild.dir, '.build.json'), 'utf8')) as { inputs: string[] };
+    const bundled = record.inputs.filter((f) => f.endsWith('.ts') && !f.startsWith('web/src/'));
+    expect(bundled).toContain('pipeline/finetune/finetune.ts');
+    expect(sources.sort()).toEqual(bundled.sort());
     expect(pack.size).toBeLessThan(2 * 1024 * 1024);
   });
 
