@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { InputError } from '../errors';
 import { IMAGE_EXTENSIONS, listImages, loadImageAs, type LoadedImage } from './folder';
+import { pairByName } from './pair-names';
 
 /** Where to look for pairs and how their files are named. */
 export interface PairNaming {
@@ -29,15 +30,10 @@ export interface ImagePairFiles {
  *   (the message names the folder and the file names expected)
  */
 export function listPairs(data: PairNaming): ImagePairFiles[] {
-  const files = listImages(data.dir, { allowEmpty: true });
-  const byStem = new Map(files.map((f) => [path.basename(f, path.extname(f)), f]));
-  const pairs: ImagePairFiles[] = [];
-  for (const [stem, file] of byStem) {
-    if (!stem.endsWith(data.noisy_suffix)) continue;
-    const name = stem.slice(0, -data.noisy_suffix.length);
-    const clean = byStem.get(name + data.clean_suffix);
-    if (!clean) throw new InputError(file, `no clean partner '${name}${data.clean_suffix}.*' in ${data.dir}`);
-    pairs.push({ name, noisy: file, clean });
+  const { pairs, unpaired } = pairByName(listImages(data.dir, { allowEmpty: true }), data.noisy_suffix, data.clean_suffix);
+  if (unpaired.length) {
+    const stem = path.basename(unpaired[0], path.extname(unpaired[0]));
+    throw new InputError(unpaired[0], `no clean partner '${stem.slice(0, -data.noisy_suffix.length)}${data.clean_suffix}.*' in ${data.dir}`);
   }
   if (!pairs.length) {
     throw new InputError(
@@ -46,7 +42,7 @@ export function listPairs(data: PairNaming): ImagePairFiles[] {
         `next to <name>${data.clean_suffix}.<ext> (clean), <ext> one of ${IMAGE_EXTENSIONS.join(', ')} (any case)`,
     );
   }
-  return pairs.sort((a, b) => a.name.localeCompare(b.name));
+  return pairs;
 }
 
 /**

@@ -167,4 +167,50 @@ describeIfChromium('fine-tuning in the page (Chromium)', () => {
     expect(offHost).toEqual([]);
     expect(pageErrors).toEqual([]);
   }, 240_000);
+
+  it('fine-tunes on real noisy/clean pairs (no synthetic noise) and lowers the loss on them', async () => {
+    // Pairs as PolyU names them: <name>_real (noisy) next to <name>_mean (clean).
+    const files: string[] = [];
+    for (const k of [4, 5]) {
+      const clean = photo(k, 48);
+      const header = clean.length - 48 * 48;
+      const noisy = Uint8Array.from(clean);
+      const rng = (i: number) => Math.sin(i * 12.9898 + k * 78.233) * 43758.5453;
+      for (let i = header; i < noisy.length; i++) noisy[i] = Math.max(0, Math.min(255, noisy[i] + Math.round(60 * (rng(i) - Math.floor(rng(i)) - 0.5))));
+      for (const [suffix, bytes] of [['_real', noisy], ['_mean', clean]] as const) {
+        files.push(path.join(dir, `pair${k}${suffix}.pgm`));
+        fs.writeFileSync(files[files.length - 1], bytes);
+      }
+    }
+    await page.reload();
+    await page.waitForFunction(`globalThis.__onnxtune && globalThis.__onnxtune.state === 'ready'`, undefined, { timeout: 60_000 });
+    await page.fill('#ft-steps', '30');
+    await page.fill('#ft-batch', '4');
+    await page.fill('#ft-patch', '16');
+    await page.check('#ft-pairs');
+    await page.setInputFiles('#ft-files', files);
+    await waitFt(page, 'four files', `${FT}.images === 4`);
+    await page.click('#ft-start');
+    await waitFt(page, 'the end of fine-tuning', `${FT}.state === 'done'`);
+    const ft = (await page.evaluate(`(({ lossBefore, lossAfter, patches }) => ({ lossBefore, lossAfter, count: patches.count }))(${FT})`)) as
+      { lossBefore: number; lossAfter: number; count: number };
+    expect(ft.count).toBe(2 * 9);
+    expect(ft.lossAfter).toBeLessThan(ft.lossBefore);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#ft-download')]);
+    const tunedFile = path.join(dir, 'pairs-tuned.onnx');
+    await download.saveAs(tunedFile);
+    expect(JSON.parse(getMetadata(loadModel(tunedFile))['onnxtune.finetune'])).toMatchObject({ images: 2, noise: 'real pairs (2)', steps: 30 });
+    // The page trained on the real noisy images: its patches are the files' pixels, not synthetic noise.
+    const [noisy, clean] = await readArrays(page, ['patches.noisy', 'patches.clean']);
+    const tuned = await createSession(tunedFile, { device: 'cpu' });
+    const base = await createSession(modelFile, { device: 'cpu' });
+    try {
+      const dims = [ft.count, 1, 16, 16];
+      expect(await mse(tuned, noisy, clean, dims)).toBeLessThan(await mse(base, noisy, clean, dims));
+    } finally {
+      await tuned.release();
+      await base.release();
+    }
+    expect(offHost).toEqual([]);
+  }, 240_000);
 });

@@ -1,11 +1,13 @@
 /**
- * The page's Fine-tune panel: clean photos (synthetic Gaussian noise at σ or a σ range) →
+ * The page's Fine-tune panel: clean photos (synthetic Gaussian noise at σ or a σ range) or real
+ * noisy/clean pairs →
  * patches → the frozen encoder once per patch in onnxruntime-web (features kept in memory) →
  * the decoder head trains in a Web Worker (web/src/finetune-worker.ts) with a live loss curve,
  * pause/resume → ONE combined ONNX (the CLI's export + combine code) to download, and a
  * before/after of the held-out image (the Image panel's picture, never trained on).
  */
 import { addGaussianNoise, readDenoiserInfo, rgbaToPlanar, type DenoiserInfo, type Planar } from '../../src/denoise';
+import { pairByName } from '../../src/data/pair-names';
 import { forkRng } from '../../src/random';
 import { buildHeadData, cutPatches, parseSigma, type EncoderCall } from '../../pipeline/finetune/finetune';
 import { splitDenoiser } from '../../pipeline/finetune/split';
@@ -34,6 +36,9 @@ export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPref
     drop: $('ft-drop'),
     count: $('ft-count'),
     sigma: $<HTMLInputElement>('ft-sigma'),
+    pairs: $<HTMLInputElement>('ft-pairs'),
+    noisySuffix: $<HTMLInputElement>('ft-noisy-suffix'),
+    cleanSuffix: $<HTMLInputElement>('ft-clean-suffix'),
     steps: $<HTMLInputElement>('ft-steps'),
     batch: $<HTMLInputElement>('ft-batch'),
     lr: $<HTMLInputElement>('ft-lr'),
@@ -115,9 +120,29 @@ export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPref
       const stride = split.io.strideMultiple;
       const patch = Math.max(stride, Math.round(Number(ui.patch.value) / stride) * stride);
       const channels = model.info.channels as 1 | 3;
-      const clean = photos.map((p) => rgbaToPlanar(p.rgba.data, p.rgba.width, p.rgba.height, channels));
-      // One noise level per photo from the seed (order-independent), then seeded noise.
-      const noisy = clean.map((c, k) => addGaussianNoise(c.data, lo === hi ? lo : lo + (hi - lo) * forkRng(seed, 'ft-sigma', k).uniform(), seed * 1000 + k, false));
+      const planar = (p: { rgba: Rgba }) => rgbaToPlanar(p.rgba.data, p.rgba.width, p.rgba.height, channels);
+      let clean: Planar[];
+      let noisy: Float32Array[];
+      let noise: string;
+      if (ui.pairs.checked) {
+        // Real noise: <name><noisy suffix>.* next to <name><clean suffix>.*, no synthetic noise.
+        const byName = new Map(photos.map((p) => [p.name, p]));
+        const { pairs, unpaired } = pairByName(photos.map((p) => p.name), ui.noisySuffix.value, ui.cleanSuffix.value);
+        if (unpaired.length) throw new Error(`${unpaired[0]} has no clean partner (*${ui.cleanSuffix.value}.*)`);
+        if (!pairs.length) throw new Error(`no *${ui.noisySuffix.value}.* / *${ui.cleanSuffix.value}.* pairs among the photos`);
+        clean = pairs.map((p) => planar(byName.get(p.clean)!));
+        noisy = pairs.map((p, k) => {
+          const n = planar(byName.get(p.noisy)!);
+          if (n.width !== clean[k].width || n.height !== clean[k].height) throw new Error(`${p.noisy} and ${p.clean} differ in size`);
+          return n.data;
+        });
+        noise = `real pairs (${pairs.length})`;
+      } else {
+        clean = photos.map(planar);
+        // One noise level per photo from the seed (order-independent), then seeded noise.
+        noisy = clean.map((c, k) => addGaussianNoise(c.data, lo === hi ? lo : lo + (hi - lo) * forkRng(seed, 'ft-sigma', k).uniform(), seed * 1000 + k, false));
+        noise = lo === hi ? `gaussian sigma=${lo}` : `gaussian sigma=${lo}-${hi}`;
+      }
       const patches = cutPatches(clean, noisy, patch);
       if (!patches.count) throw new Error(`the photos are smaller than one ${patch}×${patch} patch`);
       hook.patches = patches;
@@ -176,7 +201,7 @@ export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPref
       const msg: ToWorker = {
         type: 'start', model: model.bytes, data, steps, batchSize, lr, seed, backend: opts.backend, threads: opts.threads,
         wasmBase: new URL('tfjs/', opts.base).href,
-        record: { base: model.name, images: photos.length, patches: patches.count, noise: lo === hi ? `gaussian sigma=${lo}` : `gaussian sigma=${lo}-${hi}` },
+        record: { base: model.name, images: clean.length, patches: patches.count, noise },
       };
       worker.postMessage(msg);
     } catch (err) {
