@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { runJob } from '../../pipeline/runner';
 import { createSession, type OrtSession } from '../../src/backends/ort';
 import { startWebDemo, type WebDemo } from '../../src/cli/web/site';
@@ -18,7 +18,7 @@ import type { FinetuneHook } from '../../web/src/hook';
 import { writePnm } from '../helpers/image-files';
 import { quickJob, writeJob } from '../helpers/jobs';
 import { tmpDir } from '../helpers/tmp';
-import { CHROMIUM, openOfflinePage, testOutputDir } from '../helpers/web';
+import { CHROMIUM, openOfflinePage, testOutputDir, type OfflinePage } from '../helpers/web';
 
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) {
@@ -72,24 +72,24 @@ async function mse(session: OrtSession, noisy: Float32Array, clean: Float32Array
 describeIfChromium('fine-tuning in the page (Chromium)', () => {
   const dir = tmpDir('onnxtune-web-ft-');
   const out = testOutputDir('web-finetune');
-  let offHost: string[] = [];
-  let pageErrors: string[] = [];
   let modelFile: string;
   let demo: WebDemo;
-  let context: BrowserContext;
+  /** The page, its context and what it tried to reach off the test server. */
+  let browser: OfflinePage;
   let page: Page;
 
   beforeAll(async () => {
     const run = await runJob({ jobFile: writeJob(dir, quickJob({ name: 'web-ft' })), outDir: path.join(dir, 'run'), until: 'export' });
     modelFile = path.join(run.runDir, 'export', run.job.export.file);
     demo = await startWebDemo({ model: modelFile, port: 0, buildDir: path.join(dir, 'site') });
-    ({ context, page, offHost, pageErrors } = await openOfflinePage(path.join(dir, 'profile'), demo.port, `${demo.url}?ep=wasm&tfbackend=wasm`));
-    page.on('console', (msg) => msg.type() === 'error' && pageErrors.push(msg.text()));
+    browser = await openOfflinePage(path.join(dir, 'profile'), demo.port, `${demo.url}?ep=wasm&tfbackend=wasm`);
+    page = browser.page;
+    page.on('console', (msg) => msg.type() === 'error' && browser.pageErrors.push(msg.text()));
     await page.waitForFunction(`globalThis.__onnxtune && globalThis.__onnxtune.state === 'ready'`, undefined, { timeout: 60_000 });
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.context.close();
     await demo?.close();
   });
 
@@ -164,8 +164,8 @@ describeIfChromium('fine-tuning in the page (Chromium)', () => {
       await tuned.release();
       await base.release();
     }
-    expect(offHost).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(browser.offHost).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   }, 240_000);
 
   it('fine-tunes on real noisy/clean pairs (no synthetic noise) and lowers the loss on them', async () => {
@@ -211,6 +211,6 @@ describeIfChromium('fine-tuning in the page (Chromium)', () => {
       await tuned.release();
       await base.release();
     }
-    expect(offHost).toEqual([]);
+    expect(browser.offHost).toEqual([]);
   }, 240_000);
 });
