@@ -13,10 +13,11 @@ import { renameGraph } from '../../src/onnx/compose';
 import { setMetadata } from '../../src/onnx/metadata';
 import type { ModelProto } from '../../src/onnx/proto';
 import { forkRng } from '../../src/random';
-import { gatherRows } from '../../src/tensor/layout';
+import { gatherRows, nchwToNhwc } from '../../src/tensor/layout';
 import { onnxToTfjs } from '../../converters/onnx-to-tfjs';
 import { tfjsToOnnx } from '../../converters/tfjs-to-onnx';
 import { combine } from '../export-model';
+import { IMAGE_INPUT } from '../train/decoder';
 import { makeLoss, type LossFn } from '../train/losses';
 import { TrainOptimizer } from '../train/optimizers';
 import { decoderInputShapes, type SplitDenoiser } from './split';
@@ -229,15 +230,6 @@ export function cutPatches(
   return { count: clean.length, channels, size, clean: Float32Array.from(clean.flat()), noisy: Float32Array.from(nz.flat()) };
 }
 
-const toNhwc = (a: Float32Array, n: number, c: number, h: number, w: number): Float32Array => {
-  const out = new Float32Array(a.length);
-  for (let b = 0; b < n; b++)
-    for (let ch = 0; ch < c; ch++)
-      for (let y = 0; y < h; y++)
-        for (let x = 0; x < w; x++) out[((b * h + y) * w + x) * c + ch] = a[((b * c + ch) * h + y) * w + x];
-  return out;
-};
-
 /**
  * Encodes the noisy patches once (in batches) and lays out everything the head trains on, NHWC,
  * in the order of the head's inputs (`tap0…`, `image`).
@@ -252,7 +244,7 @@ export async function buildHeadData(patches: Patches, inputNames: readonly strin
     const n = Math.min(batch, count - s);
     const taps = await encode(patches.noisy.subarray(s * per, (s + n) * per), [n, c, size, size]);
     tapDims = taps.map((t) => t.dims);
-    taps.forEach((t, i) => (tapChunks[i] ??= []).push(toNhwc(t.data, n, t.dims[1], t.dims[2], t.dims[3])));
+    taps.forEach((t, i) => (tapChunks[i] ??= []).push(nchwToNhwc(t.data, n, t.dims[1], t.dims[2], t.dims[3])));
   }
   const concat = (parts: Float32Array[]) => {
     const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
@@ -264,11 +256,11 @@ export async function buildHeadData(patches: Patches, inputNames: readonly strin
     return out;
   };
   const inputs = inputNames.map((name) => {
-    if (name === 'image') return { data: toNhwc(patches.noisy, count, c, size, size), shape: [size, size, c] as [number, number, number] };
+    if (name === IMAGE_INPUT) return { data: nchwToNhwc(patches.noisy, count, c, size, size), shape: [size, size, c] as [number, number, number] };
     const i = Number(/^tap(\d+)$/.exec(name)?.[1] ?? NaN);
-    if (!Number.isInteger(i) || !tapChunks[i]) throw new RangeError(`decoder input '${name}' is neither 'image' nor a tap the encoder gives`);
+    if (!Number.isInteger(i) || !tapChunks[i]) throw new RangeError(`decoder input '${name}' is neither '${IMAGE_INPUT}' nor a tap the encoder gives`);
     const d = tapDims[i];
     return { data: concat(tapChunks[i]), shape: [d[2], d[3], d[1]] as [number, number, number] };
   });
-  return { count, inputs, target: { data: toNhwc(patches.clean, count, c, size, size), shape: [size, size, c] } };
+  return { count, inputs, target: { data: nchwToNhwc(patches.clean, count, c, size, size), shape: [size, size, c] } };
 }
