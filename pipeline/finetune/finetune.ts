@@ -33,6 +33,38 @@ export interface HeadData {
   target: { data: Float32Array; shape: [number, number, number] };
 }
 
+/** A batch of rows: one NHWC array per decoder input (in order) and the target, `rows.length` rows each. */
+export interface RowBatch {
+  inputs: Float32Array[];
+  target: Float32Array;
+}
+
+/**
+ * Where the trainer reads its rows from: memory ({@link memoryRows}) or, in the page, IndexedDB
+ * when the features are too large to keep (web/src/feature-store.ts).
+ */
+export interface RowSource {
+  count: number;
+  /** [h, w, c] of each decoder input, in order. */
+  inputShapes: Array<[number, number, number]>;
+  targetShape: [number, number, number];
+  read(rows: readonly number[]): Promise<RowBatch>;
+}
+
+/** {@link HeadData} held in memory as a {@link RowSource}. */
+export function memoryRows(data: HeadData): RowSource {
+  const size = (s: [number, number, number]) => s[0] * s[1] * s[2];
+  return {
+    count: data.count,
+    inputShapes: data.inputs.map((a) => a.shape),
+    targetShape: data.target.shape,
+    read: async (rows) => ({
+      inputs: data.inputs.map((a) => gatherRows(a.data, size(a.shape), rows)),
+      target: gatherRows(data.target.data, size(data.target.shape), rows),
+    }),
+  };
+}
+
 /** Options of {@link HeadTrainer}. */
 export interface HeadTrainOptions {
   seed: number;
@@ -69,21 +101,26 @@ export class HeadTrainer {
   /** Steps taken. */
   steps = 0;
 
-  constructor(private readonly tf: Tf, readonly head: TfModule.LayersModel, private readonly data: HeadData, private readonly opts: HeadTrainOptions) {
+  private readonly source: RowSource;
+
+  /** @param data rows in memory, or any {@link RowSource} */
+  constructor(private readonly tf: Tf, readonly head: TfModule.LayersModel, data: HeadData | RowSource, private readonly opts: HeadTrainOptions) {
+    this.source = 'read' in data ? data : memoryRows(data);
     this.cfg = trainSchema.parse({ optimizer: opts.optimizer ?? 'adam', lr: opts.lr, loss: opts.loss ?? 'mse', batch_size: opts.batchSize });
     this.loss = makeLoss(tf, this.cfg.loss, this.cfg);
     this.optimizer = new TrainOptimizer(tf, head, this.cfg);
   }
 
-  private tensors(rows: number[]) {
-    const t4 = (a: { data: Float32Array; shape: [number, number, number] }) =>
-      this.tf.tensor4d(gatherRows(a.data, a.shape[0] * a.shape[1] * a.shape[2], rows), [rows.length, ...a.shape]);
-    return { xs: this.data.inputs.map(t4), y: t4(this.data.target) };
+  private tensors(batch: RowBatch, n: number) {
+    return {
+      xs: batch.inputs.map((a, i) => this.tf.tensor4d(a, [n, ...this.source.inputShapes[i]])),
+      y: this.tf.tensor4d(batch.target, [n, ...this.source.targetShape]),
+    };
   }
 
   private nextBatch(): number[] {
     if (this.cursor >= this.order.length) {
-      this.order = forkRng(this.opts.seed, 'finetune-order', this.epoch++).shuffle(Array.from({ length: this.data.count }, (_, i) => i));
+      this.order = forkRng(this.opts.seed, 'finetune-order', this.epoch++).shuffle(Array.from({ length: this.source.count }, (_, i) => i));
       this.cursor = 0;
     }
     const rows = this.order.slice(this.cursor, this.cursor + this.cfg.batch_size);
@@ -98,8 +135,9 @@ export class HeadTrainer {
    */
   async step(): Promise<number> {
     const rows = this.nextBatch();
+    const batch = await this.source.read(rows);
     const cost = this.tf.tidy(() => {
-      const { xs, y } = this.tensors(rows);
+      const { xs, y } = this.tensors(batch, rows.length);
       return this.optimizer.step(() => this.loss(y, this.head.apply(xs, { training: true }) as TfModule.Tensor));
     });
     const value = (await cost.data())[0];
@@ -110,16 +148,18 @@ export class HeadTrainer {
   }
 
   /** Mean loss over all rows (batched, no update). */
-  evaluate(batch = 16): number {
+  async evaluate(batchSize = 16): Promise<number> {
     let total = 0;
-    for (let s = 0; s < this.data.count; s += batch) {
-      const rows = Array.from({ length: Math.min(batch, this.data.count - s) }, (_, i) => s + i);
+    const count = this.source.count;
+    for (let s = 0; s < count; s += batchSize) {
+      const rows = Array.from({ length: Math.min(batchSize, count - s) }, (_, i) => s + i);
+      const batch = await this.source.read(rows);
       total += this.tf.tidy(() => {
-        const { xs, y } = this.tensors(rows);
+        const { xs, y } = this.tensors(batch, rows.length);
         return this.loss(y, this.head.apply(xs, { training: false }) as TfModule.Tensor).dataSync()[0];
       }) * rows.length;
     }
-    return total / this.data.count;
+    return total / count;
   }
 
   dispose(): void {
@@ -230,37 +270,58 @@ export function cutPatches(
   return { count: clean.length, channels, size, clean: Float32Array.from(clean.flat()), noisy: Float32Array.from(nz.flat()) };
 }
 
+/** Receives encoded rows `start … start + n − 1` (a sink may store them anywhere: memory, IndexedDB). */
+export type RowSink = (start: number, n: number, batch: RowBatch) => Promise<void>;
+
 /**
- * Encodes the noisy patches once (in batches) and lays out everything the head trains on, NHWC,
- * in the order of the head's inputs (`tap0…`, `image`).
+ * Encodes the noisy patches once, in batches, and hands each batch's rows — NHWC, in the order of
+ * the head's inputs (`tap0…`, `image`) plus the clean target — to `sink`, so the caller decides
+ * whether the features stay in memory.
+ * @param inputNames {@link Head.inputNames}
+ * @returns the shapes of one row of each input and of the target
+ */
+export async function encodeRows(
+  patches: Patches, inputNames: readonly string[], encode: EncoderCall, sink: RowSink, batch = 16,
+): Promise<{ inputShapes: Array<[number, number, number]>; targetShape: [number, number, number] }> {
+  const { count, channels: c, size } = patches;
+  const per = c * size * size;
+  let inputShapes: Array<[number, number, number]> = [];
+  for (let s = 0; s < count; s += batch) {
+    const n = Math.min(batch, count - s);
+    const noisy = patches.noisy.subarray(s * per, (s + n) * per);
+    const taps = await encode(noisy, [n, c, size, size]);
+    const inputs = inputNames.map((name) => {
+      if (name === IMAGE_INPUT) return { data: nchwToNhwc(noisy, n, c, size, size), shape: [size, size, c] as [number, number, number] };
+      const t = taps[Number(/^tap(\d+)$/.exec(name)?.[1] ?? NaN)];
+      if (!t) throw new RangeError(`decoder input '${name}' is neither '${IMAGE_INPUT}' nor a tap the encoder gives`);
+      return { data: nchwToNhwc(t.data, n, t.dims[1], t.dims[2], t.dims[3]), shape: [t.dims[2], t.dims[3], t.dims[1]] as [number, number, number] };
+    });
+    inputShapes = inputs.map((x) => x.shape);
+    await sink(s, n, { inputs: inputs.map((x) => x.data), target: nchwToNhwc(patches.clean.subarray(s * per, (s + n) * per), n, c, size, size) });
+  }
+  return { inputShapes, targetShape: [size, size, c] };
+}
+
+/**
+ * Encodes the noisy patches once and keeps everything the head trains on in memory (NHWC, in the
+ * order of the head's inputs).
  * @param inputNames {@link Head.inputNames}
  */
 export async function buildHeadData(patches: Patches, inputNames: readonly string[], encode: EncoderCall, batch = 16): Promise<HeadData> {
-  const { count, channels: c, size } = patches;
-  const per = c * size * size;
-  const tapChunks: Float32Array[][] = [];
-  let tapDims: number[][] = [];
-  for (let s = 0; s < count; s += batch) {
-    const n = Math.min(batch, count - s);
-    const taps = await encode(patches.noisy.subarray(s * per, (s + n) * per), [n, c, size, size]);
-    tapDims = taps.map((t) => t.dims);
-    taps.forEach((t, i) => (tapChunks[i] ??= []).push(nchwToNhwc(t.data, n, t.dims[1], t.dims[2], t.dims[3])));
-  }
-  const concat = (parts: Float32Array[]) => {
-    const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  const parts: RowBatch[] = [];
+  const shapes = await encodeRows(patches, inputNames, encode, async (_s, _n, b) => void parts.push(b), batch);
+  const concat = (arrays: Float32Array[]) => {
+    const out = new Float32Array(arrays.reduce((a, p) => a + p.length, 0));
     let o = 0;
-    for (const p of parts) {
+    for (const p of arrays) {
       out.set(p, o);
       o += p.length;
     }
     return out;
   };
-  const inputs = inputNames.map((name) => {
-    if (name === IMAGE_INPUT) return { data: nchwToNhwc(patches.noisy, count, c, size, size), shape: [size, size, c] as [number, number, number] };
-    const i = Number(/^tap(\d+)$/.exec(name)?.[1] ?? NaN);
-    if (!Number.isInteger(i) || !tapChunks[i]) throw new RangeError(`decoder input '${name}' is neither '${IMAGE_INPUT}' nor a tap the encoder gives`);
-    const d = tapDims[i];
-    return { data: concat(tapChunks[i]), shape: [d[2], d[3], d[1]] as [number, number, number] };
-  });
-  return { count, inputs, target: { data: nchwToNhwc(patches.clean, count, c, size, size), shape: [size, size, c] } };
+  return {
+    count: patches.count,
+    inputs: shapes.inputShapes.map((shape, i) => ({ data: concat(parts.map((p) => p.inputs[i])), shape })),
+    target: { data: concat(parts.map((p) => p.target)), shape: shapes.targetShape },
+  };
 }

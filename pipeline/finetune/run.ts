@@ -75,12 +75,12 @@ export async function finetuneFiles(modelFile: string, images: readonly string[]
   const rt = await initTf({ device: opts.device });
   const head = headToTfjs(rt.tf, split);
   const trainer = new HeadTrainer(rt.tf, head.model, data, { seed: opts.seed, batchSize: opts.batchSize, lr: opts.lr });
-  const lossBefore = trainer.evaluate();
+  const lossBefore = await trainer.evaluate();
   log.info(`Fine-tuning ${path.basename(modelFile)} on ${images.length} images (${patches.count} patches of ${patch}×${patch}), ${opts.steps} steps on ${rt.description}`);
   const t0 = performance.now();
   for (let s = 0; s < opts.steps; s++) opts.onStep?.(s + 1, await trainer.step());
   const msPerStep = (performance.now() - t0) / Math.max(1, opts.steps);
-  const lossAfter = trainer.evaluate();
+  const lossAfter = await trainer.evaluate();
   trainer.dispose();
   const model = exportFinetuned(split, head, {
     base: path.basename(modelFile), steps: trainer.steps, images: images.length, patches: patches.count,

@@ -213,4 +213,31 @@ describeIfChromium('fine-tuning in the page (Chromium)', () => {
     }
     expect(browser.offHost).toEqual([]);
   }, 240_000);
+
+  it('keeps the features in IndexedDB beyond the memory budget (?ftmem) and trains the same steps as from memory', async () => {
+    const files = [6, 7].map((k) => {
+      const f = path.join(dir, `idb-${k}.pgm`);
+      fs.writeFileSync(f, photo(k, 40));
+      return f;
+    });
+    const run = async (query: string) => {
+      await page.goto(`${demo.url}?ep=wasm&tfbackend=wasm${query}`);
+      await page.waitForFunction(`globalThis.__onnxtune && globalThis.__onnxtune.state === 'ready'`, undefined, { timeout: 60_000 });
+      for (const [id, v] of [['#ft-steps', '12'], ['#ft-batch', '5'], ['#ft-patch', '16'], ['#ft-seed', '4'], ['#ft-sigma', '30']]) await page.fill(id, v);
+      await page.setInputFiles('#ft-files', files);
+      await waitFt(page, 'two photos', `${FT}.images === 2`);
+      await page.click('#ft-start');
+      await waitFt(page, 'the end of fine-tuning', `${FT}.state === 'done'`);
+      return (await page.evaluate(`(({ store, losses, lossAfter }) => ({ store, losses, lossAfter }))(${FT})`)) as { store: string; losses: number[]; lossAfter: number };
+    };
+    const inMemory = await run('');
+    const stored = await run('&ftmem=0');
+    expect(inMemory.store).toBe('memory');
+    expect(stored.store).toBe('indexeddb');
+    expect(stored.losses).toHaveLength(12);
+    // Same seed, same rows, read back from IndexedDB: the same steps.
+    expect(stored.losses).toEqual(inMemory.losses);
+    expect(stored.lossAfter).toBe(inMemory.lossAfter);
+    expect(browser.offHost).toEqual([]);
+  }, 240_000);
 });

@@ -12,7 +12,10 @@ export type ToWorker =
       type: 'start';
       /** The base model's bytes (the worker splits it again for the export). */
       model: Uint8Array;
-      data: HeadData;
+      /** The features: in memory, or stored in IndexedDB by the page (large photo sets). */
+      data:
+        | { kind: 'memory'; rows: HeadData }
+        | { kind: 'indexeddb'; db: string; count: number; batch: number; inputShapes: Array<[number, number, number]>; targetShape: [number, number, number] };
       steps: number;
       batchSize: number;
       lr: number;

@@ -9,8 +9,9 @@ import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Tf } from '../../src/backends/tf';
 import { registerCpuTrainingKernels, registerWasmTrainingKernels } from '../../src/backends/wasm-kernels';
 import { onnx } from '../../src/onnx/proto';
-import { exportFinetuned, headToTfjs, HeadTrainer } from '../../pipeline/finetune/finetune';
+import { exportFinetuned, headToTfjs, HeadTrainer, memoryRows } from '../../pipeline/finetune/finetune';
 import { splitDenoiser } from '../../pipeline/finetune/split';
+import { featureDbRows } from './feature-store';
 import type { FromWorker, TfBackendPreference, ToWorker } from './finetune-protocol';
 
 const tfm = tf as unknown as Tf;
@@ -86,8 +87,11 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   post({ type: 'backend', ...backend });
   const split = splitDenoiser(onnx.ModelProto.decode(msg.model), 'model');
   const head = headToTfjs(tfm, split);
-  const trainer = new HeadTrainer(tfm, head.model, msg.data, { seed: msg.seed, batchSize: msg.batchSize, lr: msg.lr });
-  const lossBefore = trainer.evaluate();
+  const d = msg.data;
+  const stored = d.kind === 'indexeddb' ? await featureDbRows(d.db, d.count, d.batch, d.inputShapes, d.targetShape) : null;
+  const rows = d.kind === 'memory' ? memoryRows(d.rows) : stored!;
+  const trainer = new HeadTrainer(tfm, head.model, rows, { seed: msg.seed, batchSize: msg.batchSize, lr: msg.lr });
+  const lossBefore = await trainer.evaluate();
   let trainMs = 0;
   for (let s = 0; s < msg.steps && !stopped; s++) {
     await yieldToEvents();
@@ -98,8 +102,9 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     trainMs += ms;
     post({ type: 'step', step: s + 1, loss, ms });
   }
-  const lossAfter = trainer.evaluate();
+  const lossAfter = await trainer.evaluate();
   trainer.dispose();
+  stored?.close();
   const model = exportFinetuned(split, head, {
     ...msg.record, steps: trainer.steps, seed: msg.seed, lr: msg.lr, batchSize: msg.batchSize,
     runtime: `page/tfjs-${backend.name}${backend.name === 'wasm' ? `x${backend.threads}` : ''}`,

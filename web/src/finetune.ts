@@ -9,7 +9,8 @@
 import { addGaussianNoise, readDenoiserInfo, rgbaToPlanar, type DenoiserInfo, type Planar } from '../../src/denoise';
 import { pairByName } from '../../src/data/pair-names';
 import { forkRng } from '../../src/random';
-import { buildHeadData, cutPatches, parseSigma, type EncoderCall } from '../../pipeline/finetune/finetune';
+import { buildHeadData, cutPatches, encodeRows, parseSigma, type EncoderCall } from '../../pipeline/finetune/finetune';
+import { deleteFeatureDb, featureDbSink } from './feature-store';
 import { splitDenoiser } from '../../pipeline/finetune/split';
 import { onnx } from '../../src/onnx/proto';
 import type { FromWorker, TfBackendPreference, ToWorker } from './finetune-protocol';
@@ -29,8 +30,16 @@ export interface FinetuneHost {
 
 const $ = byId;
 
-/** Wires the panel; returns its hook. */
-export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPreference; threads: number; base: string }): FinetuneHook {
+/** Patches per encoder call (and per IndexedDB record). */
+const ENCODE_BATCH = 16;
+
+/**
+ * Wires the panel; returns its hook.
+ * @param opts.memoryBudget features larger than this (bytes) are kept in IndexedDB instead of memory
+ */
+export function setupFinetune(
+  host: FinetuneHost, opts: { backend: TfBackendPreference; threads: number; base: string; memoryBudget: number },
+): FinetuneHook {
   const ui = {
     files: $<HTMLInputElement>('ft-files'),
     drop: $('ft-drop'),
@@ -51,10 +60,12 @@ export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPref
     curve: $<HTMLCanvasElement>('ft-curve'),
   };
   const hook: FinetuneHook = {
-    state: 'idle', error: null, backend: null, images: 0, patches: null, losses: [], stepMs: [], msPerStep: null,
+    state: 'idle', error: null, backend: null, store: null, images: 0, patches: null, losses: [], stepMs: [], msPerStep: null,
     lossBefore: null, lossAfter: null, heldOut: null, bytes: null, downloadName: null,
   };
   const photos: Array<{ name: string; rgba: Rgba }> = [];
+  /** IndexedDB feature stores of earlier runs, deleted when the next run starts. */
+  const databases: string[] = [];
   let worker: Worker | null = null;
 
   const say = (text: string) => (ui.status.textContent = text);
@@ -109,6 +120,7 @@ export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPref
     if (!photos.length) return fail(new Error('add clean photos first'));
     ui.start.disabled = true;
     ui.download.hidden = true;
+    for (const db of databases.splice(0)) await deleteFeatureDb(db).catch(() => undefined);
     Object.assign(hook, { state: 'encoding', error: null, losses: [], stepMs: [], heldOut: null, bytes: null, lossBefore: null, lossAfter: null, msPerStep: null });
     try {
       const [lo, hi] = parseSigma(ui.sigma.value);
@@ -153,7 +165,23 @@ export function setupFinetune(host: FinetuneHost, opts: { backend: TfBackendPref
         return split.io.taps.map((t) => out[t.name]);
       };
       // The worker's tfjs head takes its inputs in the decoder graph's input order.
-      const data = await buildHeadData(patches, (split.decoder.graph?.input ?? []).map((i) => i.name as string), encode);
+      const inputNames = (split.decoder.graph?.input ?? []).map((i) => i.name as string);
+      // Features beyond the memory budget go to IndexedDB batch by batch as they are encoded.
+      const tapFloats = split.io.taps.reduce((a, t) => a + (t.channels * patch * patch) / (t.stride * t.stride), 0);
+      const featureBytes = patches.count * (tapFloats + 2 * channels * patch * patch) * 4;
+      let data: Extract<ToWorker, { type: 'start' }>['data'];
+      if (featureBytes > opts.memoryBudget) {
+        hook.store = 'indexeddb';
+        const db = `onnxtune-finetune-${Date.now()}`;
+        const { sink, close } = await featureDbSink(db);
+        const shapes = await encodeRows(patches, inputNames, encode, sink, ENCODE_BATCH);
+        close();
+        data = { kind: 'indexeddb', db, count: patches.count, batch: ENCODE_BATCH, ...shapes };
+        databases.push(db);
+      } else {
+        hook.store = 'memory';
+        data = { kind: 'memory', rows: await buildHeadData(patches, inputNames, encode, ENCODE_BATCH) };
+      }
       await enc.release();
       hook.state = 'training';
       worker = new Worker(new URL('finetune-worker.js', opts.base), { type: 'module' });

@@ -42,6 +42,8 @@ export interface FinetuneHook {
   state: 'idle' | 'encoding' | 'training' | 'paused' | 'exporting' | 'done' | 'error';
   error: string | null;
   backend: { name: string; threads: number; note: string } | null;
+  /** Where the encoder features are kept for training. */
+  store: 'memory' | 'indexeddb' | null;
   images: number;
   patches: Patches | null;
   losses: number[];

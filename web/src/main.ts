@@ -453,7 +453,8 @@ async function start(): Promise<void> {
   wire();
   hook.finetune = setupFinetune(
     { model: () => (loaded && info ? { ...loaded, info } : null), compare: compareTuned, status: setStatus },
-    { backend: tfBackend, threads, base: location.href },
+    // ?ftmem=MiB: the features' memory budget before they go to IndexedDB (default 512 MiB).
+    { backend: tfBackend, threads, base: location.href, memoryBudget: (params.has('ftmem') ? Number(params.get('ftmem')) : 512) * 2 ** 20 },
   );
   setSplit(50);
   configureOrt(location.href, threads);
