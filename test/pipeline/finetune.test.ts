@@ -104,10 +104,10 @@ describe('fine-tuning an exported model (pipeline/finetune)', () => {
     expect(maxAbs(headPredict(head, data, 2), ref)).toBeLessThan(1e-4);
 
     const trainer = new HeadTrainer(tfm, head, data, { seed: 3, batchSize: 4, lr: 1e-3 });
-    const before = trainer.evaluate();
+    const before = await trainer.evaluate();
     const losses: number[] = [];
     for (let s = 0; s < 24; s++) losses.push(await trainer.step());
-    const after = trainer.evaluate();
+    const after = await trainer.evaluate();
     trainer.dispose();
     expect(after).toBeLessThan(before * 0.8);
 
