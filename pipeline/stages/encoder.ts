@@ -2,10 +2,12 @@
  * Stage `encoder`: imports the ONNX encoder, cuts it at the requested taps (dead nodes and
  * unused weights pruned), puts channel adaptation (gray → RGB) and input normalization in
  * front of it as ONNX nodes, and measures each tap's channels and stride on the dataset's
- * image size by one onnxruntime run. Writes `encoder.onnx` and `io.json`.
+ * image size by one onnxruntime run. Writes `encoder.onnx` and `io.json`; with `encoder.trainable`
+ * also `prefix.onnx` and `trainable.onnx`, the two sides of the cut (encoder-cut.ts).
  */
 import * as path from 'node:path';
 import { createSession } from '../../src/backends/ort';
+import { initTf } from '../../src/backends/tf';
 import type { JobConfig } from '../../src/config/schema';
 import { ConfigError } from '../../src/errors';
 import { writeJsonAtomic } from '../../src/io/atomic';
@@ -22,6 +24,7 @@ import { getEncoderSpec } from '../../pretrained/registry';
 import { resolveTaps } from '../../pretrained/taps';
 import { encoderModelFile, prefixModelFile, readManifest, trainableModelFile, type EncoderIo } from '../artifacts';
 import { defineStage } from '../define-stage';
+import { buildEncoderLayers } from '../train/encoder-layers';
 import { finetuneIo, planCut } from './encoder-cut';
 
 /** The tensor name of the image input of every encoder this stage writes. */
@@ -150,6 +153,9 @@ export const encoderStage = defineStage({
       await prefixSession.release();
       const [, cutChannels, cutH] = cutOut[plan.cutTensor].dims;
       io.finetune = finetuneIo(plan, taps, { name: plan.cutTensor, channels: cutChannels, stride: H / cutH });
+      // Converted now, not after featurize: an op the ONNX → tfjs converter lacks fails in seconds.
+      const { tf } = await initTf({ device: job.device });
+      buildEncoderLayers(tf, plan.trainable, io.finetune).model.dispose();
       saveModel(plan.prefix, prefixModelFile(ctx.outDir));
       saveModel(plan.trainable, trainableModelFile(ctx.outDir));
       log.info(

@@ -92,6 +92,9 @@ export const trainStage = defineStage({
       const ft = job.encoder.trainable;
       const model = enc ? composeTrainingModel(tf, enc, decoder, io) : decoder;
       const paramGroups = enc && ft ? [encoderParamGroup(enc, ft.lr_multiplier, ft.at_epoch)] : undefined;
+      if (enc && ft && ft.at_epoch >= job.train.epochs) {
+        log.warn(`encoder.trainable.at_epoch ${ft.at_epoch} ≥ train.epochs ${job.train.epochs}: the encoder stages never train (only the head does)`);
+      }
       if (enc && ft) {
         log.info(
           `Fine-tuning ${io.finetune?.stages.join(', ')}: ${enc.model.countParams()} encoder parameters in TF.js, lr × ${ft.lr_multiplier}` +

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runJob } from '../../pipeline/runner';
+import { ConfigError } from '../../src/errors';
 import { loadModel } from '../../src/onnx/model-io';
 import type { ModelProto } from '../../src/onnx/proto';
 import { tensorToFloat32 } from '../../src/onnx/tensor';
@@ -64,4 +65,17 @@ describe('encoder.trainable: fine-tuning the last stage', () => {
     expect(parity.passed).toBe(true);
     expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
   }, 180000);
+
+  it.each([
+    [{ stages: ['stage1'] }, /job\.yaml:\d+:\d+ encoder\.trainable\.stages: fine-tuned stages must be a contiguous run ending at the deepest tap: use \[stage1, stage2\]/],
+    [{ last: 2 }, /encoder\.trainable: cannot fine-tune from the first stage 'stage1'.*fine-tune at most 1/],
+    [{ stages: ['stage3'] }, /encoder\.trainable\.stages\[0\]: 'stage3' is not a stage up to the deepest tap; stages: stage1, stage2/],
+  ])('refuses trainable %j before any stage runs', async (trainable, message) => {
+    const dir = tmpDir();
+    const job = quickJob({ encoder: { onnx: MNIST_ENCODER, taps: ['stage1', 'stage2'], trainable } });
+    const run = runJob({ jobFile: writeJob(dir, job), outDir: path.join(dir, 'run') });
+    await expect(run).rejects.toThrow(ConfigError);
+    await expect(run).rejects.toThrow(message);
+    expect(fs.existsSync(path.join(dir, 'run', 'data'))).toBe(false);
+  });
 });
