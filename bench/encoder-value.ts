@@ -84,7 +84,8 @@ async function main(): Promise<void> {
   const shared = sharedDir();
   const encoderFile = path.join(shared, 'models', 'resnet20_cifar10.onnx');
   if (!fs.existsSync(encoderFile)) throw new Error(`${encoderFile} is missing: this bench needs the shared data (ONNXTUNE_SHARED_DIR)`);
-  const work = path.join(path.dirname(out), 'encoder-value');
+  // Runs and encoder copies sit beside the JSON, in a folder named after it (two budgets keep both).
+  const work = out.replace(/\.json$/, '');
   fs.mkdirSync(work, { recursive: true });
 
   const zeroed = path.join(work, 'resnet20_zeroed.onnx');

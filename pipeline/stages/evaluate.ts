@@ -1,6 +1,6 @@
 /**
  * Stage `evaluate`: denoises the held-out test images with the trained head (on the cached
- * encoder features) and reports MSE, PSNR and SSIM of the noisy input and of the denoised
+ * encoder features; with fine-tuned stages, on the taps of the train stage's fine-tuned encoder) and reports MSE, PSNR and SSIM of the noisy input and of the denoised
  * output against the clean images (output clipped to [0,1], peak 1, whole image, means over
  * images), per image and on average, plus a before/after grid (rows clean | noisy | denoised,
  * PSNR under each tile), the test scalars and grid in TensorBoard (`<run>/tensorboard/evaluate/`)
@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createSession } from '../../src/backends/ort';
 import { initTf } from '../../src/backends/tf';
 import { loadLayersModel } from '../../src/backends/tf-io';
 import { writeFileAtomic, writeJsonAtomic } from '../../src/io/atomic';
@@ -16,7 +17,6 @@ import { log } from '../../src/log';
 import { learnedNothing, LEARNED_MARGIN_DB } from '../../src/metrics/learned-nothing';
 import { quality, type QualityMetrics } from '../../src/metrics/quality';
 import { cropNhwc } from '../../src/tensor/pad';
-import { createSession } from '../../src/backends/ort';
 import { activeEncoderFile, decoderDir, readEncoderIo, readManifest } from '../artifacts';
 import { defineStage } from '../define-stage';
 import { reportFromFolders } from '../report';

@@ -7,6 +7,8 @@
  * and `tap-stats.json` (per-channel mean/std of the cached training features; with
  * `decoder.normalize_taps` the head standardizes its tap inputs with them). The stats belong to
  * this stage, not featurize, so turning normalization on or off never re-runs the encoder.
+ * With `encoder.trainable` the fine-tuned stages train with the head as TF.js layers fed by the
+ * cached cut, and `encoder.onnx` + `finetune.json` (the written-back encoder) are written too.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,6 +16,7 @@ import { initTf } from '../../src/backends/tf';
 import { saveLayersModel } from '../../src/backends/tf-io';
 import { writeJsonAtomic } from '../../src/io/atomic';
 import { log } from '../../src/log';
+import { loadModel } from '../../src/onnx/model-io';
 import { decoderDir, onlyGroup, readEncoderIo, readManifest, trainableModelFile } from '../artifacts';
 import { defineStage } from '../define-stage';
 import { JsonlLogger, type Callback } from '../train/callbacks';
@@ -24,7 +27,6 @@ import { fit } from '../train/loop';
 import { predictRows } from '../train/predict';
 import { channelStats, deadChannels, describeTapStats, tapNorm } from '../train/tap-stats';
 import { TensorBoardWriter } from '../train/tensorboard';
-import { loadModel } from '../../src/onnx/model-io';
 import { buildEncoderLayers, composeTrainingModel, encoderParamGroup, finetuneTapStats } from '../train/encoder-layers';
 import { writeFinetunedEncoder } from './export-finetuned';
 import { loadGroup } from './split-inputs';
@@ -92,10 +94,10 @@ export const trainStage = defineStage({
       const ft = job.encoder.trainable;
       const model = enc ? composeTrainingModel(tf, enc, decoder, io) : decoder;
       const paramGroups = enc && ft ? [encoderParamGroup(enc, ft.lr_multiplier, ft.at_epoch)] : undefined;
-      if (enc && ft && ft.at_epoch >= job.train.epochs) {
-        log.warn(`encoder.trainable.at_epoch ${ft.at_epoch} ≥ train.epochs ${job.train.epochs}: the encoder stages never train (only the head does)`);
-      }
       if (enc && ft) {
+        if (ft.at_epoch >= job.train.epochs) {
+          log.warn(`encoder.trainable.at_epoch ${ft.at_epoch} ≥ train.epochs ${job.train.epochs}: the encoder stages never train (only the head does)`);
+        }
         log.info(
           `Fine-tuning ${io.finetune?.stages.join(', ')}: ${enc.model.countParams()} encoder parameters in TF.js, lr × ${ft.lr_multiplier}` +
             (ft.at_epoch > 0 ? ` from epoch ${ft.at_epoch + 1} (earlier epochs train the head alone)` : ''),
