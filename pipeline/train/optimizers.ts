@@ -124,7 +124,7 @@ export class TrainOptimizer {
     const { tf, cfg } = this;
     const active = this.activeGroups();
     const { value, grads } = this.optimizer.computeGradients(lossFn, [...this.vars, ...active.flatMap((g) => g.vars)]);
-    let names = Object.keys(grads);
+    const names = Object.keys(grads);
     if (cfg.clip_value !== undefined) {
       for (const n of names) grads[n] = tf.clipByValue(grads[n], -cfg.clip_value, cfg.clip_value);
     }
@@ -139,7 +139,6 @@ export class TrainOptimizer {
       for (const k of this.kernels) k.assign(tf.mul(k, keep));
       for (const g of active) for (const k of g.kernels) k.assign(tf.mul(k, 1 - this.lrValue * g.group.lrMultiplier * cfg.weight_decay));
     }
-    names = names.filter((n) => grads[n] != null);
     const pick = (vars: TfModule.Variable[]) => Object.fromEntries(vars.map((v) => v.name).filter((n) => grads[n] != null).map((n) => [n, grads[n]]));
     this.optimizer.applyGradients(pick(this.vars));
     for (const g of active) g.optimizer.applyGradients(pick(g.vars));
