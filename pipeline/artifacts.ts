@@ -2,6 +2,7 @@
  * File names and readers of the artifacts stages pass to each other, so no stage hard-codes
  * another stage's layout. Image tensors are NHWC float32 .npy files; features are NHWC.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJson } from '../src/io/atomic';
 import { readNpy, type NpyArray } from '../src/io/npy';
@@ -43,6 +44,49 @@ export interface EncoderIo {
   /** Image sides must be multiples of this (the deepest stride); other sizes are reflect-padded. */
   strideMultiple: number;
   source: { file: string; sha256: string };
+  /** Present when `encoder.trainable` fine-tunes stages (see stages/encoder-cut.ts). */
+  finetune?: FinetuneIo;
+}
+
+/** A tensor the featurize stage caches: a tap of the frozen prefix, or the cut. */
+export interface CachedTensor {
+  name: string;
+  channels: number;
+  stride: number;
+}
+
+/**
+ * How the encoder is split for fine-tuning: `prefix.onnx` (image → frozen taps + cut) runs once in
+ * featurize; `trainable.onnx` (cut → the taps inside the fine-tuned stages) becomes TF.js layers.
+ */
+export interface FinetuneIo {
+  /** The fine-tuned stages, in graph order. */
+  stages: string[];
+  /** The tensor the trainable part starts from (the output of the last frozen stage). */
+  cut: CachedTensor;
+  /** What featurize caches, in order: the frozen taps (indices `frozenTaps` of `taps`), then the cut unless it is one of them. */
+  cached: CachedTensor[];
+  /** Position of the cut in `cached`. */
+  cutIndex: number;
+  frozenTaps: number[];
+  /** Indices into `taps` of the taps the trainable part computes, in its output order. */
+  trainableTaps: number[];
+}
+
+export const prefixModelFile = (encoderDir: string) => path.join(encoderDir, 'prefix.onnx');
+export const trainableModelFile = (encoderDir: string) => path.join(encoderDir, 'trainable.onnx');
+/** The encoder with the fine-tuned weights written back (train stage; same graph and taps as encoder.onnx). */
+export const finetunedEncoderFile = (trainDir: string) => path.join(trainDir, 'encoder.onnx');
+
+/** The encoder the later stages run: the fine-tuned one when the train stage wrote it, else the cut encoder. */
+export function activeEncoderFile(encoderDir: string, trainDir: string | undefined): string {
+  const tuned = trainDir ? finetunedEncoderFile(trainDir) : undefined;
+  return tuned && fs.existsSync(tuned) ? tuned : encoderModelFile(encoderDir);
+}
+
+/** The tensors featurize caches (one feature file each, `tap<k>` by position): the taps, or the frozen taps + the cut. */
+export function cachedTensors(io: EncoderIo): CachedTensor[] {
+  return io.finetune ? io.finetune.cached : io.taps;
 }
 
 export const dataFiles = (dir: string, split: Split, group: string) => ({

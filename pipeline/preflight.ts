@@ -1,15 +1,16 @@
 /**
  * Checks made before any stage runs, so a bad job fails in a second with a one-line message
  * (exit code 2) instead of after the data stage: the encoder file parses as ONNX, passes the
- * structural check, onnxruntime can load it, and every tap names a detected stage
- * (layer2, block3_pool…) or a tensor.
+ * structural check, onnxruntime can load it, every tap names a detected stage
+ * (layer2, block3_pool…) or a tensor, and `encoder.trainable` names a valid cut.
  */
 import type { JobConfig } from '../src/config/schema';
 import { ConfigError } from '../src/errors';
 import { createSession } from '../src/backends/ort';
 import { encodeModel, loadModel } from '../src/onnx/model-io';
 import { assertModelValid } from '../src/onnx/check';
-import { detectArchitecture } from '../pretrained/detect';
+import { detectArchitecture, imageInput } from '../pretrained/detect';
+import { planCut } from './stages/encoder-cut';
 import { compareWithSpec, getEncoderSpec } from '../pretrained/registry';
 import { resolveTaps } from '../pretrained/taps';
 
@@ -25,7 +26,9 @@ export function producedTensors(model: ReturnType<typeof loadModel>): string[] {
 export async function preflight(job: JobConfig): Promise<void> {
   const model = loadModel(job.encoder.onnx);
   assertModelValid(model, job.encoder.onnx);
-  await resolveTaps(model, job.encoder.taps, { label: job.encoder.onnx, input: job.encoder.input });
+  const taps = await resolveTaps(model, job.encoder.taps, { label: job.encoder.onnx, input: job.encoder.input });
+  // Fine-tuned stages must be a contiguous run ending at the deepest tap, after a frozen one (encoder-cut.ts).
+  if (job.encoder.trainable) planCut(model, model, taps, job.encoder.trainable, { label: job.encoder.onnx, input: job.encoder.input ?? imageInput(model) ?? '' });
   // onnxruntime is the judge of what it can run (unknown ops, bad attributes): ask it now, on the CPU EP.
   const session = await createSession(encodeModel(model), { device: 'cpu', label: job.encoder.onnx });
   await session.release();

@@ -6,7 +6,7 @@ export { runJob, type RunJobOptions, type RunJobResult } from '../pipeline/runne
 export { STAGE_NAMES, type StageName, type Stage, type StageContext, type StageRecord } from '../pipeline/types';
 export { STAGES, getStage } from '../pipeline/stages';
 export { loadJobConfig, type LoadJobOptions } from './config/load';
-export { jobSchema, type JobConfig, type NoiseConfig } from './config/schema';
+export { jobSchema, type FinetuneConfig, type JobConfig, type NoiseConfig } from './config/schema';
 export { NODE_PATHS } from './config/node-paths';
 export { pretrainMnistEncoder, MNIST_ENCODER_DIR, MNIST_ENCODER_TAPS } from '../pipeline/pretrain-mnist-encoder';
 export {

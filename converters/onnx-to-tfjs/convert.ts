@@ -69,6 +69,11 @@ export interface OnnxToTfjsReport {
   customLayers: Record<string, number>;
   inputs: Array<{ name: string; onnxDims: Array<number | string>; tfjsShape: Array<number | null> }>;
   outputs: Array<{ name: string; tfjsShape: Array<number | null> }>;
+  /**
+   * For each layer with weights: the first output of the ONNX node it was built from and of the
+   * nodes fused into it (BatchNormalization, activations), so weights can be written back (fine-tuning).
+   */
+  weightSources: Record<string, { node: string; fused: string[] }>;
 }
 
 /** Result of {@link onnxToTfjs}. */
@@ -135,7 +140,7 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
   const problems: Array<ConversionProblem & { index: number }> = [];
   /** Every layer built so far: a failed conversion frees their weights (see disposeBuilt). */
   const built: Layer[] = [];
-  const report: OnnxToTfjsReport = { opset, nodes: nodes.length, folded: 0, fused: 0, aliased: 0, layers: 0, customLayers: {}, inputs: [], outputs: [] };
+  const report: OnnxToTfjsReport = { opset, nodes: nodes.length, folded: 0, fused: 0, aliased: 0, layers: 0, customLayers: {}, inputs: [], outputs: [], weightSources: {} };
 
   for (const t of graph.initializer ?? []) {
     if (t.name) values.set(t.name, { kind: 'const', value: constFromTensorProto(t, label) });
@@ -316,6 +321,7 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
         built.push(layer);
         const out = layer.apply(x) as SymbolicTensor;
         if (weights) setLayerWeights(tf, layer, weights, where);
+        if (layer.weights.length) report.weightSources[layer.name] = { node: node.output?.[0] ?? '', fused: absorbed.map((c) => c.output?.[0] ?? '') };
         report.layers += 1;
         const cls = layer.getClassName();
         if ((ONNX_LAYER_CLASSES as readonly string[]).includes(cls)) report.customLayers[cls] = (report.customLayers[cls] ?? 0) + 1;

@@ -2,10 +2,12 @@
  * Stage `encoder`: imports the ONNX encoder, cuts it at the requested taps (dead nodes and
  * unused weights pruned), puts channel adaptation (gray → RGB) and input normalization in
  * front of it as ONNX nodes, and measures each tap's channels and stride on the dataset's
- * image size by one onnxruntime run. Writes `encoder.onnx` and `io.json`.
+ * image size by one onnxruntime run. Writes `encoder.onnx` and `io.json`; with `encoder.trainable`
+ * also `prefix.onnx` and `trainable.onnx`, the two sides of the cut (encoder-cut.ts).
  */
 import * as path from 'node:path';
 import { createSession } from '../../src/backends/ort';
+import { initTf } from '../../src/backends/tf';
 import type { JobConfig } from '../../src/config/schema';
 import { ConfigError } from '../../src/errors';
 import { writeJsonAtomic } from '../../src/io/atomic';
@@ -20,8 +22,10 @@ import { encodeModel, loadModel, saveModel } from '../../src/onnx/model-io';
 import type { ModelProto } from '../../src/onnx/proto';
 import { getEncoderSpec } from '../../pretrained/registry';
 import { resolveTaps } from '../../pretrained/taps';
-import { encoderModelFile, readManifest, type EncoderIo } from '../artifacts';
+import { encoderModelFile, prefixModelFile, readManifest, trainableModelFile, type EncoderIo } from '../artifacts';
 import { defineStage } from '../define-stage';
+import { buildEncoderLayers } from '../train/encoder-layers';
+import { finetuneIo, planCut } from './encoder-cut';
 
 /** The tensor name of the image input of every encoder this stage writes. */
 export const ENCODER_IMAGE_INPUT = 'image';
@@ -80,7 +84,11 @@ export const encoderStage = defineStage({
   version: 1,
   description: 'import the ONNX encoder, cut at the taps, add preprocessing',
   inputs: ['data'],
-  configSlice: (job) => ({ taps: job.encoder.taps, input: job.encoder.input, normalization: job.encoder.normalization, registry: job.encoder.registry }),
+  configSlice: (job) => ({
+    taps: job.encoder.taps, input: job.encoder.input, normalization: job.encoder.normalization, registry: job.encoder.registry,
+    // Only the cut changes this stage's output (not at_epoch / lr_multiplier); absent, old keys stay valid.
+    ...(job.encoder.trainable ? { trainable: { stages: job.encoder.trainable.stages, last: job.encoder.trainable.last } } : {}),
+  }),
   externalKey: (job) => ({ encoder: sha256File(job.encoder.onnx) }),
   async run(ctx) {
     const { job } = ctx;
@@ -138,8 +146,25 @@ export const encoderStage = defineStage({
       strideMultiple,
       source: { file: job.encoder.onnx, sha256: sha256File(job.encoder.onnx) },
     };
+    if (job.encoder.trainable) {
+      const plan = planCut(model, source, resolved, job.encoder.trainable, { label: job.encoder.onnx, input });
+      const prefixSession = await createSession(encodeModel(plan.prefix), { device: job.device, label: 'prefix.onnx' });
+      const cutOut = await prefixSession.run({ [imageInput]: { data: new Float32Array(C * H * W), dims: [1, C, H, W] } }, [plan.cutTensor]);
+      await prefixSession.release();
+      const [, cutChannels, cutH] = cutOut[plan.cutTensor].dims;
+      io.finetune = finetuneIo(plan, taps, { name: plan.cutTensor, channels: cutChannels, stride: H / cutH });
+      // Converted now, not after featurize: an op the ONNX → tfjs converter lacks fails in seconds.
+      const { tf } = await initTf({ device: job.device });
+      buildEncoderLayers(tf, plan.trainable, io.finetune).model.dispose();
+      saveModel(plan.prefix, prefixModelFile(ctx.outDir));
+      saveModel(plan.trainable, trainableModelFile(ctx.outDir));
+      log.info(
+        `Fine-tuning encoder stages ${plan.stages.join(', ')}: frozen prefix up to '${plan.cutTensor}' (${cutChannels}ch /${H / cutH}) runs once in featurize; ` +
+          `taps ${plan.trainableTaps.map((k) => taps[k].stage ?? taps[k].name).join(', ')} come from the TF.js layers`,
+      );
+    }
     writeJsonAtomic(path.join(ctx.outDir, 'io.json'), io);
     log.info(`Encoder ${path.basename(job.encoder.onnx)}: taps ${taps.map((t) => `${t.stage ? t.stage + ' = ' : ''}${t.name} ${t.channels}ch /${t.stride}`).join(', ')}`);
-    return { taps, nodes: model.graph?.node?.length ?? 0, preprocessing: Boolean(pre) };
+    return { taps, nodes: model.graph?.node?.length ?? 0, preprocessing: Boolean(pre), finetune: io.finetune ? { stages: io.finetune.stages, cut: io.finetune.cut.name } : undefined };
   },
 });

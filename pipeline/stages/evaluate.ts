@@ -1,6 +1,6 @@
 /**
  * Stage `evaluate`: denoises the held-out test images with the trained head (on the cached
- * encoder features) and reports MSE, PSNR and SSIM of the noisy input and of the denoised
+ * encoder features; with fine-tuned stages, on the taps of the train stage's fine-tuned encoder) and reports MSE, PSNR and SSIM of the noisy input and of the denoised
  * output against the clean images (output clipped to [0,1], peak 1, whole image, means over
  * images), per image and on average, plus a before/after grid (rows clean | noisy | denoised,
  * PSNR under each tile), the test scalars and grid in TensorBoard (`<run>/tensorboard/evaluate/`)
@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createSession } from '../../src/backends/ort';
 import { initTf } from '../../src/backends/tf';
 import { loadLayersModel } from '../../src/backends/tf-io';
 import { writeFileAtomic, writeJsonAtomic } from '../../src/io/atomic';
@@ -16,14 +17,14 @@ import { log } from '../../src/log';
 import { learnedNothing, LEARNED_MARGIN_DB } from '../../src/metrics/learned-nothing';
 import { quality, type QualityMetrics } from '../../src/metrics/quality';
 import { cropNhwc } from '../../src/tensor/pad';
-import { decoderDir, readEncoderIo, readManifest } from '../artifacts';
+import { activeEncoderFile, decoderDir, readEncoderIo, readManifest } from '../artifacts';
 import { defineStage } from '../define-stage';
 import { reportFromFolders } from '../report';
 import type { EpochLog } from '../train/callbacks';
 import { writeAnnotatedGrid } from '../train/image-grid';
 import { predictRows } from '../train/predict';
 import { EventFileWriter } from '../train/tensorboard';
-import { loadGroup } from './split-inputs';
+import { loadGroup, withEncoderTaps } from './split-inputs';
 
 export function meanOf(list: QualityMetrics[]): QualityMetrics {
   const n = Math.max(list.length, 1);
@@ -56,6 +57,8 @@ export const evaluateStage = defineStage({
     const manifest = readManifest(dataDir);
     const io = readEncoderIo(ctx.inputs.encoder as string);
     const model = await loadLayersModel(tf, decoderDir(ctx.inputs.train as string));
+    // Fine-tuned stages change the taps: they come from the fine-tuned encoder, not the featurize cache.
+    const tuned = io.finetune ? await createSession(activeEncoderFile(ctx.inputs.encoder as string, ctx.inputs.train), { device: job.device }) : undefined;
     const C = manifest.channels;
     const perImage: Array<{ name: string; noisy: QualityMetrics; denoised: QualityMetrics }> = [];
     const tiles: Array<{ clean: Float32Array; noisy: Float32Array; denoised: Float32Array; h: number; w: number }> = [];
@@ -63,7 +66,8 @@ export const evaluateStage = defineStage({
     // MSE between the output and the input it was given (clipped like the output): ≈ 0 when the head does nothing.
     let changeSum = 0;
     for (const group of manifest.splits.test) {
-      const g = loadGroup(dataDir, ctx.inputs.featurize as string, manifest, io, 'test', group);
+      const cachedGroup = loadGroup(dataDir, ctx.inputs.featurize as string, manifest, io, 'test', group);
+      const g = tuned ? await withEncoderTaps(tuned, io, cachedGroup) : cachedGroup;
       const { height: H, width: W } = group;
       const t0 = performance.now();
       const out = predictRows(tf, model, g.inputs, g.count, true);
@@ -91,6 +95,7 @@ export const evaluateStage = defineStage({
       }
     }
     model.dispose();
+    await tuned?.release();
     const noisyMean = meanOf(perImage.map((p) => p.noisy));
     const denoisedMean = meanOf(perImage.map((p) => p.denoised));
     const outputVsInputMse = changeSum / Math.max(perImage.length, 1);

@@ -17,7 +17,7 @@ import { setMetadata } from '../../src/onnx/metadata';
 import { loadModel, saveModel } from '../../src/onnx/model-io';
 import { ONNXTUNE_VERSION } from '../../src/version-number';
 import { tfjsToOnnx } from '../../converters/tfjs-to-onnx';
-import { decoderDir, encoderModelFile, exportedModelFile, readEncoderIo, readManifest, type EncoderIo } from '../artifacts';
+import { activeEncoderFile, decoderDir, exportedModelFile, readEncoderIo, readManifest, type EncoderIo } from '../artifacts';
 import { defineStage } from '../define-stage';
 import { combine, EXPORT_INPUT, EXPORT_OUTPUT } from '../export-model';
 
@@ -39,6 +39,7 @@ export function exportMetadata(job: JobConfig, io: EncoderIo, channels: number):
     'onnxtune.encoder.sha256': io.source.sha256,
     'onnxtune.encoder.taps': JSON.stringify(io.taps.map((t) => ({ name: t.name, channels: t.channels, stride: t.stride }))),
     'onnxtune.stride_multiple': String(io.strideMultiple),
+    ...(io.finetune ? { 'onnxtune.encoder.finetuned_stages': JSON.stringify(io.finetune.stages) } : {}),
     'onnxtune.job': job.name,
     'onnxtune.job_sha256': sha256(canonicalJson(job)).slice(0, 16),
   };
@@ -56,7 +57,8 @@ export const exportStage = defineStage({
     const manifest = readManifest(ctx.inputs.data as string);
     const encDir = ctx.inputs.encoder as string;
     const io = readEncoderIo(encDir);
-    const encoder = loadModel(encoderModelFile(encDir));
+    // With encoder.trainable, the train stage wrote the encoder with the fine-tuned weights.
+    const encoder = loadModel(activeEncoderFile(encDir, ctx.inputs.train));
     const tfDecoder = await loadLayersModel(tf, decoderDir(ctx.inputs.train as string));
     const decoder = tfjsToOnnx(tfDecoder, { opset: job.export.opset });
     tfDecoder.dispose();

@@ -11,7 +11,7 @@ import { log } from '../../src/log';
 import { nchwToNhwc, nhwcToNchw } from '../../src/tensor/layout';
 import { padAmount, reflectPadNhwc } from '../../src/tensor/pad';
 import {
-  dataFiles, encoderModelFile, featureFile, readArray, readEncoderIo, readManifest, SPLITS, type EncoderIo,
+  cachedTensors, dataFiles, encoderModelFile, featureFile, prefixModelFile, readArray, readEncoderIo, readManifest, SPLITS, type EncoderIo,
 } from '../artifacts';
 import { defineStage } from '../define-stage';
 
@@ -61,14 +61,17 @@ export const featurizeStage = defineStage({
   version: 2,
   description: 'run the frozen encoder once per noisy input (onnxruntime) and cache the tap features',
   inputs: ['data', 'encoder'],
-  configSlice: () => ({}),
+  // Fine-tuning caches at the cut (the frozen taps + the cut tensor): the key names where.
+  configSlice: (job) => (job.encoder.trainable ? { cache_at: { stages: job.encoder.trainable.stages, last: job.encoder.trainable.last } } : {}),
   async run(ctx) {
     const { job } = ctx;
     const dataDir = ctx.inputs.data as string;
     const encDir = ctx.inputs.encoder as string;
     const manifest = readManifest(dataDir);
-    const io = readEncoderIo(encDir);
-    const session = await createSession(encoderModelFile(encDir), { device: job.device });
+    const full = readEncoderIo(encDir);
+    // With fine-tuning only the frozen prefix runs here: its taps and the cut are cached (cachedTensors).
+    const io = { ...full, taps: cachedTensors(full) };
+    const session = await createSession(full.finetune ? prefixModelFile(encDir) : encoderModelFile(encDir), { device: job.device });
     log.info(`Featurizing with onnxruntime (${session.ep.toUpperCase()} execution provider)`);
     const perSplit: Record<string, { images: number; seconds: number; megapixels: number }> = {};
     let totalSeconds = 0;
@@ -103,6 +106,6 @@ export const featurizeStage = defineStage({
       `Encoder ran once on ${totalImages} images (${totalPixels.toFixed(1)} MPix) in ${totalSeconds.toFixed(1)} s ` +
         `(${(totalPixels / Math.max(totalSeconds, 1e-9)).toFixed(2)} MPix/s); the feature cache saves ≈ ${(((epochs - 1) * perSplit.train.seconds) + (epochs - 1) * (perSplit.val?.seconds ?? 0)).toFixed(1)} s of encoder time over ${epochs} epochs`,
     );
-    return { ep: session.ep, encoderSeconds: totalSeconds, imagesPerSecond: totalImages / Math.max(totalSeconds, 1e-9), megapixelsPerSecond: totalPixels / Math.max(totalSeconds, 1e-9), splits: perSplit };
+    return { ep: session.ep, cachedAt: full.finetune ? full.finetune.cut.name : 'taps', encoderSeconds: totalSeconds, imagesPerSecond: totalImages / Math.max(totalSeconds, 1e-9), megapixelsPerSecond: totalPixels / Math.max(totalSeconds, 1e-9), splits: perSplit };
   },
 });

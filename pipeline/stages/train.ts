@@ -7,6 +7,8 @@
  * and `tap-stats.json` (per-channel mean/std of the cached training features; with
  * `decoder.normalize_taps` the head standardizes its tap inputs with them). The stats belong to
  * this stage, not featurize, so turning normalization on or off never re-runs the encoder.
+ * With `encoder.trainable` the fine-tuned stages train with the head as TF.js layers fed by the
+ * cached cut, and `encoder.onnx` + `finetune.json` (the written-back encoder) are written too.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +16,8 @@ import { initTf } from '../../src/backends/tf';
 import { saveLayersModel } from '../../src/backends/tf-io';
 import { writeJsonAtomic } from '../../src/io/atomic';
 import { log } from '../../src/log';
-import { decoderDir, onlyGroup, readEncoderIo, readManifest } from '../artifacts';
+import { loadModel } from '../../src/onnx/model-io';
+import { decoderDir, onlyGroup, readEncoderIo, readManifest, trainableModelFile } from '../artifacts';
 import { defineStage } from '../define-stage';
 import { JsonlLogger, type Callback } from '../train/callbacks';
 import { buildDecoder } from '../train/decoder';
@@ -24,6 +27,8 @@ import { fit } from '../train/loop';
 import { predictRows } from '../train/predict';
 import { channelStats, deadChannels, describeTapStats, tapNorm } from '../train/tap-stats';
 import { TensorBoardWriter } from '../train/tensorboard';
+import { buildEncoderLayers, composeTrainingModel, encoderParamGroup, finetuneTapStats } from '../train/encoder-layers';
+import { writeFinetunedEncoder } from './export-finetuned';
 import { loadGroup } from './split-inputs';
 
 /** Output std below this on validation images means the head predicts a constant. */
@@ -39,7 +44,7 @@ export const trainStage = defineStage({
   version: 2,
   description: 'train the TensorFlow.js decoder head on the cached features',
   inputs: ['data', 'encoder', 'featurize'],
-  configSlice: (job) => ({ decoder: job.decoder, train: job.train, seed: job.seed }),
+  configSlice: (job) => ({ decoder: job.decoder, train: job.train, seed: job.seed, ...(job.encoder.trainable ? { finetune: job.encoder.trainable } : {}) }),
   resumable: true,
   async run(ctx) {
     const { job } = ctx;
@@ -48,7 +53,10 @@ export const trainStage = defineStage({
     const dataDir = ctx.inputs.data as string;
     const featDir = ctx.inputs.featurize as string;
     const manifest = readManifest(dataDir);
-    const io = readEncoderIo(ctx.inputs.encoder as string);
+    const encDir = ctx.inputs.encoder as string;
+    const io = readEncoderIo(encDir);
+    // Fine-tuning: the trainable stages as TF.js layers, fed by the cached cut (encoder-layers.ts).
+    const enc = io.finetune ? buildEncoderLayers(tf, loadModel(trainableModelFile(encDir)), io.finetune) : undefined;
     const trainGroup = onlyGroup(manifest, 'train');
     if (!trainGroup) throw new Error('the data stage produced no training images');
     const valGroup = onlyGroup(manifest, 'val');
@@ -61,7 +69,7 @@ export const trainStage = defineStage({
 
     // Every training row (all noise realizations) in one streaming float64 pass over the cache.
     const t1 = performance.now();
-    const stats = io.taps.map((_, k) => channelStats(train.inputs[k]));
+    const stats = enc ? finetuneTapStats(tf, enc, io, train.inputs) : io.taps.map((_, k) => channelStats(train.inputs[k]));
     const tapNames = io.taps.map((t, k) => t.stage ?? `tap${k}`);
     const tapSummary = describeTapStats(stats, tapNames);
     const totalChannels = stats.reduce((a, s) => a + s.std.length, 0);
@@ -78,11 +86,23 @@ export const trainStage = defineStage({
 
     tf.engine().startScope();
     try {
-      const model = buildDecoder(tf, io.taps, manifest.channels, job.decoder, job.seed, normalized ? { tapNorms: stats.map(tapNorm) } : {});
+      const decoder = buildDecoder(tf, io.taps, manifest.channels, job.decoder, job.seed, normalized ? { tapNorms: stats.map(tapNorm) } : {});
       log.info(
-        `Decoder: ${job.decoder.type} head, ${model.countParams()} parameters, ${job.decoder.output} output, ` +
-          `inputs ${model.inputLayers.map((l) => l.name).join(', ')}`,
+        `Decoder: ${job.decoder.type} head, ${decoder.countParams()} parameters, ${job.decoder.output} output, ` +
+          `inputs ${decoder.inputLayers.map((l) => l.name).join(', ')}`,
       );
+      const ft = job.encoder.trainable;
+      const model = enc ? composeTrainingModel(tf, enc, decoder, io) : decoder;
+      const paramGroups = enc && ft ? [encoderParamGroup(enc, ft.lr_multiplier, ft.at_epoch)] : undefined;
+      if (enc && ft) {
+        if (ft.at_epoch >= job.train.epochs) {
+          log.warn(`encoder.trainable.at_epoch ${ft.at_epoch} ≥ train.epochs ${job.train.epochs}: the encoder stages never train (only the head does)`);
+        }
+        log.info(
+          `Fine-tuning ${io.finetune?.stages.join(', ')}: ${enc.model.countParams()} encoder parameters in TF.js, lr × ${ft.lr_multiplier}` +
+            (ft.at_epoch > 0 ? ` from epoch ${ft.at_epoch + 1} (earlier epochs train the head alone)` : ''),
+        );
+      }
       const tb = job.train.tensorboard ? new TensorBoardWriter(path.join(ctx.runDir, TRAIN_LOGS.tensorboard), job.train.log_every) : undefined;
       const callbacks: Callback[] = [new JsonlLogger(path.join(ctx.workDir, TRAIN_LOGS.metrics), job.train.log_every)];
       if (val && job.train.grid_samples > 0) callbacks.push(new ImageGrid(path.join(ctx.workDir, TRAIN_LOGS.grids), val, job.train.grid_samples, tb));
@@ -90,7 +110,7 @@ export const trainStage = defineStage({
       const noisyPsnr = val && val.count ? noisyInputPsnr(val) : null;
       const diagnosis = { taps: tapSummary, deadFraction, normalized, lr: job.train.lr };
       if (noisyPsnr !== null) callbacks.push(new LearningCheck(noisyPsnr, diagnosis));
-      const result = await fit(tf, model, train, val, job.train, { seed: job.seed, workDir: ctx.workDir, callbacks });
+      const result = await fit(tf, model, train, val, job.train, { seed: job.seed, workDir: ctx.workDir, callbacks, paramGroups });
       // Recorded from the history (not the callback) so a run resumed after epoch 1 keeps it too.
       const first = result.history[0];
       const warning = first && noisyPsnr !== null ? learningWarning(first.valPsnr, noisyPsnr, first.epoch, diagnosis) : null;
@@ -110,7 +130,8 @@ export const trainStage = defineStage({
       if (collapsed) {
         log.warn(`The decoder collapsed: its output is nearly constant (std ${outputStd.toExponential(2)}). Try a lower train.lr or decoder.output: residual.`);
       }
-      await saveLayersModel(tf, model, decoderDir(ctx.outDir));
+      await saveLayersModel(tf, decoder, decoderDir(ctx.outDir));
+      const finetune = enc ? await writeFinetunedEncoder(tf, ctx, io, enc, val ?? train) : undefined;
       writeJsonAtomic(path.join(ctx.outDir, 'history.json'), result.history);
       // The logs were kept in the work folder so a crash does not lose them; they ship with the stage.
       fs.copyFileSync(path.join(ctx.workDir, TRAIN_LOGS.metrics), path.join(ctx.outDir, TRAIN_LOGS.metrics));
@@ -121,7 +142,7 @@ export const trainStage = defineStage({
         backend: rt.description,
         featureLoadSeconds,
         encoderSecondsPerEpoch: 0,
-        parameters: model.countParams(),
+        parameters: decoder.countParams(),
         epochs: result.history.length,
         bestEpoch: result.bestEpoch,
         stoppedEarly: result.stoppedEarly,
@@ -140,6 +161,7 @@ export const trainStage = defineStage({
         warnings: warning ? [warning] : [],
         metricsLog: TRAIN_LOGS.metrics,
         tensorboard: tb ? TRAIN_LOGS.tensorboard : null,
+        ...(finetune ? { finetune } : {}),
       };
     } finally {
       tf.engine().endScope();

@@ -17,7 +17,7 @@ import { loadModel } from '../../src/onnx/model-io';
 import { nchwToNhwc, nhwcToNchw } from '../../src/tensor/layout';
 import { cropNhwc } from '../../src/tensor/pad';
 import {
-  dataFiles, decoderDir, encoderModelFile, exportedModelFile, readArray, readEncoderIo, readManifest, type EncoderIo,
+  activeEncoderFile, dataFiles, decoderDir, exportedModelFile, readArray, readEncoderIo, readManifest, type EncoderIo,
 } from '../artifacts';
 import { defineStage } from '../define-stage';
 import { predictRows } from '../train/predict';
@@ -55,7 +55,8 @@ export const verifyStage = defineStage({
     if (problems.length) throw new InputError(file, `exported graph fails the structural check: ${problems.join('; ')}`);
 
     const combined = await createSession(file, { device: job.device });
-    const encoder = await createSession(encoderModelFile(encDir), { device: job.device });
+    // The two-part reference runs the fine-tuned encoder when stages were fine-tuned (its taps match the TF.js layers: train checks it).
+    const encoder = await createSession(activeEncoderFile(encDir, ctx.inputs.train), { device: job.device });
     const decoder = await loadLayersModel(tf, decoderDir(ctx.inputs.train as string));
     const C = manifest.channels;
     let compared = 0;

@@ -16,7 +16,7 @@ import {
 } from './callbacks';
 import { latestCheckpoint } from './checkpoint';
 import { makeLoss, type LossFn } from './losses';
-import { TrainOptimizer } from './optimizers';
+import { TrainOptimizer, type ParamGroup } from './optimizers';
 
 export type { EpochLog } from './callbacks';
 
@@ -56,6 +56,8 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** Shown in progress lines (default 'epoch'). */
   label?: string;
+  /** Weights with their own lr multiple and start epoch (fine-tuned encoder stages); the rest train at train.lr. */
+  paramGroups?: readonly ParamGroup[];
 }
 
 const rowSize = (a: ArrayInput) => a.shape[0] * a.shape[1] * a.shape[2];
@@ -135,7 +137,7 @@ export async function fit(
 ): Promise<TrainResult> {
   const cfg = trainSchema.parse(cfgIn);
   const loss = makeLoss(tf, cfg.loss, cfg);
-  const optimizer = new TrainOptimizer(tf, model, cfg);
+  const optimizer = new TrainOptimizer(tf, model, cfg, opts.paramGroups);
   const history = new History();
   const early = cfg.early_stopping
     ? new EarlyStopping({ patience: cfg.early_stopping.patience, minDelta: cfg.early_stopping.min_delta, restoreBest: cfg.early_stopping.restore_best })
@@ -157,6 +159,7 @@ export async function fit(
   try {
     await callbacks.onTrainBegin({});
     for (; t.epoch < cfg.epochs && !t.stopTraining; t.epoch++, t.step = 0, t.epochLossSum = 0, t.epochSeen = 0) {
+      optimizer.epoch = t.epoch;
       await callbacks.onEpochBegin(t.epoch, {});
       const order = batchOrder(opts.seed, t.epoch, train.count);
       const realization = t.epoch % train.realizations;

@@ -54,6 +54,28 @@ const scheduleSchema = z
   })
   .strict();
 
+/**
+ * `encoder.trainable:` — the encoder stages fine-tuned with the head. Stage names are the
+ * detected stages (`onnxtune inspect`), or the tap names when none are detected.
+ */
+export const finetuneSchema = z
+  .object({
+    stages: z.array(z.string().min(1)).min(1).optional()
+      .describe('stages to fine-tune, a contiguous run ending at the deepest tap (e.g. [layer3]); or use last'),
+    last: posInt('a positive integer').optional().describe('fine-tune the last N stages up to the deepest tap (instead of stages)'),
+    at_epoch: z.number().int().min(0).default(0)
+      .describe('0-based epoch from which the encoder weights train; earlier epochs train the head alone (0: from the start)'),
+    lr_multiplier: positive('a positive number').default(0.1)
+      .describe('the encoder weights learn at train.lr × this (own optimizer state; follows the lr schedule)'),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if ((v.stages === undefined) === (v.last === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of encoder.trainable.stages and encoder.trainable.last', path: v.stages ? ['last'] : [] });
+    }
+  });
+export type FinetuneConfig = z.output<typeof finetuneSchema>;
+
 /** `train:` — the training loop. */
 export const trainSchema = z
   .object({
@@ -208,8 +230,10 @@ export function jobSchema(baseDir: string, paths: PathChecks) {
       input: z.string().optional().describe("the encoder's image input name (default: its only input)"),
       registry: z.string().optional()
         .describe("a pretrained/registry.ts entry (resnet20_cifar10, resnet18, vgg16, …): its input normalization is used unless 'normalization' is given, and the file's detected stages are checked against it"),
-      freeze: z.literal(true, { error: 'only frozen encoders are supported (freeze: true)' }).default(true)
-        .describe('the encoder runs in onnxruntime and its weights never change'),
+      freeze: z.literal(true, { error: 'only frozen encoders are supported (freeze: true); to fine-tune stages use encoder.trainable' }).default(true)
+        .describe('the encoder runs in onnxruntime and its weights never change (except the stages named in encoder.trainable)'),
+      trainable: finetuneSchema.optional()
+        .describe('fine-tuning: encoder stages that become TF.js layers and train with the head; the frozen prefix before them still runs once in featurize'),
       normalization: z
         .object({
           mean: z.array(z.number()).min(1).describe('per-channel mean subtracted from the [0,1] input'),
