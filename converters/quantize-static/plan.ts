@@ -1,0 +1,101 @@
+/**
+ * Which parts of a float model static quantization turns into int8. Every Conv with float
+ * initializer weights runs on int8 unless it touches the image itself (few input or output
+ * channels: the first and last convs of a denoiser, cheap but where 8-bit steps cost PSNR);
+ * normalization, pad, crop, residual add and clip are never quantized. A Conv followed only by a
+ * Relu is quantized after the Relu, which onnxruntime then folds into the int8 conv.
+ */
+import { InputError } from '../../src/errors';
+import { DataType, isDefaultDomain, type ModelProto, type NodeProto } from '../../src/onnx/proto';
+import { tensorDims } from '../../src/onnx/tensor';
+
+/** Which convs stay float (see the module comment). */
+export const KEEP_FLOAT_POLICIES = Object.freeze(['image-convs', 'none'] as const);
+export type KeepFloatPolicy = (typeof KEEP_FLOAT_POLICIES)[number];
+
+/** Convs with at most this many input or output channels count as image-facing. */
+export const IMAGE_CHANNELS = 4;
+
+/** Options of {@link planQuantization}. */
+export interface PlanOptions {
+  /** Default 'image-convs': convs with ≤ {@link IMAGE_CHANNELS} input or output channels stay float. */
+  keepFloat?: KeepFloatPolicy;
+  /** Node names that stay float whatever the policy. */
+  excludeNodes?: readonly string[];
+}
+
+/** One Conv that will run on int8. */
+export interface PlannedConv {
+  node: string;
+  /** The float activation it reads (quantized before it). */
+  input: string;
+  weight: string;
+  bias?: string;
+  /** The tensor quantized after it: its output, or the output of the Relu it is fused with. */
+  output: string;
+  fusedRelu: boolean;
+}
+
+/** What {@link planQuantization} decided. */
+export interface QuantizationPlan {
+  convs: PlannedConv[];
+  /** Every activation that gets a QuantizeLinear → DequantizeLinear pair (the ones to calibrate). */
+  activations: string[];
+  /** Convs left in float, with the reason. */
+  keptFloat: Array<{ node: string; reason: string }>;
+}
+
+/**
+ * Decides which convs and activations are quantized (see the module comment).
+ * @throws InputError when the model has no graph or no Conv can be quantized.
+ */
+export function planQuantization(model: ModelProto, opts: PlanOptions = {}): QuantizationPlan {
+  const graph = model.graph;
+  if (!graph) throw new InputError('model', 'has no graph');
+  const policy = opts.keepFloat ?? 'image-convs';
+  const excluded = new Set(opts.excludeNodes ?? []);
+  const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const readers = new Map<string, NodeProto[]>();
+  for (const n of graph.node ?? []) for (const i of n.input ?? []) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+
+  const plan: QuantizationPlan = { convs: [], activations: [], keptFloat: [] };
+  for (const n of graph.node ?? []) {
+    if (n.opType !== 'Conv' || !isDefaultDomain(n.domain)) continue;
+    const name = n.name || (n.output?.[0] ?? 'Conv');
+    const [input, weight, bias] = n.input ?? [];
+    const w = inits.get(weight ?? '');
+    const b = bias ? inits.get(bias) : undefined;
+    const keep = (reason: string) => plan.keptFloat.push({ node: name, reason });
+    if (excluded.has(name)) {
+      keep('excluded by name');
+      continue;
+    }
+    if (!w || w.dataType !== DataType.FLOAT || (bias && (!b || b.dataType !== DataType.FLOAT))) {
+      keep('weight or bias is not a float initializer');
+      continue;
+    }
+    const dims = tensorDims(w);
+    const cin = (dims[1] ?? 0) * groupsOf(n);
+    if (policy === 'image-convs' && (dims[0] <= IMAGE_CHANNELS || cin <= IMAGE_CHANNELS)) {
+      keep(`touches the image (${cin} → ${dims[0]} channels); 8-bit steps there cost PSNR, and it is cheap in float`);
+      continue;
+    }
+    const out = n.output?.[0] ?? '';
+    const next = readers.get(out) ?? [];
+    const relu = next.length === 1 && next[0].opType === 'Relu' && isDefaultDomain(next[0].domain) && !graphOutputs.has(out) ? next[0] : undefined;
+    plan.convs.push({ node: name, input, weight, bias: bias || undefined, output: relu ? (relu.output?.[0] ?? out) : out, fusedRelu: Boolean(relu) });
+  }
+  if (!plan.convs.length) {
+    throw new InputError('model', `has no Conv that static int8 quantization can run on int8 (${plan.keptFloat.length} kept float); nothing to do`);
+  }
+  const acts = new Set<string>();
+  for (const c of plan.convs) acts.add(c.input).add(c.output);
+  plan.activations = [...acts];
+  return plan;
+}
+
+function groupsOf(n: NodeProto): number {
+  const g = (n.attribute ?? []).find((a) => a.name === 'group');
+  return g?.i ? Number(g.i) : 1;
+}
