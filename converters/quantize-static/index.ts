@@ -82,3 +82,4 @@ export async function quantizeStatic(
   setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length }) });
   return { model: out, report };
 }
+export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';

@@ -14,6 +14,7 @@ import { exportWebCommand } from './commands/export-web';
 import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { pretrainCommand } from './commands/pretrain';
+import { quantizeCommand } from './commands/quantize';
 import { runCommand } from './commands/run';
 import { schemaCommand } from './commands/schema';
 import { verifyModelsCommand } from './commands/verify-models';
@@ -46,6 +47,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .command(denoiseCommand)
     .command(schemaCommand)
     .command(convertCommand)
+    .command(quantizeCommand)
     .command(verifyModelsCommand)
     .command(webCommand)
     .command(exportWebCommand)
