@@ -5,8 +5,10 @@
  * Pure functions over plain arrays, so they are testable without a model.
  */
 
-/** How a tensor's quantization range is chosen from calibration data. */
-export const CALIBRATION_METHODS = Object.freeze(['minmax', 'percentile', 'entropy'] as const);
+import { CALIBRATION_METHODS } from '../../src/config/schema';
+
+/** How a tensor's quantization range is chosen from calibration data (names shared with the job schema). */
+export { CALIBRATION_METHODS };
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
 /** A float range [min, max] that always contains 0 (so 0 is exactly representable). */

@@ -22,6 +22,7 @@ import { ONNXTUNE_VERSION } from '../../src/version';
 import { tfjsToOnnx } from '../../converters/tfjs-to-onnx';
 import { decoderDir, encoderModelFile, exportedModelFile, readEncoderIo, readManifest, type EncoderIo } from '../artifacts';
 import { defineStage } from '../define-stage';
+import { exportInt8 } from './export-quantize';
 import { IMAGE_INPUT, tapInputName } from '../train/decoder';
 
 export const EXPORT_INPUT = 'noisy';
@@ -131,6 +132,7 @@ export const exportStage = defineStage({
     const info = modelInfo(model);
     const bytes = fs.statSync(file).size;
     log.info(`Exported ${job.export.file}: ${info.nodeCount} nodes, ${info.parameterCount} parameters, ${(bytes / 1024).toFixed(0)} KiB, opset ${job.export.opset}`);
-    return { file: job.export.file, bytes, nodes: info.nodeCount, parameters: info.parameterCount, opCounts: info.opCounts };
+    const int8 = job.export.quantize === 'int8' ? await exportInt8(model, job, ctx.inputs.data as string, manifest, EXPORT_INPUT, ctx.outDir) : undefined;
+    return { file: job.export.file, bytes, nodes: info.nodeCount, parameters: info.parameterCount, opCounts: info.opCounts, ...(int8 ? { int8 } : {}) };
   },
 });
