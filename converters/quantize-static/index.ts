@@ -13,7 +13,7 @@ import { type CalibrationMethod, type TensorRange } from './ranges';
 import { insertQdq, type ActivationParams, type ActivationType } from './rewrite';
 
 export { CALIBRATION_METHODS, chooseRange, entropyThreshold, percentileThreshold, type CalibrationMethod, type TensorRange } from './ranges';
-export { KEEP_FLOAT_POLICIES, planQuantization, type KeepFloatPolicy, type PlannedConv, type QuantizationPlan } from './plan';
+export { KEEP_FLOAT_POLICIES, planQuantization, type KeepFloatPolicy, type PlannedAdd, type PlannedConv, type QuantizationPlan } from './plan';
 export { ACTIVATION_TYPES, activationParams, insertQdq, type ActivationType } from './rewrite';
 export { calibrateRanges, withExtraOutputs } from './calibrate';
 export { loadCalibrationFeeds, type CalibrationDataOptions } from './data';
@@ -32,6 +32,8 @@ export interface StaticQuantizeOptions {
   /** Default 'image-convs' (see plan.ts). */
   keepFloat?: KeepFloatPolicy;
   excludeNodes?: readonly string[];
+  /** Int8 Add where both inputs are quantized (default true; see plan.ts). */
+  quantizeAdd?: boolean;
   /** What the calibration inputs were, written to the metadata (e.g. `{ source: 'train400', count: 16, sigma: 25 }`). */
   calibration?: Record<string, unknown>;
   threads?: number;
@@ -47,6 +49,8 @@ export interface StaticQuantizationReport {
   calibration: Record<string, unknown>;
   /** Convs running on int8 (with a Relu folded in when `fusedRelu`). */
   quantized: Array<{ node: string; fusedRelu: boolean }>;
+  /** Adds running on int8 (QLinearAdd). */
+  adds: Array<{ node: string; fusedRelu: boolean }>;
   keptFloat: Array<{ node: string; reason: string }>;
   /** Per activation: calibrated range and the 8-bit scale / zero point. */
   tensors: Array<{ name: string; range: TensorRange } & ActivationParams>;
@@ -64,7 +68,7 @@ export async function quantizeStatic(
 ): Promise<{ model: onnx.ModelProto; report: StaticQuantizationReport }> {
   const method = opts.method ?? 'minmax';
   const activations = opts.activations ?? 'uint8';
-  const plan = planQuantization(model, { keepFloat: opts.keepFloat, excludeNodes: opts.excludeNodes });
+  const plan = planQuantization(model, { keepFloat: opts.keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd });
   const ranges = await calibrateRanges(model, plan.activations, feeds, { method, percentile: opts.percentile, threads: opts.threads });
   const { model: out, params } = insertQdq(model, plan, ranges, activations);
   const report: StaticQuantizationReport = {
@@ -75,11 +79,12 @@ export async function quantizeStatic(
     ...(method === 'percentile' ? { percentile: opts.percentile ?? 99.999 } : {}),
     calibration: { inputs: feeds.length, ...opts.calibration },
     quantized: plan.convs.map((c) => ({ node: c.node, fusedRelu: c.fusedRelu })),
+    adds: plan.adds.map((a) => ({ node: a.node, fusedRelu: a.fusedRelu })),
     keptFloat: plan.keptFloat,
     tensors: plan.activations.map((name) => ({ name, range: ranges.get(name) as TensorRange, ...(params.get(name) as ActivationParams) })),
   };
   const { tensors: _tensors, ...summary } = report;
-  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length }) });
+  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length }) });
   return { model: out, report };
 }
 export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';

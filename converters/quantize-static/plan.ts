@@ -22,6 +22,8 @@ export interface PlanOptions {
   keepFloat?: KeepFloatPolicy;
   /** Node names that stay float whatever the policy. */
   excludeNodes?: readonly string[];
+  /** Run an Add on int8 (QLinearAdd) when both its inputs are already quantized, e.g. ResNet residuals (default true). */
+  quantizeAdd?: boolean;
 }
 
 /** One Conv that will run on int8. */
@@ -36,9 +38,19 @@ export interface PlannedConv {
   fusedRelu: boolean;
 }
 
+/** One Add that will run on int8: both inputs are quantized activations. */
+export interface PlannedAdd {
+  node: string;
+  inputs: [string, string];
+  /** The tensor quantized after it: its output, or its Relu's. */
+  output: string;
+  fusedRelu: boolean;
+}
+
 /** What {@link planQuantization} decided. */
 export interface QuantizationPlan {
   convs: PlannedConv[];
+  adds: PlannedAdd[];
   /** Every activation that gets a QuantizeLinear → DequantizeLinear pair (the ones to calibrate). */
   activations: string[];
   /** Convs left in float, with the reason. */
@@ -59,7 +71,14 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
   for (const n of graph.node ?? []) for (const i of n.input ?? []) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
   const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
 
-  const plan: QuantizationPlan = { convs: [], activations: [], keptFloat: [] };
+  // Quantize after a Relu that is the output's only reader (onnxruntime folds it into the Q).
+  const afterRelu = (n: NodeProto) => {
+    const out = n.output?.[0] ?? '';
+    const next = readers.get(out) ?? [];
+    const relu = next.length === 1 && next[0].opType === 'Relu' && isDefaultDomain(next[0].domain) && !graphOutputs.has(out) ? next[0] : undefined;
+    return { output: relu ? (relu.output?.[0] ?? out) : out, fusedRelu: Boolean(relu) };
+  };
+  const plan: QuantizationPlan = { convs: [], adds: [], activations: [], keptFloat: [] };
   for (const n of graph.node ?? []) {
     if (n.opType !== 'Conv' || !isDefaultDomain(n.domain)) continue;
     const name = n.name || (n.output?.[0] ?? 'Conv');
@@ -81,16 +100,23 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
       keep(`touches the image (${cin} → ${dims[0]} channels); 8-bit steps there cost PSNR, and it is cheap in float`);
       continue;
     }
-    const out = n.output?.[0] ?? '';
-    const next = readers.get(out) ?? [];
-    const relu = next.length === 1 && next[0].opType === 'Relu' && isDefaultDomain(next[0].domain) && !graphOutputs.has(out) ? next[0] : undefined;
-    plan.convs.push({ node: name, input, weight, bias: bias || undefined, output: relu ? (relu.output?.[0] ?? out) : out, fusedRelu: Boolean(relu) });
+    const { output, fusedRelu } = afterRelu(n);
+    plan.convs.push({ node: name, input, weight, bias: bias || undefined, output, fusedRelu });
   }
   if (!plan.convs.length) {
     throw new InputError('model', `has no Conv that static int8 quantization can run on int8 (${plan.keptFloat.length} kept float); nothing to do`);
   }
   const acts = new Set<string>();
   for (const c of plan.convs) acts.add(c.input).add(c.output);
+  // Adds whose inputs are both int8 already (a residual between quantized convs); in graph order, so chains of blocks follow.
+  for (const n of opts.quantizeAdd === false ? [] : (graph.node ?? [])) {
+    const [a, b] = n.input ?? [];
+    const name = n.name || (n.output?.[0] ?? 'Add');
+    if (n.opType !== 'Add' || !isDefaultDomain(n.domain) || excluded.has(name) || !acts.has(a) || !acts.has(b)) continue;
+    const { output, fusedRelu } = afterRelu(n);
+    plan.adds.push({ node: name, inputs: [a, b], output, fusedRelu });
+    acts.add(output);
+  }
   plan.activations = [...acts];
   return plan;
 }

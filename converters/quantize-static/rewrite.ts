@@ -122,8 +122,9 @@ export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: Rea
     if (c.bias) replacedInits.add(c.bias);
   }
   // A float weight still read elsewhere (shared) stays.
+  for (const a of plan.adds) convInputs.set(a.node, a.inputs.map((i) => dq.get(i) as string));
   const planned = new Set(plan.convs.map((c) => c.node));
-  const conv = new Set(plan.convs.map((c) => c.output));
+  const conv = new Set([...plan.convs, ...plan.adds].map((c) => c.output));
   for (const n of graph.node ?? []) {
     if (planned.has(n.name || (n.output?.[0] ?? ''))) continue;
     for (const i of n.input ?? []) replacedInits.delete(i);
@@ -131,7 +132,7 @@ export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: Rea
 
   const nodes: onnx.NodeProto[] = [...pre];
   for (const t of (graph.input ?? []).map((i) => i.name ?? '')) nodes.push(...(pairs.get(t) ?? []));
-  // Readers of a planned conv's output (or fused Relu's) must all read the DQ, so the Q is its only consumer.
+  // Readers of a planned conv's or add's output (or fused Relu's) must all read the DQ, so the Q is its only consumer.
   const rename = (i: string) => (conv.has(i) ? (dq.get(i) ?? i) : i);
   for (const n of graph.node ?? []) {
     const key = n.name || (n.output?.[0] ?? '');

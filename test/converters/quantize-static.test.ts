@@ -35,7 +35,10 @@ const io = (vis: onnx.IValueInfoProto[] | null | undefined) =>
     dims: (v.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || toNumber(d.dimValue)),
   }));
 
-/** Every quantized Conv: DQ(Q(x)) input, DQ(int8 weight, axis 0), DQ(int32 bias), and a Q as the only reader of its output (or its Relu's). */
+/**
+ * Every quantized Conv: DQ(Q(x)) input, DQ(int8 weight, axis 0), DQ(int32 bias), and a Q as the only reader of its output
+ * (or its Relu's); every quantized Add: two DQ inputs and a Q after it (or its Relu).
+ */
 function expectCompleteQdq(model: onnx.ModelProto, report: StaticQuantizationReport): void {
   const g = model.graph as onnx.GraphProto;
   const prod = producers(g);
@@ -54,6 +57,13 @@ function expectCompleteQdq(model: onnx.ModelProto, report: StaticQuantizationRep
     expect(bias?.opType).toBe('DequantizeLinear');
     expect(inits.get(first(bias))?.dataType).toBe(DataType.INT32);
     let out = readersOf(g, (c.output ?? [])[0]);
+    if (out.length === 1 && out[0].opType === 'Relu') out = readersOf(g, (out[0].output ?? [])[0]);
+    expect(out.map((n) => n.opType)).toEqual(['QuantizeLinear']);
+  }
+  for (const name of report.adds.map((a) => a.node)) {
+    const add = g.node.find((n) => n.name === name) as onnx.NodeProto;
+    expect((add.input ?? []).map((i) => prod.get(i)?.opType)).toEqual(['DequantizeLinear', 'DequantizeLinear']);
+    let out = readersOf(g, (add.output ?? [])[0]);
     if (out.length === 1 && out[0].opType === 'Relu') out = readersOf(g, (out[0].output ?? [])[0]);
     expect(out.map((n) => n.opType)).toEqual(['QuantizeLinear']);
   }
@@ -92,6 +102,9 @@ describe('quantizeStatic on a small residual denoiser', () => {
     const plan = planQuantization(fp32);
     expect(plan.convs.map((c) => [c.node, c.fusedRelu])).toEqual([['c2/Conv', true], ['c3/Conv', false], ['c4/Conv', true]]);
     expect(plan.keptFloat.map((k) => k.node)).toEqual(['c1/Conv', 'c5/Conv']);
+    // The residual Add reads two quantized tensors (c3's output, c2's input), so it runs on int8 with its Relu folded.
+    expect(plan.adds).toEqual([{ node: 'skip/Add', inputs: ['c3', 'c1_relu'], output: 'skip_relu', fusedRelu: true }]);
+    expect(planQuantization(fp32, { quantizeAdd: false }).adds).toEqual([]);
   });
 
   for (const keepFloat of ['image-convs', 'none'] as const) {
@@ -104,6 +117,8 @@ describe('quantizeStatic on a small residual denoiser', () => {
       const ops = await optimizedOpCounts(model);
       expect(ops.QLinearConv).toBe(report.quantized.length);
       expect(ops.Conv ?? 0).toBe(5 - report.quantized.length);
+      expect(ops.QLinearAdd).toBe(1);
+      expect(ops.Add ?? 0).toBe(0);
       const meta = getMetadata(model);
       expect(meta['onnxtune.task']).toBe('denoise');
       expect(JSON.parse(meta[QUANTIZATION_METADATA_KEY])).toMatchObject({ method: 'minmax', activations: 'uint8', calibration: { inputs: 4, source: 'seeded' } });

@@ -31,6 +31,7 @@ interface QuantizeArgs extends GlobalArgs {
   activations: ActivationType;
   'keep-float': KeepFloatPolicy;
   exclude?: string[];
+  'int8-add': boolean;
   limit: number;
   seed: number;
   channels?: number;
@@ -59,6 +60,7 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
         describe: 'image-convs: convs with ≤ 4 input or output channels (they touch the image) stay float; none: quantize every conv',
       })
       .option('exclude', { type: 'string', array: true, describe: 'Conv node names that stay float' })
+      .option('int8-add', { type: 'boolean', default: true, describe: 'run an Add on int8 when both inputs are quantized (ResNet residuals); --no-int8-add keeps Adds float' })
       .option('limit', { type: 'number', default: 16, describe: 'calibration images used at most' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the calibration noise' })
       .option('channels', { type: 'number', choices: [1, 3], describe: 'image channels when the model input does not fix them' })
@@ -93,6 +95,7 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       activations: args.activations,
       keepFloat: args['keep-float'],
       excludeNodes: args.exclude,
+      quantizeAdd: args['int8-add'],
       calibration: source,
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -106,7 +109,8 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       `calibration: ${feeds.length} images (${String(source.noise)}), method ${report.method}${report.percentile ? ` ${report.percentile}%` : ''}, ` +
         `activations ${report.activations}, weights ${report.weights}`,
       `int8: ${report.quantized.length} of ${convs} Conv (${report.quantized.filter((c) => c.fusedRelu).length} with their Relu); ` +
-        `onnxruntime runs ${ops.QLinearConv ?? 0} as QLinearConv, ${ops.Conv ?? 0} Conv in float`,
+        `onnxruntime runs ${ops.QLinearConv ?? 0} as QLinearConv, ${ops.Conv ?? 0} Conv in float` +
+        (report.adds.length ? `; ${report.adds.length} Add on int8 (${ops.QLinearAdd ?? 0} QLinearAdd)` : ''),
     ];
     if (report.keptFloat.length) lines.push('kept float:', table(['node', 'why'], report.keptFloat.map((k) => [k.node, k.reason])));
     lines.push(`fp32 → int8 on the calibration images: max abs ${diff.maxAbs.toExponential(2)}, mean abs ${diff.meanAbs.toExponential(2)}`);
