@@ -29,7 +29,7 @@ export interface StaticQuantizeOptions {
   percentile?: number;
   /** Default 'uint8' (onnxruntime's fast u8×s8 path on x86). */
   activations?: ActivationType;
-  /** Default 'image-convs' (see plan.ts). */
+  /** Default 'none': every Conv with float weights runs on int8 (see plan.ts). */
   keepFloat?: KeepFloatPolicy;
   excludeNodes?: readonly string[];
   /** Int8 Add where both inputs are quantized (default true; see plan.ts). */

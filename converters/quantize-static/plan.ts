@@ -1,9 +1,9 @@
 /**
  * Which parts of a float model static quantization turns into int8. Every Conv with float
- * initializer weights runs on int8 unless it touches the image itself (few input or output
- * channels: the first and last convs of a denoiser, cheap but where 8-bit steps cost PSNR);
- * normalization, pad, crop, residual add and clip are never quantized. A Conv followed only by a
- * Relu is quantized after the Relu, which onnxruntime then folds into the int8 conv.
+ * initializer weights runs on int8 (with 'image-convs', not those that touch the image itself:
+ * few input or output channels, the first and last convs of a denoiser); an Add runs on int8 when
+ * both its inputs are quantized; normalization, pad, crop, the final residual and clip stay float.
+ * A Conv or Add followed only by a Relu is quantized after the Relu, which onnxruntime folds in.
  */
 import { InputError } from '../../src/errors';
 import { DataType, isDefaultDomain, type ModelProto, type NodeProto } from '../../src/onnx/proto';
@@ -18,7 +18,11 @@ export const IMAGE_CHANNELS = 4;
 
 /** Options of {@link planQuantization}. */
 export interface PlanOptions {
-  /** Default 'image-convs': convs with ≤ {@link IMAGE_CHANNELS} input or output channels stay float. */
+  /**
+   * Default 'none': every Conv runs on int8, so from the first Q on the model is integer arithmetic and gives the
+   * same output in onnxruntime-node and -web. 'image-convs': convs with ≤ {@link IMAGE_CHANNELS} input or output
+   * channels stay float (slightly better PSNR; a float op before a Q can round differently across runtimes).
+   */
   keepFloat?: KeepFloatPolicy;
   /** Node names that stay float whatever the policy. */
   excludeNodes?: readonly string[];
@@ -64,7 +68,7 @@ export interface QuantizationPlan {
 export function planQuantization(model: ModelProto, opts: PlanOptions = {}): QuantizationPlan {
   const graph = model.graph;
   if (!graph) throw new InputError('model', 'has no graph');
-  const policy = opts.keepFloat ?? 'image-convs';
+  const policy = opts.keepFloat ?? 'none';
   const excluded = new Set(opts.excludeNodes ?? []);
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
   const readers = new Map<string, NodeProto[]>();

@@ -26,7 +26,7 @@ describe('onnxtune quantize', () => {
   });
 
   it('writes a QDQ model calibrated on noisy images and reports what runs on int8', async () => {
-    const r = await runCli(['quantize', fp32, '--calibrate', images, '--sigma', '25', '--out', int8, '--json']);
+    const r = await runCli(['quantize', fp32, '--calibrate', images, '--sigma', '25', '--keep-float', 'image-convs', '--out', int8, '--json']);
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
     expect(rep.method).toBe('minmax');

@@ -98,13 +98,14 @@ describe('range selection', () => {
 describe('quantizeStatic on a small residual denoiser', () => {
   const fp32 = residualDenoiser();
 
-  it('keeps image-facing convs float by default and fuses Relu after conv', () => {
-    const plan = planQuantization(fp32);
+  it('quantizes every conv by default; image-convs keeps the image-facing ones float; fuses Relu after conv', () => {
+    expect(planQuantization(fp32).convs.map((c) => c.node)).toEqual(['c1/Conv', 'c2/Conv', 'c3/Conv', 'c4/Conv', 'c5/Conv']);
+    const plan = planQuantization(fp32, { keepFloat: 'image-convs' });
     expect(plan.convs.map((c) => [c.node, c.fusedRelu])).toEqual([['c2/Conv', true], ['c3/Conv', false], ['c4/Conv', true]]);
     expect(plan.keptFloat.map((k) => k.node)).toEqual(['c1/Conv', 'c5/Conv']);
     // The residual Add reads two quantized tensors (c3's output, c2's input), so it runs on int8 with its Relu folded.
     expect(plan.adds).toEqual([{ node: 'skip/Add', inputs: ['c3', 'c1_relu'], output: 'skip_relu', fusedRelu: true }]);
-    expect(planQuantization(fp32, { quantizeAdd: false }).adds).toEqual([]);
+    expect(planQuantization(fp32, { keepFloat: 'image-convs', quantizeAdd: false }).adds).toEqual([]);
   });
 
   for (const keepFloat of ['image-convs', 'none'] as const) {
@@ -198,7 +199,7 @@ describe('QDQ arithmetic of one int8 1×1 conv + Relu against a hand computation
 });
 
 describeIfShared('DnCNN-25 static int8', ['models/dncnn_25.onnx', 'data/train400'], () => {
-  it('runs its 15 middle convs as QLinearConv and stays near float32 on a noisy Train400 image', async () => {
+  it('runs all 17 convs as QLinearConv (15 with image-convs) and stays near float32 on a noisy Train400 image', async () => {
     const fp32 = loadModel(sharedPath('models/dncnn_25.onnx'));
     const files = listImages(sharedPath('data/train400')).slice(0, 4);
     const calib: Record<string, FloatTensor>[] = [];
@@ -207,10 +208,12 @@ describeIfShared('DnCNN-25 static int8', ['models/dncnn_25.onnx', 'data/train400
       calib.push({ input: { data: noisyImage(img, 25, 0), dims: [1, 1, img.height, img.width] } });
     }
     const { model, report } = await quantizeStatic(fp32, calib);
-    expect(report.quantized).toHaveLength(15);
+    expect(report.quantized).toHaveLength(17);
     expectCompleteQdq(model, report);
     expect(io(model.graph?.input)).toEqual(io(fp32.graph?.input));
-    expect((await optimizedOpCounts(model)).QLinearConv).toBe(15);
+    expect((await optimizedOpCounts(model)).QLinearConv).toBe(17);
+    const mixed = await quantizeStatic(fp32, calib, { keepFloat: 'image-convs' });
+    expect(await optimizedOpCounts(mixed.model)).toMatchObject({ QLinearConv: 15, Conv: 2 });
     const held = { input: calib[3].input };
     const [a, b] = [(await runModel(fp32, held)).output.data, (await runModel(model, held)).output.data];
     const err = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);

@@ -56,8 +56,8 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       .option('activations', { choices: ACTIVATION_TYPES, default: 'uint8' as ActivationType, describe: 'activation type (weights are int8)' })
       .option('keep-float', {
         choices: KEEP_FLOAT_POLICIES,
-        default: 'image-convs' as KeepFloatPolicy,
-        describe: 'image-convs: convs with ≤ 4 input or output channels (they touch the image) stay float; none: quantize every conv',
+        default: 'none' as KeepFloatPolicy,
+        describe: 'none: every conv on int8 (node and web give the same output); image-convs: convs with ≤ 4 input or output channels (they touch the image) stay float, a little better PSNR',
       })
       .option('exclude', { type: 'string', array: true, describe: 'Conv node names that stay float' })
       .option('int8-add', { type: 'boolean', default: true, describe: 'run an Add on int8 when both inputs are quantized (ResNet residuals); --no-int8-add keeps Adds float' })
@@ -71,7 +71,7 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       })
       .example('$0 quantize ../shared/models/dncnn_25.onnx --calibrate ../shared/data/train400 --sigma 25 --out dncnn.int8.onnx', 'DnCNN on 16 noisy Train400 images')
       .example('$0 quantize export/denoiser.onnx --calibrate data/polyu --pairs --method entropy --out denoiser.int8.onnx', 'real-noise pairs, entropy ranges')
-      .example('$0 quantize model.onnx --calibrate a.png b.png --sigma 15 --keep-float none --out m.int8.onnx', 'every conv on int8') as Argv<QuantizeArgs>,
+      .example('$0 quantize model.onnx --calibrate a.png b.png --sigma 15 --keep-float image-convs --out m.int8.onnx', 'first/last conv in float') as Argv<QuantizeArgs>,
   handler: async (args) => {
     const model = loadModel(args.model);
     const input = model.graph?.input?.find((i) => !(model.graph?.initializer ?? []).some((t) => t.name === i.name));
