@@ -5,7 +5,7 @@
  * of `--repeats` runs, ratios fp32/x, model bytes, and the int8 output difference: web vs node
  * (same model) and int8 vs fp32 (node). Writes bench/results/quantize.json.
  *   node dist/bench/quantize.js [model.onnx ...] [--calibrate DIR] [--sigma 25] [--sizes 256,512] [--threads 1,2]
- *     [--repeats 7] [--method minmax] [--keep-float image-convs|none] [--no-web] [--out FILE]
+ *     [--repeats 7] [--method minmax] [--keep-float image-convs|none] [--int8-add] [--no-web] [--out FILE]
  * Without models: ../shared/models/dncnn_25.onnx and the newest runs/*\/export/*.onnx.
  */
 import * as fs from 'node:fs';
@@ -38,7 +38,7 @@ export interface QuantizeBenchReport {
   date: string;
   machine: { cpus: number; model?: string; load: { start: number[]; end: number[] }; note: string };
   repeats: number;
-  calibration: { dir: string; sigma: number; method: CalibrationMethod; keepFloat: KeepFloatPolicy };
+  calibration: { dir: string; sigma: number; method: CalibrationMethod; keepFloat: KeepFloatPolicy; quantizeAdd: boolean };
   models: Array<{
     model: string;
     bytes: Record<Variant, number>;
@@ -136,6 +136,7 @@ async function main(argv: string[]): Promise<void> {
   let method: CalibrationMethod = 'minmax';
   let keepFloat: KeepFloatPolicy = 'none';
   let web = true;
+  let quantizeAdd = false;
   let out = path.join(PROJECT_ROOT, 'bench', 'results', 'quantize.json');
   for (let a = args.next(); a !== undefined; a = args.next()) {
     if (a === '--calibrate') calibrate = args.value(a);
@@ -146,6 +147,7 @@ async function main(argv: string[]): Promise<void> {
     else if (a === '--method') method = args.value(a) as CalibrationMethod;
     else if (a === '--keep-float') keepFloat = args.value(a) as KeepFloatPolicy;
     else if (a === '--no-web') web = false;
+    else if (a === '--int8-add') quantizeAdd = true;
     else if (a === '--out') out = args.value(a);
     else if (a.startsWith('--')) throw new Error(`unknown flag ${a}`);
     else models.push(a);
@@ -157,7 +159,7 @@ async function main(argv: string[]): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: { start: loadStart, end: [] }, note: 'shared machine: other jobs ran alongside; compare ratios measured in one run, not absolute ms' },
     repeats,
-    calibration: { dir: calibrate, sigma, method, keepFloat },
+    calibration: { dir: calibrate, sigma, method, keepFloat, quantizeAdd },
     models: [],
     rows: [],
   };
@@ -170,7 +172,7 @@ async function main(argv: string[]): Promise<void> {
       const cdim = Number(fp32.graph?.input?.[0]?.type?.tensorType?.shape?.dim?.[1]?.dimValue ?? 1);
       const channels = cdim === 3 ? 3 : 1;
       const { feeds } = await loadCalibrationFeeds({ paths: [calibrate], inputName: input, channels, sigma, limit: 16 });
-      const { model: int8, report: q } = await quantizeStatic(fp32, feeds, { method, keepFloat });
+      const { model: int8, report: q } = await quantizeStatic(fp32, feeds, { method, keepFloat, quantizeAdd });
       const files: Record<Variant, string> = { fp32: file, fp16: path.join(tmp, `${name}.fp16.onnx`), int8: path.join(tmp, `${name}.int8.onnx`) };
       fs.writeFileSync(files.fp16, encodeModel(convertToFloat16(fp32).model));
       fs.writeFileSync(files.int8, encodeModel(int8));

@@ -32,7 +32,7 @@ export interface StaticQuantizeOptions {
   /** Default 'none': every Conv with float weights runs on int8 (see plan.ts). */
   keepFloat?: KeepFloatPolicy;
   excludeNodes?: readonly string[];
-  /** Int8 Add where both inputs are quantized (default true; see plan.ts). */
+  /** Int8 Add where both inputs are quantized (default false; see plan.ts). */
   quantizeAdd?: boolean;
   /** What the calibration inputs were, written to the metadata (e.g. `{ source: 'train400', count: 16, sigma: 25 }`). */
   calibration?: Record<string, unknown>;

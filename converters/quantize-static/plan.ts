@@ -1,8 +1,8 @@
 /**
  * Which parts of a float model static quantization turns into int8. Every Conv with float
  * initializer weights runs on int8 (with 'image-convs', not those that touch the image itself:
- * few input or output channels, the first and last convs of a denoiser); an Add runs on int8 when
- * both its inputs are quantized; normalization, pad, crop, the final residual and clip stay float.
+ * few input or output channels, the first and last convs of a denoiser); optionally an Add runs on
+ * int8 when both its inputs are quantized; normalization, pad, crop, the final residual and clip stay float.
  * A Conv or Add followed only by a Relu is quantized after the Relu, which onnxruntime folds in.
  */
 import { InputError } from '../../src/errors';
@@ -26,7 +26,10 @@ export interface PlanOptions {
   keepFloat?: KeepFloatPolicy;
   /** Node names that stay float whatever the policy. */
   excludeNodes?: readonly string[];
-  /** Run an Add on int8 (QLinearAdd) when both its inputs are already quantized, e.g. ResNet residuals (default true). */
+  /**
+   * Run an Add on int8 (QLinearAdd) when both its inputs are already quantized, e.g. ResNet residuals (default false:
+   * faster, but onnxruntime-web's QLinearAdd rounds differently from onnxruntime-node's, see README).
+   */
   quantizeAdd?: boolean;
 }
 
@@ -113,7 +116,7 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
   const acts = new Set<string>();
   for (const c of plan.convs) acts.add(c.input).add(c.output);
   // Adds whose inputs are both int8 already (a residual between quantized convs); in graph order, so chains of blocks follow.
-  for (const n of opts.quantizeAdd === false ? [] : (graph.node ?? [])) {
+  for (const n of opts.quantizeAdd ? (graph.node ?? []) : []) {
     const [a, b] = n.input ?? [];
     const name = n.name || (n.output?.[0] ?? 'Add');
     if (n.opType !== 'Add' || !isDefaultDomain(n.domain) || excluded.has(name) || !acts.has(a) || !acts.has(b)) continue;

@@ -60,7 +60,11 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
         describe: 'none: every conv on int8 (node and web give the same output); image-convs: convs with ≤ 4 input or output channels (they touch the image) stay float, a little better PSNR',
       })
       .option('exclude', { type: 'string', array: true, describe: 'Conv node names that stay float' })
-      .option('int8-add', { type: 'boolean', default: true, describe: 'run an Add on int8 when both inputs are quantized (ResNet residuals); --no-int8-add keeps Adds float' })
+      .option('int8-add', {
+        type: 'boolean',
+        default: false,
+        describe: 'also run an Add on int8 when both inputs are quantized (ResNet residuals): faster, but onnxruntime-web then differs from node by an 8-bit step here and there',
+      })
       .option('limit', { type: 'number', default: 16, describe: 'calibration images used at most' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the calibration noise' })
       .option('channels', { type: 'number', choices: [1, 3], describe: 'image channels when the model input does not fix them' })
