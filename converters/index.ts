@@ -7,6 +7,10 @@ export * from './onnx-to-tfjs';
 export { tfjsToOnnx, emitLayersModel, simplifyGraph, SUPPORTED_LAYERS, type TfjsToOnnxOptions } from './tfjs-to-onnx';
 export { convertToFloat16, FP32_INPUT_SLOTS, type Float16Options, type Float16Report } from './fp16';
 export { quantizeWeightsInt8, quantizeSymmetric, QUANTIZED_OPS, type QuantizeOptions, type QuantizeReport, type QuantizedWeight } from './quantize';
+export {
+  quantizeStatic, loadCalibrationFeeds, planQuantization, QUANTIZATION_METADATA_KEY,
+  type StaticQuantizeOptions, type StaticQuantizationReport, type CalibrationMethod,
+} from './quantize-static';
 export { convertOpset, OPSET_ADAPTERS, OPSET_ADAPTED_OPS, OPSET_SOURCE_RANGE, OPSET_TARGET_RANGE, type OpsetReport, type OpsetAdapter } from './opset';
 export { wrapNhwc, modelLayout, LAYOUT_KEY } from './nhwc';
 export { modelFormat, loadTfjsModel, saveTfjsModel, modelBytes, tfjsDir, type ModelFormat } from './io';

@@ -20,7 +20,7 @@ export { resolveTaps, type ResolvedTap, type ResolveTapsOptions } from '../pretr
 export { autoTaps, type AutoTap } from '../pretrained/auto-taps';
 export { tfjsToOnnx } from '../converters/tfjs-to-onnx';
 export {
-  onnxToTfjs, registerOnnxLayers, convertToFloat16, quantizeWeightsInt8, convertOpset, wrapNhwc, verifyModels,
+  onnxToTfjs, registerOnnxLayers, convertToFloat16, quantizeWeightsInt8, quantizeStatic, loadCalibrationFeeds, convertOpset, wrapNhwc, verifyModels,
   verifyModels as verifyParity, convertModelFile, loadTfjsModel, saveTfjsModel, SUPPORTED_ONNX_OPS, SUPPORTED_TFJS_LAYERS,
 } from '../converters';
 export { combine as combineEncoderDecoder, exportMetadata } from '../pipeline/stages/export';

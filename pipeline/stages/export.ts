@@ -20,6 +20,7 @@ import { tfjsToOnnx } from '../../converters/tfjs-to-onnx';
 import { activeEncoderFile, decoderDir, exportedModelFile, readEncoderIo, readManifest, type EncoderIo } from '../artifacts';
 import { defineStage } from '../define-stage';
 import { combine, EXPORT_INPUT, EXPORT_OUTPUT } from '../export-model';
+import { exportInt8 } from './export-quantize';
 
 export { combine, EXPORT_INPUT, EXPORT_OUTPUT } from '../export-model';
 
@@ -70,6 +71,7 @@ export const exportStage = defineStage({
     const info = modelInfo(model);
     const bytes = fs.statSync(file).size;
     log.info(`Exported ${job.export.file}: ${info.nodeCount} nodes, ${info.parameterCount} parameters, ${(bytes / 1024).toFixed(0)} KiB, opset ${job.export.opset}`);
-    return { file: job.export.file, bytes, nodes: info.nodeCount, parameters: info.parameterCount, opCounts: info.opCounts };
+    const int8 = job.export.quantize === 'int8' ? await exportInt8(model, job, ctx.inputs.data as string, manifest, EXPORT_INPUT, ctx.outDir) : undefined;
+    return { file: job.export.file, bytes, nodes: info.nodeCount, parameters: info.parameterCount, opCounts: info.opCounts, ...(int8 ? { int8 } : {}) };
   },
 });

@@ -38,6 +38,8 @@ export interface SessionOptions {
   threads?: number;
   /** Name used in error messages (the model's file name). */
   label?: string;
+  /** Writes the graph as onnxruntime optimized it here (to check which ops it fused, e.g. QLinearConv). */
+  optimizedModelPath?: string;
 }
 
 const failedEps = new Map<ExecutionProvider, string>();
@@ -87,6 +89,7 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
         graphOptimizationLevel: 'all',
       };
       if (opts.threads) sessionOptions.intraOpNumThreads = opts.threads;
+      if (opts.optimizedModelPath) sessionOptions.optimizedModelFilePath = opts.optimizedModelPath;
       const session =
         typeof model === 'string'
           ? await ort.InferenceSession.create(model, sessionOptions)

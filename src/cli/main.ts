@@ -15,6 +15,7 @@ import { finetuneCommand } from './commands/finetune';
 import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { pretrainCommand } from './commands/pretrain';
+import { quantizeCommand } from './commands/quantize';
 import { runCommand } from './commands/run';
 import { schemaCommand } from './commands/schema';
 import { verifyModelsCommand } from './commands/verify-models';
@@ -48,6 +49,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .command(finetuneCommand)
     .command(schemaCommand)
     .command(convertCommand)
+    .command(quantizeCommand)
     .command(verifyModelsCommand)
     .command(webCommand)
     .command(exportWebCommand)

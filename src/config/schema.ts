@@ -12,6 +12,9 @@ const positive = (what: string) => z.number({ error: `expected ${what}` }).posit
 const posInt = (what: string) =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
 
+/** Activation-range methods of static int8 quantization (converters/quantize-static/ranges.ts implements them). */
+export const CALIBRATION_METHODS = Object.freeze(['minmax', 'percentile', 'entropy'] as const);
+
 /** Training losses (`pipeline/train/losses.ts` holds the implementations under the same names). */
 export const LOSS_NAMES = Object.freeze(['mse', 'l1', 'charbonnier', 'bce'] as const);
 /** Optimizers (`pipeline/train/optimizers.ts`). */
@@ -260,6 +263,17 @@ export function jobSchema(baseDir: string, paths: PathChecks) {
           opset: z.number().int().min(13).max(21).default(17).describe('ONNX opset of the exported model (13–21)'),
           file: z.string().regex(/^[^/\\]+\.onnx$/, { error: 'expected a file name ending in .onnx' }).default('denoiser.onnx')
             .describe('file name of the combined model inside the export stage folder'),
+          // Optional without a default: a job that does not ask for int8 keeps its export cache key.
+          quantize: z.enum(['int8']).optional()
+            .describe('int8: also write <file>.int8.onnx, static int8 (QDQ) calibrated on noisy training images (as onnxtune quantize); unset: float only'),
+          calibration: z
+            .object({
+              samples: posInt('a positive integer').default(32).describe('noisy training images run through the float model to calibrate activation ranges'),
+              method: z.enum(CALIBRATION_METHODS).default('minmax').describe('activation range method: minmax, percentile (99.999 %) or entropy (KL)'),
+            })
+            .strict()
+            .optional()
+            .describe('with quantize: int8, how it is calibrated (default 32 samples, minmax)'),
         })
         .strict()
         .describe('the combined encoder + decoder ONNX model')

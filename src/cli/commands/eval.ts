@@ -33,6 +33,7 @@ interface EvalArgs extends GlobalArgs {
   out?: string;
   device: Device;
   'no-noisy'?: boolean;
+  reference?: string;
 }
 
 const DEFAULT_SIGMA = '25';
@@ -77,12 +78,18 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       .option('limit', { type: 'number', describe: 'evaluate only the first N images (with --pairs: the first N pairs by name)' })
       .option('out', { type: 'string', describe: 'folder for eval.json (per-image rows and means) and eval.md' })
       .option('device', { choices: DEVICES, default: 'auto' as Device, describe: 'onnxruntime device for the model' })
+      .option('reference', {
+        type: 'string',
+        describe: 'a second .onnx (e.g. the float32 model of an int8 one) scored on the same noisy images; adds its rows, the PSNR delta (model − reference) and the max abs difference of the two outputs',
+      })
       .example('$0 eval ../shared/models/dncnn_25.onnx --data ../shared/data/bsd68 --sigma 25', 'reproduce DnCNN on BSD68')
       .example('$0 eval runs/x/export/denoiser.onnx --data ../shared/data/set12 --sigma 15,25,50 --baseline gaussian,median', 'compare with baselines')
       .example('$0 eval runs/x/export/denoiser.onnx --data ../shared/data/polyu_canon --pairs --channels 3 --baseline gaussian', 'real noise: PolyU *_real.JPG vs *_mean.JPG')
       .example('$0 eval model.onnx --data DIR --pairs --noisy-suffix _noisy --clean-suffix _gt', 'pairs named <name>_noisy.png / <name>_gt.png')
+      .example('$0 eval dncnn.int8.onnx --reference ../shared/models/dncnn_25.onnx --data ../shared/data/bsd68 --sigma 25', 'int8 vs float32: PSNR delta, max abs')
       .check((a) => {
         if (!a.model && !a.baseline) throw new Error('give a model, --baseline, or both');
+        if (a.reference && !a.model) throw new Error('--reference needs a model to compare with it');
         if (a.pairs && a.sigma !== undefined) throw new Error('--sigma and --pairs do not go together: --pairs uses the real noise of each pair');
         if (!a.pairs && (a['noisy-suffix'] !== undefined || a['clean-suffix'] !== undefined)) throw new Error('--noisy-suffix and --clean-suffix need --pairs');
         for (const k of ['noisy-suffix', 'clean-suffix'] as const) if (a[k] === '') throw new Error(`--${k} must not be empty`);
@@ -102,6 +109,7 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
     const summaries: EvalSummary[] = [];
     let images: LoadedImage[] = [];
     let pairs: EvalPair[] = [];
+    let comparison: ReferenceComparison | undefined;
     try {
       const channels = (args.channels ?? denoiser?.channels ?? 1) as 1 | 3;
       if (denoiser && denoiser.channels !== channels) {
@@ -113,12 +121,23 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       if (denoiser) {
         const name = path.basename(denoiser.file);
         // The protocol scores whole images: one tile as large as the image.
-        const whole: DenoiseFn = (x, w, h) => denoiser.run(x, w, h, { tile: Math.max(w, h) });
+        // With --reference the outputs are kept, in case order, to compare with the reference's.
+        const recorded: Float32Array[] = [];
+        const whole: DenoiseFn = async (x, w, h) => {
+          const out = await denoiser.run(x, w, h, { tile: Math.max(w, h) });
+          if (args.reference) recorded.push(out);
+          return out;
+        };
         const r = pairsMode ? await evaluatePairs(name, whole, pairs) : await evaluateMethod(name, whole, images, sigmas, args.seed);
         rows.push(...r.rows.map((x) => ({ ...x, method: name })));
         // A model whose PSNR stays at the noisy input's is flagged rather than left to be read as a result.
         const mark = (s: { psnr: number; noisyPsnr: number }) => (learnedNothing(s.noisyPsnr, s.psnr) ? '; learned nothing (output ≈ input)' : '');
         summaries.push(...r.summaries.map((s) => ({ ...s, note: `onnxruntime ${denoiser.ep}${mark(s)}` })));
+        if (args.reference) {
+          comparison = await compareWithReference(args.reference, args.device, r.summaries, pairsMode, images, pairs, sigmas, args.seed, recorded);
+          rows.push(...comparison.rows);
+          summaries.push(...comparison.summaries);
+        }
       }
     } finally {
       await denoiser?.release();
@@ -129,14 +148,65 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       summaries.push(...r.summaries);
     }
     const source = pairsMode ? `${pairs.length} real noisy/clean pairs: *${noisySuffix}.* vs *${cleanSuffix}.*` : undefined;
-    const table = summaryTable(args.data, summaries, source);
+    const table = summaryTable(args.data, summaries, source) + (comparison ? `\n\n${comparison.text}` : '');
     if (args.out) {
       const report = pairsMode
         ? { data: args.data, pairs: { noisySuffix, cleanSuffix, count: pairs.length }, sigmas: ['real'], summaries, rows }
         : { data: args.data, seed: args.seed, sigmas, summaries, rows };
+      if (comparison) Object.assign(report, { reference: comparison.json });
       writeJsonAtomic(path.join(args.out, 'eval.json'), report);
       writeFileAtomic(path.join(args.out, 'eval.md'), table + '\n');
     }
-    printResult(table + (args.out ? `\n\nWrote ${path.join(args.out, 'eval.json')} and eval.md` : ''), { summaries, rows });
+    printResult(table + (args.out ? `\n\nWrote ${path.join(args.out, 'eval.json')} and eval.md` : ''), { summaries, rows, ...(comparison ? { reference: comparison.json } : {}) });
   },
 };
+
+interface ReferenceComparison {
+  rows: Array<EvalRow & { method: string }>;
+  summaries: EvalSummary[];
+  text: string;
+  json: { model: string; perSigma: Array<{ sigma: EvalSummary['sigma']; psnrDelta: number; ssimDelta: number; maxAbs: number }> };
+}
+
+/**
+ * Scores the reference model on the same cases as the model (same order, same noise) and
+ * compares: PSNR/SSIM delta per σ and the max abs difference of the two outputs per image.
+ * `outputs` are the model's outputs in the order the cases ran (the reference runs them in the same order).
+ */
+async function compareWithReference(
+  file: string, device: Device, modelSummaries: readonly EvalSummary[], pairsMode: boolean,
+  images: LoadedImage[], pairs: EvalPair[], sigmas: number[], seed: number, outputs: readonly Float32Array[],
+): Promise<ReferenceComparison> {
+  const reference = await openDenoiser(file, { device });
+  try {
+    const name = path.basename(reference.file);
+    const maxAbs = new Map<EvalSummary['sigma'], number>();
+    let next = 0;
+    const both: DenoiseFn = async (x, w, h, _c, sigma) => {
+      const a = await reference.run(x, w, h, { tile: Math.max(w, h) });
+      const b = outputs[next++];
+      const key = pairsMode ? 'real' : sigma;
+      let m = maxAbs.get(key) ?? 0;
+      for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+      maxAbs.set(key, m);
+      return a;
+    };
+    const r = pairsMode ? await evaluatePairs(name, both, pairs) : await evaluateMethod(name, both, images, sigmas, seed);
+    const perSigma = r.summaries.map((ref) => {
+      const m = modelSummaries.find((s) => s.sigma === ref.sigma) as EvalSummary;
+      return { sigma: ref.sigma, psnrDelta: m.psnr - ref.psnr, ssimDelta: m.ssim - ref.ssim, maxAbs: maxAbs.get(ref.sigma) ?? 0 };
+    });
+    const text = perSigma
+      .map((p) => `vs reference ${name} at σ ${p.sigma}: PSNR ${p.psnrDelta >= 0 ? '+' : ''}${p.psnrDelta.toFixed(3)} dB, ` +
+        `SSIM ${p.ssimDelta >= 0 ? '+' : ''}${p.ssimDelta.toFixed(4)}, max abs output difference ${p.maxAbs.toExponential(2)}`)
+      .join('\n');
+    return {
+      rows: r.rows.map((x) => ({ ...x, method: name })),
+      summaries: r.summaries.map((s) => ({ ...s, note: `onnxruntime ${reference.ep}; reference` })),
+      text,
+      json: { model: name, perSigma },
+    };
+  } finally {
+    await reference.release();
+  }
+}

@@ -10,6 +10,16 @@ import { assertParity, verifyModels, type VerifyReport } from '../../../converte
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
 import { parseShapeArg } from './convert';
+import { loadImageAs } from '../../data/folder';
+import { noisyImage } from '../../eval/evaluate';
+import { nhwcToNchw } from '../../tensor/layout';
+
+/** An image as one NCHW input, with the eval protocol's seeded noise when `sigma` is given. */
+async function imageInput(file: string, channels: 1 | 3, sigma: number | undefined, seed: number): Promise<{ data: Float32Array; dims: number[] }> {
+  const img = await loadImageAs(file, channels);
+  const hwc = sigma ? noisyImage(img, sigma, seed) : img.data;
+  return { data: channels === 1 ? hwc : nhwcToNchw(hwc, 1, img.height, img.width, 3), dims: [1, channels, img.height, img.width] };
+}
 
 interface VerifyArgs extends GlobalArgs {
   a: string;
@@ -22,6 +32,9 @@ interface VerifyArgs extends GlobalArgs {
   seed: number;
   atol: number;
   rtol: number;
+  image?: string;
+  sigma?: number;
+  channels?: number;
 }
 
 function formatReport(r: VerifyReport): string {
@@ -52,14 +65,24 @@ export const verifyModelsCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       .option('atol', { type: 'number', default: 1e-4, describe: 'absolute tolerance' })
       .option('rtol', { type: 'number', default: 1e-4, describe: 'relative tolerance (times |a|)' })
       .example('$0 verify model.onnx out/model.json', 'ONNX vs its tfjs conversion')
-      .example('$0 verify model.onnx model.fp16.onnx --atol 1e-2', 'float16 vs float32') as Argv<VerifyArgs>,
+      .option('image', { type: 'string', describe: 'an image file as the (only) input, [1, C, H, W] in [0,1]' })
+      .option('sigma', { type: 'number', describe: 'with --image: add seeded Gaussian noise N(0, σ/255), as eval does' })
+      .option('channels', { type: 'number', choices: [1, 3], default: 1, describe: 'with --image: load it as gray (1) or RGB (3)' })
+      .check((a) => {
+        if (a.image && (a.input || a.shape)) throw new InputError('--image', 'give --image or --input/--shape, not both');
+        if (a.sigma !== undefined && !a.image) throw new InputError('--sigma', 'needs --image');
+        return true;
+      })
+      .example('$0 verify model.onnx model.fp16.onnx --atol 1e-2', 'float16 vs float32')
+      .example('$0 verify dncnn_25.onnx dncnn.int8.onnx --image ../shared/data/set12/01.png --sigma 25 --atol 0.05', 'int8 vs float32 on a noisy image') as Argv<VerifyArgs>,
   handler: async (args) => {
-    const inputs = args.input?.map((spec) => {
+    let inputs = args.input?.map((spec) => {
       const eq = spec.indexOf('=');
       const file = eq > 0 && !spec.slice(0, eq).endsWith('.npy') ? spec.slice(eq + 1) : spec;
       const arr = readNpy(file);
       return { data: arr.data, dims: arr.dims };
     });
+    if (args.image) inputs = [await imageInput(args.image, args.channels as 1 | 3, args.sigma, args.seed)];
     const shapes = args.shape?.map((s) => parseShapeArg(s, '--shape')[1]);
     let range: [number, number] | undefined;
     if (args.range) {

@@ -1,0 +1,90 @@
+/**
+ * Static int8 quantization in QDQ form: plan (which convs run on int8), calibrate (activation
+ * ranges from running the float model on calibration inputs in onnxruntime-node), rewrite
+ * (Q/DQ pairs, int8 per-channel weights, int32 biases). The result keeps the model's inputs,
+ * outputs and dynamic sizes, and records how it was calibrated in its metadata.
+ */
+import type { FloatTensor } from '../../src/backends/ort';
+import { setMetadata } from '../../src/onnx/metadata';
+import type { ModelProto, onnx } from '../../src/onnx/proto';
+import { calibrateRanges } from './calibrate';
+import { planQuantization, type KeepFloatPolicy } from './plan';
+import { type CalibrationMethod, type TensorRange } from './ranges';
+import { insertQdq, type ActivationParams, type ActivationType } from './rewrite';
+
+export { CALIBRATION_METHODS, chooseRange, entropyThreshold, percentileThreshold, type CalibrationMethod, type TensorRange } from './ranges';
+export { KEEP_FLOAT_POLICIES, planQuantization, type KeepFloatPolicy, type PlannedAdd, type PlannedConv, type QuantizationPlan } from './plan';
+export { ACTIVATION_TYPES, activationParams, insertQdq, type ActivationType } from './rewrite';
+export { calibrateRanges, withExtraOutputs } from './calibrate';
+export { loadCalibrationFeeds, type CalibrationDataOptions } from './data';
+
+/** Metadata key holding the JSON {@link StaticQuantizationReport} summary. */
+export const QUANTIZATION_METADATA_KEY = 'onnxtune.quantization';
+
+/** Options of {@link quantizeStatic}. */
+export interface StaticQuantizeOptions {
+  /** Default 'minmax'. */
+  method?: CalibrationMethod;
+  /** For 'percentile' (default 99.999). */
+  percentile?: number;
+  /** Default 'uint8' (onnxruntime's fast u8×s8 path on x86). */
+  activations?: ActivationType;
+  /** Default 'none': every Conv with float weights runs on int8 (see plan.ts). */
+  keepFloat?: KeepFloatPolicy;
+  excludeNodes?: readonly string[];
+  /** Int8 Add where both inputs are quantized (default false; see plan.ts). */
+  quantizeAdd?: boolean;
+  /** What the calibration inputs were, written to the metadata (e.g. `{ source: 'train400', count: 16, sigma: 25 }`). */
+  calibration?: Record<string, unknown>;
+  threads?: number;
+}
+
+/** What {@link quantizeStatic} did. */
+export interface StaticQuantizationReport {
+  scheme: 'qdq-static';
+  weights: 'int8 symmetric per output channel';
+  activations: ActivationType;
+  method: CalibrationMethod;
+  percentile?: number;
+  calibration: Record<string, unknown>;
+  /** Convs running on int8 (with a Relu folded in when `fusedRelu`). */
+  quantized: Array<{ node: string; fusedRelu: boolean }>;
+  /** Adds running on int8 (QLinearAdd). */
+  adds: Array<{ node: string; fusedRelu: boolean }>;
+  keptFloat: Array<{ node: string; reason: string }>;
+  /** Per activation: calibrated range and the 8-bit scale / zero point. */
+  tensors: Array<{ name: string; range: TensorRange } & ActivationParams>;
+}
+
+/**
+ * Quantizes `model` statically (see the module comment).
+ * @param feeds calibration inputs, each a full feed of the model's inputs.
+ * @throws InputError when nothing can be quantized, the opset is below 13, or `feeds` is empty.
+ */
+export async function quantizeStatic(
+  model: ModelProto,
+  feeds: readonly Record<string, FloatTensor>[],
+  opts: StaticQuantizeOptions = {},
+): Promise<{ model: onnx.ModelProto; report: StaticQuantizationReport }> {
+  const method = opts.method ?? 'minmax';
+  const activations = opts.activations ?? 'uint8';
+  const plan = planQuantization(model, { keepFloat: opts.keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd });
+  const ranges = await calibrateRanges(model, plan.activations, feeds, { method, percentile: opts.percentile, threads: opts.threads });
+  const { model: out, params } = insertQdq(model, plan, ranges, activations);
+  const report: StaticQuantizationReport = {
+    scheme: 'qdq-static',
+    weights: 'int8 symmetric per output channel',
+    activations,
+    method,
+    ...(method === 'percentile' ? { percentile: opts.percentile ?? 99.999 } : {}),
+    calibration: { inputs: feeds.length, ...opts.calibration },
+    quantized: plan.convs.map((c) => ({ node: c.node, fusedRelu: c.fusedRelu })),
+    adds: plan.adds.map((a) => ({ node: a.node, fusedRelu: a.fusedRelu })),
+    keptFloat: plan.keptFloat,
+    tensors: plan.activations.map((name) => ({ name, range: ranges.get(name) as TensorRange, ...(params.get(name) as ActivationParams) })),
+  };
+  const { tensors: _tensors, ...summary } = report;
+  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length }) });
+  return { model: out, report };
+}
+export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';

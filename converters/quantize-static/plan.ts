@@ -1,0 +1,134 @@
+/**
+ * Which parts of a float model static quantization turns into int8. Every Conv with float
+ * initializer weights runs on int8 (with 'image-convs', not those that touch the image itself:
+ * few input or output channels, the first and last convs of a denoiser); optionally an Add runs on
+ * int8 when both its inputs are quantized; normalization, pad, crop, the final residual and clip stay float.
+ * A Conv or Add followed only by a Relu is quantized after the Relu, which onnxruntime folds in.
+ */
+import { InputError } from '../../src/errors';
+import { DataType, isDefaultDomain, type ModelProto, type NodeProto } from '../../src/onnx/proto';
+import { tensorDims } from '../../src/onnx/tensor';
+
+/** Which convs stay float (see the module comment). */
+export const KEEP_FLOAT_POLICIES = Object.freeze(['image-convs', 'none'] as const);
+export type KeepFloatPolicy = (typeof KEEP_FLOAT_POLICIES)[number];
+
+/** Convs with at most this many input or output channels count as image-facing. */
+export const IMAGE_CHANNELS = 4;
+
+/** Options of {@link planQuantization}. */
+export interface PlanOptions {
+  /**
+   * Default 'none': every Conv runs on int8, so from the first Q on the model is integer arithmetic and gives the
+   * same output in onnxruntime-node and -web. 'image-convs': convs with ≤ {@link IMAGE_CHANNELS} input or output
+   * channels stay float (slightly better PSNR; a float op before a Q can round differently across runtimes).
+   */
+  keepFloat?: KeepFloatPolicy;
+  /** Node names that stay float whatever the policy. */
+  excludeNodes?: readonly string[];
+  /**
+   * Run an Add on int8 (QLinearAdd) when both its inputs are already quantized, e.g. ResNet residuals (default false:
+   * faster, but onnxruntime-web's QLinearAdd rounds differently from onnxruntime-node's, see README).
+   */
+  quantizeAdd?: boolean;
+}
+
+/** One Conv that will run on int8. */
+export interface PlannedConv {
+  node: string;
+  /** The float activation it reads (quantized before it). */
+  input: string;
+  weight: string;
+  bias?: string;
+  /** The tensor quantized after it: its output, or the output of the Relu it is fused with. */
+  output: string;
+  fusedRelu: boolean;
+}
+
+/** One Add that will run on int8: both inputs are quantized activations. */
+export interface PlannedAdd {
+  node: string;
+  inputs: [string, string];
+  /** The tensor quantized after it: its output, or its Relu's. */
+  output: string;
+  fusedRelu: boolean;
+}
+
+/** What {@link planQuantization} decided. */
+export interface QuantizationPlan {
+  convs: PlannedConv[];
+  adds: PlannedAdd[];
+  /** Every activation that gets a QuantizeLinear → DequantizeLinear pair (the ones to calibrate). */
+  activations: string[];
+  /** Convs left in float, with the reason. */
+  keptFloat: Array<{ node: string; reason: string }>;
+}
+
+/**
+ * Decides which convs and activations are quantized (see the module comment).
+ * @throws InputError when the model has no graph or no Conv can be quantized.
+ */
+export function planQuantization(model: ModelProto, opts: PlanOptions = {}): QuantizationPlan {
+  const graph = model.graph;
+  if (!graph) throw new InputError('model', 'has no graph');
+  const policy = opts.keepFloat ?? 'none';
+  const excluded = new Set(opts.excludeNodes ?? []);
+  const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const readers = new Map<string, NodeProto[]>();
+  for (const n of graph.node ?? []) for (const i of n.input ?? []) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+
+  // Quantize after a Relu that is the output's only reader (onnxruntime folds it into the Q).
+  const afterRelu = (n: NodeProto) => {
+    const out = n.output?.[0] ?? '';
+    const next = readers.get(out) ?? [];
+    const relu = next.length === 1 && next[0].opType === 'Relu' && isDefaultDomain(next[0].domain) && !graphOutputs.has(out) ? next[0] : undefined;
+    return { output: relu ? (relu.output?.[0] ?? out) : out, fusedRelu: Boolean(relu) };
+  };
+  const plan: QuantizationPlan = { convs: [], adds: [], activations: [], keptFloat: [] };
+  for (const n of graph.node ?? []) {
+    if (n.opType !== 'Conv' || !isDefaultDomain(n.domain)) continue;
+    const name = n.name || (n.output?.[0] ?? 'Conv');
+    const [input, weight, bias] = n.input ?? [];
+    const w = inits.get(weight ?? '');
+    const b = bias ? inits.get(bias) : undefined;
+    const keep = (reason: string) => plan.keptFloat.push({ node: name, reason });
+    if (excluded.has(name)) {
+      keep('excluded by name');
+      continue;
+    }
+    if (!w || w.dataType !== DataType.FLOAT || (bias && (!b || b.dataType !== DataType.FLOAT))) {
+      keep('weight or bias is not a float initializer');
+      continue;
+    }
+    const dims = tensorDims(w);
+    const cin = (dims[1] ?? 0) * groupsOf(n);
+    if (policy === 'image-convs' && (dims[0] <= IMAGE_CHANNELS || cin <= IMAGE_CHANNELS)) {
+      keep(`touches the image (${cin} → ${dims[0]} channels); 8-bit steps there cost PSNR, and it is cheap in float`);
+      continue;
+    }
+    const { output, fusedRelu } = afterRelu(n);
+    plan.convs.push({ node: name, input, weight, bias: bias || undefined, output, fusedRelu });
+  }
+  if (!plan.convs.length) {
+    throw new InputError('model', `has no Conv that static int8 quantization can run on int8 (${plan.keptFloat.length} kept float); nothing to do`);
+  }
+  const acts = new Set<string>();
+  for (const c of plan.convs) acts.add(c.input).add(c.output);
+  // Adds whose inputs are both int8 already (a residual between quantized convs); in graph order, so chains of blocks follow.
+  for (const n of opts.quantizeAdd ? (graph.node ?? []) : []) {
+    const [a, b] = n.input ?? [];
+    const name = n.name || (n.output?.[0] ?? 'Add');
+    if (n.opType !== 'Add' || !isDefaultDomain(n.domain) || excluded.has(name) || !acts.has(a) || !acts.has(b)) continue;
+    const { output, fusedRelu } = afterRelu(n);
+    plan.adds.push({ node: name, inputs: [a, b], output, fusedRelu });
+    acts.add(output);
+  }
+  plan.activations = [...acts];
+  return plan;
+}
+
+function groupsOf(n: NodeProto): number {
+  const g = (n.attribute ?? []).find((a) => a.name === 'group');
+  return g?.i ? Number(g.i) : 1;
+}

@@ -1,0 +1,148 @@
+/**
+ * Rewrites a float model into QDQ form from a plan and calibrated ranges: a QuantizeLinear →
+ * DequantizeLinear pair after each planned activation, int8 per-output-channel weights and
+ * int32 biases (scale = input scale × weight scale) behind DequantizeLinear. This is the
+ * pattern onnxruntime fuses into QLinearConv (DQ → Conv ← DQ(weight), Q after the Conv or its Relu).
+ * Only the planned convs read the dequantized tensors; other readers (residual add, concat of
+ * the raw input) keep reading float, except after a planned conv, whose output must feed the Q alone.
+ */
+import { InputError } from '../../src/errors';
+import { GraphBuilder } from '../../src/onnx/builder';
+import { DataType, onnx, type ModelProto, type TensorProto } from '../../src/onnx/proto';
+import { tensorDims, tensorToFloat32 } from '../../src/onnx/tensor';
+import { defaultOpset } from '../model-utils';
+import { quantizeSymmetric } from '../quantize';
+import type { QuantizationPlan } from './plan';
+import type { TensorRange } from './ranges';
+
+/** Element type of quantized activations; weights are always int8. */
+export const ACTIVATION_TYPES = Object.freeze(['uint8', 'int8'] as const);
+export type ActivationType = (typeof ACTIVATION_TYPES)[number];
+
+/** Scale and zero point of one activation. */
+export interface ActivationParams {
+  scale: number;
+  zeroPoint: number;
+}
+
+/**
+ * Asymmetric 8-bit parameters covering `range` (which contains 0, so 0 maps to an integer).
+ * A non-negative range gets the lowest zero point, which lets onnxruntime drop a Relu before the Q.
+ */
+export function activationParams(range: TensorRange, type: ActivationType): ActivationParams {
+  const [qmin, qmax] = type === 'uint8' ? [0, 255] : [-128, 127];
+  const lo = Math.min(0, range.min);
+  const hi = Math.max(0, range.max);
+  const scale = hi > lo ? (hi - lo) / (qmax - qmin) : 1;
+  const zeroPoint = Math.max(qmin, Math.min(qmax, Math.round(qmin - lo / scale)));
+  return { scale: Math.fround(scale), zeroPoint };
+}
+
+const bytesOf = (a: Float32Array | Int32Array | Int8Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * The QDQ model (see the module comment). The input model is not modified.
+ * @throws InputError when the opset has no per-channel DequantizeLinear (< 13) or a range is missing.
+ */
+export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: ReadonlyMap<string, TensorRange>, type: ActivationType = 'uint8'): {
+  model: onnx.ModelProto;
+  params: Map<string, ActivationParams>;
+} {
+  const graph = model.graph as onnx.GraphProto;
+  const opset = defaultOpset(model);
+  if (opset < 13) throw new InputError('model', `opset ${opset} has no per-channel DequantizeLinear; convert it first (onnxtune convert --opset 13)`);
+  const names = GraphBuilder.fromGraph(graph);
+  const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t as TensorProto]));
+  const qType = type === 'uint8' ? DataType.UINT8 : DataType.INT8;
+  const newInits: onnx.TensorProto[] = [];
+  const scalar = (name: string, dataType: number, bytes: Uint8Array) => {
+    const n = names.uniqueName(name);
+    newInits.push(onnx.TensorProto.create({ name: n, dims: [], dataType, rawData: bytes }));
+    return n;
+  };
+
+  // Activations: Q → DQ right after the producer; `dq` maps each to its dequantized name.
+  const params = new Map<string, ActivationParams>();
+  const pairs = new Map<string, onnx.NodeProto[]>();
+  const dq = new Map<string, string>();
+  for (const t of plan.activations) {
+    const range = ranges.get(t);
+    if (!range) throw new InputError('calibration', `no range for tensor '${t}'; calibrate every tensor of the plan`);
+    const p = activationParams(range, type);
+    params.set(t, p);
+    const s = scalar(`${t}_scale`, DataType.FLOAT, bytesOf(Float32Array.of(p.scale)));
+    const zp = scalar(`${t}_zero_point`, qType, bytesOf(type === 'uint8' ? Uint8Array.of(p.zeroPoint) : Int8Array.of(p.zeroPoint)));
+    const q = names.uniqueName(`${t}_quantized`);
+    const d = names.uniqueName(`${t}_dequantized`);
+    dq.set(t, d);
+    pairs.set(t, [
+      onnx.NodeProto.create({ opType: 'QuantizeLinear', name: names.uniqueName(`${t}/QuantizeLinear`), input: [t, s, zp], output: [q] }),
+      onnx.NodeProto.create({ opType: 'DequantizeLinear', name: names.uniqueName(`${t}/DequantizeLinear`), input: [q, s, zp], output: [d] }),
+    ]);
+  }
+
+  // Weights and biases: int8 / int32 initializers behind DequantizeLinear (axis 0 = output channel).
+  const pre: onnx.NodeProto[] = [];
+  const convInputs = new Map<string, string[]>();
+  const replacedInits = new Set<string>();
+  const axis0 = [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 })];
+  for (const c of plan.convs) {
+    const w = inits.get(c.weight) as TensorProto;
+    const dims = tensorDims(w);
+    const { q, scales } = quantizeSymmetric(tensorToFloat32(w), dims, 0);
+    const wq = names.uniqueName(`${c.weight}_quantized`);
+    const ws = names.uniqueName(`${c.weight}_scale`);
+    const wz = names.uniqueName(`${c.weight}_zero_point`);
+    const wd = names.uniqueName(`${c.weight}_dequantized`);
+    newInits.push(
+      onnx.TensorProto.create({ name: wq, dims, dataType: DataType.INT8, rawData: bytesOf(q) }),
+      onnx.TensorProto.create({ name: ws, dims: [dims[0]], dataType: DataType.FLOAT, rawData: bytesOf(scales) }),
+      onnx.TensorProto.create({ name: wz, dims: [dims[0]], dataType: DataType.INT8, rawData: new Uint8Array(dims[0]) }),
+    );
+    pre.push(onnx.NodeProto.create({ opType: 'DequantizeLinear', name: names.uniqueName(`${c.weight}/DequantizeLinear`), input: [wq, ws, wz], output: [wd], attribute: axis0 }));
+    const inputs = [dq.get(c.input) as string, wd];
+    if (c.bias) {
+      const sx = (params.get(c.input) as ActivationParams).scale;
+      const bs = Float32Array.from(scales, (s) => Math.fround(sx * s));
+      const b = tensorToFloat32(inits.get(c.bias) as TensorProto);
+      const bq = Int32Array.from(b, (v, i) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(v / bs[i]))));
+      const [bqn, bsn, bzn, bd] = ['quantized', 'scale', 'zero_point', 'dequantized'].map((s) => names.uniqueName(`${c.bias}_${s}`));
+      newInits.push(
+        onnx.TensorProto.create({ name: bqn, dims: [bq.length], dataType: DataType.INT32, rawData: bytesOf(bq) }),
+        onnx.TensorProto.create({ name: bsn, dims: [bq.length], dataType: DataType.FLOAT, rawData: bytesOf(bs) }),
+        onnx.TensorProto.create({ name: bzn, dims: [bq.length], dataType: DataType.INT32, rawData: new Uint8Array(4 * bq.length) }),
+      );
+      pre.push(onnx.NodeProto.create({ opType: 'DequantizeLinear', name: names.uniqueName(`${c.bias}/DequantizeLinear`), input: [bqn, bsn, bzn], output: [bd], attribute: axis0 }));
+      inputs.push(bd);
+    }
+    convInputs.set(c.node, inputs);
+  }
+  for (const c of plan.convs) {
+    replacedInits.add(c.weight);
+    if (c.bias) replacedInits.add(c.bias);
+  }
+  // A float weight still read elsewhere (shared) stays.
+  for (const a of plan.adds) convInputs.set(a.node, a.inputs.map((i) => dq.get(i) as string));
+  const planned = new Set(plan.convs.map((c) => c.node));
+  const conv = new Set([...plan.convs, ...plan.adds].map((c) => c.output));
+  for (const n of graph.node ?? []) {
+    if (planned.has(n.name || (n.output?.[0] ?? ''))) continue;
+    for (const i of n.input ?? []) replacedInits.delete(i);
+  }
+
+  const nodes: onnx.NodeProto[] = [...pre];
+  for (const t of (graph.input ?? []).map((i) => i.name ?? '')) nodes.push(...(pairs.get(t) ?? []));
+  // Readers of a planned conv's or add's output (or fused Relu's) must all read the DQ, so the Q is its only consumer.
+  const rename = (i: string) => (conv.has(i) ? (dq.get(i) ?? i) : i);
+  for (const n of graph.node ?? []) {
+    const key = n.name || (n.output?.[0] ?? '');
+    const input = convInputs.get(key) ?? (n.input ?? []).map(rename);
+    nodes.push(onnx.NodeProto.create({ ...n, input, output: [...(n.output ?? [])], attribute: [...(n.attribute ?? [])] }));
+    for (const o of n.output ?? []) nodes.push(...(pairs.get(o) ?? []));
+  }
+  // A graph output produced by a planned conv keeps its float name and value.
+  const initializer = [...(graph.initializer ?? []).filter((t) => !replacedInits.has(t.name ?? '')), ...newInits] as onnx.TensorProto[];
+  const input = (graph.input ?? []).filter((vi) => !replacedInits.has(vi.name ?? '')).map((vi) => onnx.ValueInfoProto.create(vi));
+  const newGraph = onnx.GraphProto.create({ ...graph, node: nodes, initializer, input });
+  return { model: onnx.ModelProto.create({ ...model, graph: newGraph }), params };
+}

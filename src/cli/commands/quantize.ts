@@ -1,0 +1,123 @@
+/**
+ * `onnxtune quantize <model.onnx> --calibrate <images|folder…> [--sigma 25 | --pairs] --out <model.int8.onnx>`:
+ * static int8 quantization in QDQ form, calibrated by running the float model on the given
+ * images in onnxruntime-node. Prints what ran on int8, what stayed float and why, the
+ * calibration method, sizes, the fp32 → int8 difference on the calibration images, and how
+ * many Convs onnxruntime fuses into QLinearConv.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import {
+  ACTIVATION_TYPES, CALIBRATION_METHODS, KEEP_FLOAT_POLICIES, compareOutputs, loadCalibrationFeeds, optimizedOpCounts, quantizeStatic,
+  type ActivationType, type CalibrationMethod, type KeepFloatPolicy,
+} from '../../../converters/quantize-static';
+import { InputError } from '../../errors';
+import { encodeModel, loadModel, saveModel } from '../../onnx/model-io';
+import { toNumber } from '../../onnx/proto';
+import { printResult, table } from '../output';
+import type { GlobalArgs } from '../main';
+
+interface QuantizeArgs extends GlobalArgs {
+  model: string;
+  calibrate: string[];
+  out: string;
+  sigma?: number;
+  pairs?: boolean;
+  'noisy-suffix': string;
+  'clean-suffix': string;
+  method: CalibrationMethod;
+  percentile: number;
+  activations: ActivationType;
+  'keep-float': KeepFloatPolicy;
+  exclude?: string[];
+  'int8-add': boolean;
+  limit: number;
+  seed: number;
+  channels?: number;
+}
+
+const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+
+export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
+  command: 'quantize <model>',
+  describe: 'Static int8 quantization (QDQ): int8 weights per channel, 8-bit activations calibrated on images, int8 compute in onnxruntime',
+  builder: (y) =>
+    y
+      .positional('model', { type: 'string', demandOption: true, describe: 'a float32 .onnx model (opset ≥ 13) taking [N,C,H,W] images in [0,1]' })
+      .option('calibrate', { type: 'string', array: true, demandOption: true, describe: 'calibration images and/or folders (first --limit images, by name)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'the quantized .onnx to write' })
+      .option('sigma', { type: 'number', describe: 'add seeded Gaussian noise N(0, σ/255) to the calibration images (the σ the model denoises)' })
+      .option('pairs', { type: 'boolean', describe: 'the folders hold real noisy/clean pairs: calibrate on the noisy images' })
+      .option('noisy-suffix', { type: 'string', default: '_real', describe: 'with --pairs: suffix of the noisy images' })
+      .option('clean-suffix', { type: 'string', default: '_mean', describe: 'with --pairs: suffix of the clean images' })
+      .option('method', { choices: CALIBRATION_METHODS, default: 'minmax' as CalibrationMethod, describe: 'how activation ranges are chosen' })
+      .option('percentile', { type: 'number', default: 99.999, describe: 'with --method percentile: % of |x| kept inside the range' })
+      .option('activations', { choices: ACTIVATION_TYPES, default: 'uint8' as ActivationType, describe: 'activation type (weights are int8)' })
+      .option('keep-float', {
+        choices: KEEP_FLOAT_POLICIES,
+        default: 'none' as KeepFloatPolicy,
+        describe: 'none: every conv on int8 (node and web give the same output); image-convs: convs with ≤ 4 input or output channels (they touch the image) stay float, a little better PSNR',
+      })
+      .option('exclude', { type: 'string', array: true, describe: 'Conv node names that stay float' })
+      .option('int8-add', {
+        type: 'boolean',
+        default: false,
+        describe: 'also run an Add on int8 when both inputs are quantized (ResNet residuals): faster, but onnxruntime-web then differs from node by an 8-bit step here and there',
+      })
+      .option('limit', { type: 'number', default: 16, describe: 'calibration images used at most' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the calibration noise' })
+      .option('channels', { type: 'number', choices: [1, 3], describe: 'image channels when the model input does not fix them' })
+      .check((a) => {
+        if (a.pairs && a.sigma !== undefined) throw new InputError('quantize', '--sigma and --pairs do not go together: pairs bring their own noise');
+        if (!(a.percentile > 0 && a.percentile <= 100)) throw new InputError('--percentile', `expected a % in (0, 100], got ${a.percentile}`);
+        return true;
+      })
+      .example('$0 quantize ../shared/models/dncnn_25.onnx --calibrate ../shared/data/train400 --sigma 25 --out dncnn.int8.onnx', 'DnCNN on 16 noisy Train400 images')
+      .example('$0 quantize export/denoiser.onnx --calibrate data/polyu --pairs --method entropy --out denoiser.int8.onnx', 'real-noise pairs, entropy ranges')
+      .example('$0 quantize model.onnx --calibrate a.png b.png --sigma 15 --keep-float image-convs --out m.int8.onnx', 'first/last conv in float') as Argv<QuantizeArgs>,
+  handler: async (args) => {
+    const model = loadModel(args.model);
+    const input = model.graph?.input?.find((i) => !(model.graph?.initializer ?? []).some((t) => t.name === i.name));
+    if (!input?.name) throw new InputError(args.model, 'has no image input');
+    const cdim = input.type?.tensorType?.shape?.dim?.[1]?.dimValue;
+    const channels = (args.channels ?? (cdim != null ? toNumber(cdim) : 1)) as 1 | 3;
+    if (channels !== 1 && channels !== 3) throw new InputError(args.model, `input '${input.name}' has ${channels} channels; images have 1 or 3`);
+    const { feeds, source } = await loadCalibrationFeeds({
+      paths: args.calibrate,
+      inputName: input.name,
+      channels,
+      sigma: args.sigma,
+      pairs: args.pairs ? { noisySuffix: args['noisy-suffix'], cleanSuffix: args['clean-suffix'] } : undefined,
+      limit: args.limit,
+      seed: args.seed,
+    });
+    const t0 = performance.now();
+    const { model: q, report } = await quantizeStatic(model, feeds, {
+      method: args.method,
+      percentile: args.percentile,
+      activations: args.activations,
+      keepFloat: args['keep-float'],
+      excludeNodes: args.exclude,
+      quantizeAdd: args['int8-add'],
+      calibration: source,
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    saveModel(q, args.out);
+    const diff = await compareOutputs(model, q, feeds);
+    const ops = await optimizedOpCounts(q);
+    const convs = (model.graph?.node ?? []).filter((n) => n.opType === 'Conv').length;
+    const bytes = { fp32: fs.statSync(args.model).size, int8: encodeModel(q).length };
+    const lines = [
+      `${path.basename(args.model)} (${kib(bytes.fp32)}) → ${args.out} (${kib(bytes.int8)}, ${((100 * bytes.int8) / bytes.fp32).toFixed(1)}%) in ${seconds.toFixed(1)} s`,
+      `calibration: ${feeds.length} images (${String(source.noise)}), method ${report.method}${report.percentile ? ` ${report.percentile}%` : ''}, ` +
+        `activations ${report.activations}, weights ${report.weights}`,
+      `int8: ${report.quantized.length} of ${convs} Conv (${report.quantized.filter((c) => c.fusedRelu).length} with their Relu); ` +
+        `onnxruntime runs ${ops.QLinearConv ?? 0} as QLinearConv, ${ops.Conv ?? 0} Conv in float` +
+        (report.adds.length ? `; ${report.adds.length} Add on int8 (${ops.QLinearAdd ?? 0} QLinearAdd)` : ''),
+    ];
+    if (report.keptFloat.length) lines.push('kept float:', table(['node', 'why'], report.keptFloat.map((k) => [k.node, k.reason])));
+    lines.push(`fp32 → int8 on the calibration images: max abs ${diff.maxAbs.toExponential(2)}, mean abs ${diff.meanAbs.toExponential(2)}`);
+    printResult(lines.join('\n'), { ...report, out: args.out, bytes, seconds, diff, onnxruntimeOps: ops });
+  },
+};
