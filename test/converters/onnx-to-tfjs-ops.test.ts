@@ -46,9 +46,13 @@ class G {
     return this.b.addInt64Initializer(this.name('i'), dims, values);
   }
   node(op: string, inputs: string[], attrs: Record<string, AttrValue | undefined> = {}, outputs = 1): string {
+    return this.nodeOutputs(op, inputs, attrs, outputs)[0];
+  }
+  /** A node with `outputs` outputs; all their names. */
+  nodeOutputs(op: string, inputs: string[], attrs: Record<string, AttrValue | undefined>, outputs: number): string[] {
     const outs = Array.from({ length: outputs }, () => this.name(`${op.toLowerCase()}_`));
     this.b.addNode(op, inputs, outs, attrs, `/${op}_${this.k}`);
-    return outs[0];
+    return outs;
   }
   constantNode(t: onnx.TensorProto): string {
     return this.node('Constant', [], { value: t });
@@ -338,6 +342,14 @@ for (const [sname, starts, ends, axes, steps] of [
   });
 }
 add({ name: 'Slice with attributes (opset 9)', ops: ['Slice'], opset: 9, inputs: [[2, 4, 9, 11]], build: (g) => [g.node('Slice', [g.x[0]], { starts: [1, 1], ends: [-1, 5], axes: [2, 3] })] });
+
+// Split: every output is a graph output (multi-output node).
+const splitOuts = (g: G, inputs: string[], attrs: Record<string, AttrValue | undefined>, n: number): string[] => g.nodeOutputs('Split', inputs, attrs, n);
+add({ name: 'Split channels [1, 3] (opset 13 split input)', ops: ['Split'], growth: 'one Slice per output in place of one Split', inputs: [[2, 4, 5, 6]], build: (g) => splitOuts(g, [g.x[0], g.i64([1, 3])], { axis: 1 }, 2) });
+add({ name: 'Split channels in halves (opset 11 attribute)', ops: ['Split'], growth: 'one Slice per output in place of one Split', opset: 11, inputs: [[2, 4, 5, 6]], build: (g) => splitOuts(g, [g.x[0]], { axis: 1, split: [2, 2] }, 2) });
+add({ name: 'Split channels into equal parts (opset 9, no sizes)', ops: ['Split'], growth: 'one Slice per output in place of one Split', opset: 9, inputs: [[2, 6, 5, 4]], build: (g) => splitOuts(g, [g.x[0]], { axis: 1 }, 3) });
+add({ name: 'Split channels by num_outputs, last part smaller (opset 18)', ops: ['Split'], growth: 'one Slice per output in place of one Split', opset: 18, inputs: [[2, 7, 4, 5]], build: (g) => splitOuts(g, [g.x[0]], { axis: 1, num_outputs: 3 }, 3) });
+add({ name: 'Split of a [N, C] tensor', ops: ['Split'], growth: 'one Slice per output in place of one Split', inputs: [[2, 7]], build: (g) => splitOuts(g, [g.x[0], g.i64([4, 3])], { axis: 1 }, 2) });
 
 // Pad.
 for (const [pname, pads, value, mode] of [

@@ -87,6 +87,46 @@ function buildSlice(ctx: BuildContext): Value[] {
   return tensorOut(ctx.apply(layer, x));
 }
 
+/** Split sizes: the `split` input (opset ≥ 13) or attribute, else equal parts (opset 18: the last may be smaller). */
+function splitSizes(ctx: BuildContext, size: number, n: number): number[] {
+  const given = ctx.opset >= 13 ? ctx.constant(1) : undefined;
+  const sizes = given ? toNumbers(given) : (ctx.attrs.split as number[] | undefined);
+  if (sizes?.length) return sizes;
+  const parts = ctx.opset >= 18 ? ((ctx.attrs.num_outputs as number | undefined) ?? n) : n;
+  const chunk = ctx.opset >= 18 ? Math.ceil(size / parts) : size / parts;
+  if (!Number.isInteger(chunk)) ctx.unsupported(`Split of ${size} into ${parts} equal parts`, ['sizes that divide the axis']);
+  return Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(chunk, size - i * chunk)));
+}
+
+/** Split → one OnnxStridedSlice per output along the (renumbered) axis. */
+function buildSplit(ctx: BuildContext): Value[] {
+  const x = ctx.tensor(0);
+  const rank = x.shape.length;
+  const onnxOrder = (ctx.input(0) as { onnxOrder?: boolean }).onnxOrder === true;
+  const axis = normAxis(ctx.attrs.axis as number, rank);
+  if (axis === 0) ctx.unsupported('Split of the batch axis', ['non-batch axes']);
+  const t = onnxOrder ? axis : tfAxis(axis, rank);
+  const size = x.shape[t];
+  if (size == null) ctx.unsupported('Split of an axis of unknown size', ['axes with a static size']);
+  const n = (ctx.node.output ?? []).length;
+  const sizes = splitSizes(ctx, size as number, n);
+  if (sizes.length !== n || sizes.reduce((a, b) => a + b, 0) !== size) {
+    ctx.unsupported(`Split sizes [${sizes.join(', ')}] for ${n} outputs of an axis of ${size}`, ['sizes that sum to the axis, one per output']);
+  }
+  const Slice = registerOnnxLayers(ctx.tf).OnnxStridedSlice;
+  let from = 0;
+  return sizes.map((len, k) => {
+    const begin = new Array<number>(rank - 1).fill(0);
+    const end = new Array<number | null>(rank - 1).fill(null);
+    begin[t - 1] = from;
+    end[t - 1] = from + len;
+    from += len;
+    const layer = new Slice({ name: ctx.layerName(String(k)), begin, end, strides: new Array<number>(rank - 1).fill(1) });
+    const sym = ctx.apply(layer, x);
+    return onnxOrder ? { kind: 'tensor' as const, sym, onnxOrder } : { kind: 'tensor' as const, sym };
+  });
+}
+
 function buildPad(ctx: BuildContext): Value[] {
   const x = ctx.tensor(0);
   const rank = x.shape.length;
@@ -458,6 +498,23 @@ export const SHAPE_OPS: readonly OpMapper[] = [
     fold: coreFold,
     build: buildSlice,
     notes: 'H/W crops: Cropping2D; other non-batch slices with positive steps: OnnxStridedSlice; folded on constants',
+  },
+  {
+    onnxOp: 'Split',
+    opsets: [2, 21],
+    category: 'shape',
+    inputs: [
+      { name: 'input', kind: 'tensor' },
+      { name: 'split', kind: 'const', optional: true },
+    ],
+    attrs: [
+      { onnxName: 'axis', type: 'int', default: 0 },
+      { onnxName: 'split', type: 'ints' },
+      { onnxName: 'num_outputs', type: 'int' },
+    ],
+    build: buildSplit,
+    onnxOrder: 'handled',
+    notes: 'one OnnxStridedSlice per output (sizes from the split input/attribute, else equal parts; ShuffleNet\'s channel split)',
   },
   {
     onnxOp: 'Pad',

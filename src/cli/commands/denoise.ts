@@ -28,7 +28,7 @@ interface DenoiseArgs extends GlobalArgs {
 
 export const denoiseCommand: CommandModule<GlobalArgs, DenoiseArgs> = {
   command: 'denoise <model> <inputs..>',
-  describe: 'Denoise images (PNG/JPEG/TIFF, 8/16-bit, gray/RGB, any size) with an ONNX denoiser; writes one file per input into --out',
+  describe: 'Denoise images (PNG/JPEG/TIFF/WebP/BMP/PGM/PPM, 8/16-bit, gray/RGB, any size) with an ONNX denoiser; writes one file per input into --out (format by extension)',
   builder: (y) =>
     y
       .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx denoiser (onnxtune export, DnCNN, …); its onnxtune.* metadata sets channels and value range' })
