@@ -20,6 +20,7 @@ import { combine } from '../export-model';
 import { IMAGE_INPUT } from '../train/decoder';
 import { makeLoss, type LossFn } from '../train/losses';
 import { TrainOptimizer } from '../train/optimizers';
+import { trainStep } from '../train/step';
 import { decoderInputShapes, type SplitDenoiser } from './split';
 
 /**
@@ -136,12 +137,7 @@ export class HeadTrainer {
   async step(): Promise<number> {
     const rows = this.nextBatch();
     const batch = await this.source.read(rows);
-    const cost = this.tf.tidy(() => {
-      const { xs, y } = this.tensors(batch, rows.length);
-      return this.optimizer.step(() => this.loss(y, this.head.apply(xs, { training: true }) as TfModule.Tensor));
-    });
-    const value = (await cost.data())[0];
-    cost.dispose();
+    const value = await trainStep(this.tf, this.head, this.optimizer, this.loss, () => this.tensors(batch, rows.length));
     if (!Number.isFinite(value)) throw new TrainingError(`fine-tuning loss became ${value} at step ${this.steps + 1}; lower the learning rate (now ${this.cfg.lr})`);
     this.steps += 1;
     return value;

@@ -17,6 +17,7 @@ import {
 import { latestCheckpoint } from './checkpoint';
 import { makeLoss, type LossFn } from './losses';
 import { TrainOptimizer, type ParamGroup } from './optimizers';
+import { trainStep } from './step';
 
 export type { EpochLog } from './callbacks';
 
@@ -170,16 +171,7 @@ export async function fit(
         const targetRows = order.slice(t.step * cfg.batch_size, (t.step + 1) * cfg.batch_size);
         const rows = targetRows.map((i) => realization * train.count + i);
         if (hasDropout) seedDropout(model, opts.seed, t.globalStep);
-        const cost = tf.tidy(() => {
-          const { xs, y } = batchTensors(tf, train, rows, targetRows);
-          return optimizer.step(() => {
-            const l = loss(y, model.apply(xs, { training: true }) as TfModule.Tensor);
-            const penalty = optimizer.l2Penalty();
-            return penalty ? (tf.add(l, penalty) as TfModule.Scalar) : l;
-          });
-        });
-        const value = (await cost.data())[0];
-        cost.dispose();
+        const value = await trainStep(tf, model, optimizer, loss, () => batchTensors(tf, train, rows, targetRows));
         if (!Number.isFinite(value)) {
           const last = opts.workDir ? latestCheckpoint(opts.workDir) : undefined;
           const kept = last ? ` — the last good checkpoint (${last}) is kept in ${opts.workDir}` : '';

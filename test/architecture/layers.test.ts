@@ -42,6 +42,7 @@ const RUNTIME_FREE_ENTRIES = [
   'pipeline/train/losses.ts',
   'pipeline/train/schedules.ts',
   'pipeline/train/optimizers.ts',
+  'pipeline/train/step.ts',
   'pipeline/export-model.ts',
   'pipeline/finetune/split.ts',
   'pipeline/finetune/finetune.ts',
