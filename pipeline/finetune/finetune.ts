@@ -12,7 +12,6 @@ import { TrainingError } from '../../src/errors';
 import { renameGraph } from '../../src/onnx/compose';
 import { setMetadata } from '../../src/onnx/metadata';
 import type { ModelProto } from '../../src/onnx/proto';
-import { forkRng } from '../../src/random';
 import { gatherRows, nchwToNhwc } from '../../src/tensor/layout';
 import { onnxToTfjs } from '../../converters/onnx-to-tfjs';
 import { tfjsToOnnx } from '../../converters/tfjs-to-onnx';
@@ -20,7 +19,7 @@ import { combine } from '../export-model';
 import { IMAGE_INPUT } from '../train/decoder';
 import { makeLoss, type LossFn } from '../train/losses';
 import { TrainOptimizer } from '../train/optimizers';
-import { trainStep } from '../train/step';
+import { batchOrder, trainStep } from '../train/step';
 import { decoderInputShapes, type SplitDenoiser } from './split';
 
 /**
@@ -121,7 +120,7 @@ export class HeadTrainer {
 
   private nextBatch(): number[] {
     if (this.cursor >= this.order.length) {
-      this.order = forkRng(this.opts.seed, 'finetune-order', this.epoch++).shuffle(Array.from({ length: this.source.count }, (_, i) => i));
+      this.order = batchOrder(this.opts.seed, this.epoch++, this.source.count, 'finetune-order');
       this.cursor = 0;
     }
     const rows = this.order.slice(this.cursor, this.cursor + this.cfg.batch_size);

@@ -17,7 +17,7 @@ import {
 import { latestCheckpoint } from './checkpoint';
 import { makeLoss, type LossFn } from './losses';
 import { TrainOptimizer, type ParamGroup } from './optimizers';
-import { trainStep } from './step';
+import { batchOrder, trainStep } from './step';
 
 export type { EpochLog } from './callbacks';
 
@@ -69,12 +69,7 @@ function batchTensors(tf: Tf, split: TrainSplit, rows: number[], targetRows: num
   return { xs, y };
 }
 
-/** The seeded sample order of `epoch`. */
-export function batchOrder(seed: number, epoch: number, count: number): number[] {
-  const order = Array.from({ length: count }, (_, i) => i);
-  forkRng(seed, 'order', epoch).shuffle(order);
-  return order;
-}
+export { batchOrder } from './step';
 
 /**
  * Mean loss and mean per-sample PSNR (outputs clipped to [0,1], peak 1) of `model` over a

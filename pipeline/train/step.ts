@@ -5,6 +5,7 @@
  */
 import type * as TfModule from '@tensorflow/tfjs';
 import type { Tf } from '../../src/backends/tf';
+import { forkRng } from '../../src/random';
 import type { LossFn } from './losses';
 import type { TrainOptimizer } from './optimizers';
 
@@ -24,4 +25,11 @@ export async function trainStep(tf: Tf, model: TfModule.LayersModel, optimizer: 
   const value = (await cost.data())[0];
   cost.dispose();
   return value;
+}
+
+/** The seeded sample order of `epoch` (`stream` names the random stream: the pipeline's 'order', fine-tuning's own). */
+export function batchOrder(seed: number, epoch: number, count: number, stream = 'order'): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  forkRng(seed, stream, epoch).shuffle(order);
+  return order;
 }
