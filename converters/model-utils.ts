@@ -11,17 +11,18 @@ export function defaultOpset(model: ModelProto): number {
 }
 
 /**
- * Removes, in place, Constant nodes nobody reads and initializers no node or graph output
- * reads (initializers that are declared graph inputs are kept).
+ * Removes, in place, Constant nodes nobody reads (with `allNodes`, any node nobody reads, e.g. a
+ * DequantizeLinear whose weight was replaced) and initializers no node or graph output reads
+ * (initializers that are declared graph inputs are kept).
  */
-export function pruneUnused(graph: GraphProto): void {
+export function pruneUnused(graph: GraphProto, opts: { allNodes?: boolean } = {}): void {
   const keep = new Set((graph.output ?? []).map((o) => o.name as string));
   for (const vi of graph.input ?? []) keep.add(vi.name as string);
   let changed = true;
   while (changed) {
     const used = new Set([...keep, ...(graph.node ?? []).flatMap((n) => n.input ?? [])]);
     const before = (graph.node ?? []).length;
-    graph.node = (graph.node ?? []).filter((n) => n.opType !== 'Constant' || (n.output ?? []).some((o) => used.has(o)));
+    graph.node = (graph.node ?? []).filter((n) => (!opts.allNodes && n.opType !== 'Constant') || (n.output ?? []).some((o) => used.has(o)));
     changed = graph.node.length !== before;
   }
   const used = new Set([...keep, ...(graph.node ?? []).flatMap((n) => n.input ?? [])]);

@@ -16,6 +16,8 @@ import { assertModelValid } from '../../src/onnx/check';
 import { decodeModel, encodeModel, loadModel, saveModel } from '../../src/onnx/model-io';
 import type { ModelProto, NodeProto } from '../../src/onnx/proto';
 import { floatTensor } from '../../src/onnx/tensor';
+import { pruneUnused } from '../../converters/model-utils';
+import { permute } from '../../converters/tfjs-to-onnx/layout';
 import { nchwToNhwc, nhwcToNchw } from '../../src/tensor/layout';
 import { encoderModelFile, finetunedEncoderFile, type EncoderIo, type FinetuneIo } from '../artifacts';
 import type { StageContext } from '../types';
@@ -88,22 +90,10 @@ export function writeBackWeights(encoder: ModelProto, enc: EncoderLayers): { mod
       continue;
     }
     const [kh, kw, inC, m] = weights[0].shape;
-    const k = weights[0].data;
+    // Conv2D HWIO → OIHW; depthwise [kh, kw, C, mult] → [C·mult, 1, kh, kw] (as tfjs → ONNX export writes them).
     const outC = cls === 'Conv2D' ? m : inC * m;
     const perOut = cls === 'Conv2D' ? inC : 1;
-    const w = new Float32Array(outC * perOut * kh * kw);
-    for (let y = 0; y < kh; y++) {
-      for (let x = 0; x < kw; x++) {
-        for (let i = 0; i < inC; i++) {
-          for (let j = 0; j < m; j++) {
-            const v = k[((y * kw + x) * inC + i) * m + j];
-            // Conv2D HWIO → OIHW; depthwise [kh, kw, C, mult] → [C·mult, 1, kh, kw] (output channel i·mult + j).
-            if (cls === 'Conv2D') w[((j * inC + i) * kh + y) * kw + x] = v;
-            else w[((i * m + j) * kh + y) * kw + x] = v;
-          }
-        }
-      }
-    }
+    const w = permute(weights[0].data, weights[0].shape, cls === 'Conv2D' ? [3, 2, 0, 1] : [2, 3, 0, 1]);
     setInput(node, 1, [outC, perOut, kh, kw], w);
     if (weights[1]) setInput(node, 2, [outC], Float32Array.from(weights[1].data));
     const bn = src.fused.map((o) => producer.get(o)).find((n) => n?.opType === 'BatchNormalization');
@@ -115,22 +105,8 @@ export function writeBackWeights(encoder: ModelProto, enc: EncoderLayers): { mod
     }
   }
   g.node = (g.node ?? []).filter((n) => !removed.has(n));
-  pruneDead(model);
+  pruneUnused(g, { allNodes: true });
   return { model, report };
-}
-
-/** Drops nodes whose outputs nothing reads (a DequantizeLinear or Identity whose weight was replaced) and unread initializers. */
-function pruneDead(model: ModelProto): void {
-  const g = model.graph!;
-  const outputs = new Set((g.output ?? []).map((o) => o.name as string));
-  for (let changed = true; changed; ) {
-    const read = new Set((g.node ?? []).flatMap((n) => n.input ?? []));
-    const before = g.node?.length ?? 0;
-    g.node = (g.node ?? []).filter((n) => (n.output ?? []).some((o) => o && (read.has(o) || outputs.has(o))));
-    changed = g.node.length !== before;
-  }
-  const read = new Set((g.node ?? []).flatMap((n) => n.input ?? []));
-  g.initializer = (g.initializer ?? []).filter((t) => read.has(t.name as string) || outputs.has(t.name as string));
 }
 
 /**

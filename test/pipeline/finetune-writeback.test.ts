@@ -44,6 +44,18 @@ function residualBlock(): ModelProto {
   return b.toModel({ opset: 17 });
 }
 
+/** A depthwise Conv (group = C, channel multiplier 2, bias) → Relu: the [kh, kw, C, mult] kernel layout. */
+function depthwiseBlock(): ModelProto {
+  const b = new GraphBuilder();
+  b.addInput('cut', ['n', C, 'h', 'w']);
+  b.addInitializer('dw.W', [2 * C, 1, 3, 3], seeded(2 * C * 9, 4).map((v) => v * 0.3));
+  b.addInitializer('dw.B', [2 * C], seeded(2 * C, 5));
+  b.addNode('Conv', ['cut', 'dw.W', 'dw.B'], ['dw'], { pads: [1, 1, 1, 1], group: C });
+  b.addNode('Relu', ['dw'], ['out']);
+  b.addOutput('out', ['n', 2 * C, 'h', 'w']);
+  return b.toModel({ opset: 17 });
+}
+
 const FT: FinetuneIo = {
   stages: ['block'], cut: { name: 'cut', channels: C, stride: 1 }, cached: [{ name: 'cut', channels: C, stride: 1 }], cutIndex: 0,
   frozenTaps: [], trainableTaps: [0],
@@ -86,5 +98,24 @@ describe('fine-tuned weights written back into ONNX', () => {
     // Frozen statistics: the training-mode forward pass normalizes with the running stats too.
     const train = tf.tidy(() => (enc.model.apply(tf.tensor4d(x, [n, h, w, C]), { training: true }) as ReturnType<typeof tf.tensor>).dataSync() as Float32Array);
     expect(train).toBeCloseToArray(tfOut, { atol: 1e-6, rtol: 0 });
+  });
+
+  it('writes a fine-tuned depthwise kernel back in ONNX order', async () => {
+    const source = depthwiseBlock();
+    const enc = buildEncoderLayers(tf, source, FT);
+    expect(enc.model.layers.map((l) => l.getClassName())).toContain('DepthwiseConv2D');
+    enc.model.trainableWeights.forEach((w, i) => {
+      const v = w.read();
+      w.write(tf.add(v, tf.mul(0.2, tf.tensor(seeded(v.size, 200 + i), v.shape))));
+    });
+    const { model, report } = writeBackWeights(source, enc);
+    expect([...report.initializers].sort()).toEqual(['dw.B', 'dw.W']);
+    const [n, h, w] = [2, 5, 6];
+    const x = seeded(n * h * w * C, 8);
+    const session = await createSession(encodeModel(model), { device: 'cpu' });
+    const ort = nchwToNhwc((await session.run({ cut: { data: nhwcToNchw(x, n, h, w, C), dims: [n, C, h, w] } })).out.data, n, 2 * C, h, w);
+    await session.release();
+    const tfOut = tf.tidy(() => (enc.model.predict(tf.tensor4d(x, [n, h, w, C])) as ReturnType<typeof tf.tensor>).dataSync() as Float32Array);
+    expect(ort).toBeCloseToArray(tfOut, { atol: 1e-4, rtol: 1e-5 });
   });
 });
