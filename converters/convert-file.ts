@@ -12,6 +12,7 @@ import { modelInfo } from '../src/onnx/info';
 import { encodeModel, loadModel, saveModel } from '../src/onnx/model-io';
 import type { ModelProto } from '../src/onnx/proto';
 import { convertToFloat16, type Float16Report } from './fp16';
+import { float16Weights, type Float16WeightsReport } from './fp16-weights';
 import { loadTfjsModel, modelBytes, modelFormat, saveTfjsModel, type ModelFormat } from './io';
 import { defaultOpset } from './model-utils';
 import { wrapNhwc } from './nhwc';
@@ -31,6 +32,8 @@ export interface ConvertFileOptions {
   keepIoTypes?: boolean;
   /** With fp16: op types computed in float32. */
   fp32Ops?: readonly string[];
+  /** Store large weights as float16 but compute in float32 (Casts folded by onnxruntime at load). */
+  fp16Weights?: boolean;
   /** int8 weight quantization. */
   quantize?: 'int8';
   /** Give the ONNX result NHWC inputs/outputs (tfjs results are always NHWC). */
@@ -52,6 +55,7 @@ export interface ConvertFileReport {
   onnxToTfjs?: OnnxToTfjsReport;
   opset?: OpsetReport;
   fp16?: Float16Report;
+  fp16Weights?: Float16WeightsReport;
   int8?: { weights: number; skipped: number; maxWeightError: number; perChannel: number };
   /** Result vs source on the same random inputs (absent with check: false). */
   check?: { outputs: OutputComparison[]; inputs: Array<{ name: string; dims: number[] }> };
@@ -68,6 +72,8 @@ export async function convertModelFile(input: string, output: string, opts: Conv
   if (from === 'tfjs' && to === 'tfjs') throw new InputError(output, 'tfjs → tfjs is not a conversion; write a .onnx file');
   if (to === 'tfjs' && (opts.fp16 || opts.quantize)) throw new InputError(output, '--fp16 and --quantize apply to .onnx outputs only');
   if (opts.fp16 && opts.quantize) throw new InputError(output, 'choose one of --fp16 and --quantize int8');
+  if (opts.fp16Weights && (opts.fp16 || opts.quantize)) throw new InputError(output, 'choose one of --fp16, --fp16-weights and --quantize int8');
+  if (to === 'tfjs' && opts.fp16Weights) throw new InputError(output, '--fp16-weights applies to .onnx outputs only');
   const steps: string[] = [];
   const report: Partial<ConvertFileReport> = { steps };
   let tfCache: Tf | undefined;
@@ -125,6 +131,12 @@ export async function convertModelFile(input: string, output: string, opts: Conv
     result = r.model;
     report.fp16 = r.report;
     steps.push(`float16${opts.keepIoTypes === false ? ' (float16 inputs/outputs)' : ''}`);
+  }
+  if (opts.fp16Weights) {
+    const r = float16Weights(result);
+    result = r.model;
+    report.fp16Weights = r.report;
+    steps.push('float16 weights (float32 compute)');
   }
   if (opts.quantize === 'int8') {
     const r = quantizeWeightsInt8(result);

@@ -5,6 +5,7 @@
  */
 export * from './onnx-to-tfjs';
 export { tfjsToOnnx, emitLayersModel, simplifyGraph, SUPPORTED_LAYERS, type TfjsToOnnxOptions } from './tfjs-to-onnx';
+export { float16Weights, type Float16WeightsOptions, type Float16WeightsReport } from './fp16-weights';
 export { convertToFloat16, FP32_INPUT_SLOTS, type Float16Options, type Float16Report } from './fp16';
 export { quantizeWeightsInt8, quantizeSymmetric, QUANTIZED_OPS, type QuantizeOptions, type QuantizeReport, type QuantizedWeight } from './quantize';
 export {

@@ -18,6 +18,7 @@ interface ConvertArgs extends GlobalArgs {
   output?: string;
   opset?: number;
   fp16?: boolean;
+  'fp16-weights'?: boolean;
   'keep-io-types'?: boolean;
   'fp32-ops'?: string[];
   quantize?: 'int8';
@@ -58,6 +59,7 @@ function formatReport(r: ConvertFileReport): string {
     lines.push(`tfjs inputs: ${t.inputs.map((i) => `${i.name} [${i.tfjsShape.map((d) => d ?? '?').join(', ')}] (NHWC)`).join('; ')}`);
   }
   if (r.opset) lines.push(`opset ${r.opset.from} → ${r.opset.to}: ${Object.entries(r.opset.rewritten).map(([k, v]) => `${k} ×${v}`).join(', ') || 'no node changed'}`);
+  if (r.fp16Weights) lines.push(`float16 weights: ${r.fp16Weights.converted} stored as float16 (max rounding ${r.fp16Weights.maxRoundingError.toExponential(1)}), ${r.fp16Weights.keptFloat32} small ones kept float32; compute stays float32`);
   if (r.fp16) lines.push(`float16: ${r.fp16.initializers} weights, ${r.fp16.casts} casts, ${r.fp16.fp32Nodes} nodes in float32${r.fp16.clamped ? `, ${r.fp16.clamped} values clamped to ±65504` : ''}`);
   if (r.int8) lines.push(`int8: ${r.int8.weights} weights (${r.int8.perChannel} per channel), ${r.int8.skipped} left float, max weight error ${r.int8.maxWeightError.toExponential(2)}`);
   if (r.check) {
@@ -76,6 +78,7 @@ export const convertCommand: CommandModule<GlobalArgs, ConvertArgs> = {
       .positional('output', { type: 'string', describe: 'a .onnx file, or a tfjs model.json / folder' })
       .option('opset', { type: 'number', describe: 'default-domain opset of an ONNX output (10–21; tfjs → ONNX 13–21, default 17)' })
       .option('fp16', { type: 'boolean', describe: 'float16 weights and compute (ONNX output)' })
+      .option('fp16-weights', { type: 'boolean', describe: 'float16 storage of weights, float32 compute: half the file, same speed (ONNX output)' })
       .option('keep-io-types', { type: 'boolean', default: true, describe: 'with --fp16: keep float32 inputs/outputs (--no-keep-io-types for float16)' })
       .option('fp32-ops', { type: 'string', array: true, describe: 'with --fp16: op types to compute in float32' })
       .option('quantize', { choices: ['int8'] as const, describe: 'int8 weights (per output channel for Conv) with DequantizeLinear' })
@@ -92,6 +95,7 @@ export const convertCommand: CommandModule<GlobalArgs, ConvertArgs> = {
       .example('$0 convert model.onnx out/model.json', 'ONNX → tfjs LayersModel (NHWC)')
       .example('$0 convert out/model.json back.onnx --opset 13', 'tfjs → ONNX')
       .example('$0 convert model.onnx model.fp16.onnx --fp16', 'float16 weights, float32 inputs/outputs')
+      .example('$0 convert model.onnx model.small.onnx --fp16-weights', 'half the file, float32 compute')
       .example('$0 convert model.onnx model.int8.onnx --quantize int8', 'int8 weights') as Argv<ConvertArgs>,
   handler: async (args) => {
     if (args['list-ops']) {
@@ -112,6 +116,7 @@ export const convertCommand: CommandModule<GlobalArgs, ConvertArgs> = {
     const report = await convertModelFile(args.input as string, args.output as string, {
       opset: args.opset,
       fp16: args.fp16,
+      fp16Weights: args['fp16-weights'],
       keepIoTypes: args['keep-io-types'],
       fp32Ops: args['fp32-ops'],
       quantize: args.quantize,
