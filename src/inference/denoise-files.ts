@@ -13,6 +13,7 @@ import { InputError } from '../errors';
 import { readImage, sourceBitDepth } from '../images/png';
 import { OUTPUT_FORMATS, writeImage, type BitDepth } from '../images/write';
 import { log } from '../log';
+import { ComparePage } from './compare-page';
 import { openDenoiser, type OnnxDenoiser } from './onnx-denoiser';
 
 export type ColorMode = 'per-channel' | 'luma';
@@ -29,6 +30,8 @@ export interface DenoiseFilesOptions {
   bitDepth?: BitDepth;
   /** Overwrite existing output files. */
   force?: boolean;
+  /** Also write a before/after page, `<out>/index.html` with previews in `<out>/compare/` (default false). */
+  page?: boolean;
 }
 
 export interface DenoisedFile {
@@ -51,6 +54,8 @@ export interface SkippedFile {
 export interface DenoiseFilesResult {
   done: DenoisedFile[];
   skipped: SkippedFile[];
+  /** The before/after page, when asked for. */
+  page?: string;
 }
 
 /** Expands folders to their image files (sorted); files are kept as given. */
@@ -113,6 +118,7 @@ export async function denoiseFiles(model: string, inputs: readonly string[], opt
     const existing = targets.filter((t) => fs.existsSync(t));
     if (existing.length) throw new InputError(existing[0], `exists (${existing.length} output file(s) would be overwritten); pass --force to overwrite`);
   }
+  const page = opts.page ? new ComparePage(opts.out, `onnxtune denoise: ${path.basename(model)}`, opts.force) : undefined;
   const d = await openDenoiser(model, { device: opts.device });
   const done: DenoisedFile[] = [];
   const skipped: SkippedFile[] = [];
@@ -134,10 +140,11 @@ export async function denoiseFiles(model: string, inputs: readonly string[], opt
       const seconds = (performance.now() - t0) / 1000;
       const tiles = d.lastTiles() * r.runs;
       done.push({ input: file, output: targets[k], width: img.width, height: img.height, channels: r.channels, tiles, seconds });
+      await page?.add(file, img, r, img.width, img.height, seconds);
       log.info(`[${k + 1}/${files.length}] ${path.basename(file)}: ${img.width}×${img.height}×${img.channels}, ${tiles} tile(s), ${seconds.toFixed(2)} s → ${targets[k]}`);
     }
   } finally {
     await d.release();
   }
-  return { done, skipped };
+  return { done, skipped, ...(page && done.length ? { page: page.finish() } : {}) };
 }

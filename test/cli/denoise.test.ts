@@ -90,12 +90,53 @@ describe('onnxtune denoise', () => {
     const errors = lines.filter((l) => l.startsWith('onnxtune: error:'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/d-truncated\.jpg: cannot decode image: .*2 of 4 images could not be read and were skipped \(also e-not-an-image\.png\); the other 2 were denoised into /);
-    expect(fs.readdirSync(out).sort()).toEqual(['color.tif', 'gray16.png']);
+    expect(fs.readdirSync(out).sort()).toEqual(['color.tif', 'compare', 'gray16.png', 'index.html']);
     const g = await readImage(path.join(out, 'gray16.png'));
     expect(g.data).toBeCloseToArray(Array.from(gray, (v) => 0.5 * Math.round(v * 65535) / 65535 + 0.25), { atol: 1 / 65535 });
     expect((await readImage(path.join(out, 'color.tif'))).channels).toBe(3);
     expect(r.stdout).toMatch(/color\.tif\s+300×170×3\s+18/);
     expect(r.stdout).toMatch(/gray16\.png\s+300×170×1\s+6/);
     expect(r.stdout).not.toMatch(/d-truncated|e-not-an-image/);
+  });
+
+  it('writes a before/after page: previews of the input and the output, linked from index.html', async () => {
+    const out = path.join(dir, 'out-page');
+    const r = await runCli(['denoise', '--model', model, path.join(dir, 'in'), '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Before/after page: ${path.join(out, 'index.html')}`);
+    const html = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
+    const srcs = [...html.matchAll(/<img src="([^"]+)"|<img class="before" src="([^"]+)"/g)].map((m) => m[1] ?? m[2]);
+    expect(srcs).toEqual(['compare/001-color.denoised.png', 'compare/001-color.noisy.png', 'compare/002-gray16.denoised.png', 'compare/002-gray16.noisy.png']);
+    expect(html).not.toMatch(/https?:\/\//); // opens offline
+    const before = await readImage(path.join(out, 'compare/002-gray16.noisy.png'));
+    const after = await readImage(path.join(out, 'compare/002-gray16.denoised.png'));
+    expect([before.width, before.height, after.channels]).toEqual([W, H, 1]);
+    expect(before.data).toBeCloseToArray(gray, { atol: 0.5 / 255 + 1e-6 });
+    expect(after.data).toBeCloseToArray(Array.from(gray, (v) => 0.5 * v + 0.25), { atol: 0.5 / 255 + 1e-4 });
+    // --no-page writes only the outputs.
+    const bare = path.join(dir, 'out-no-page');
+    expect((await runCli(['denoise', model, path.join(dir, 'in', 'gray16.png'), '--out', bare, '--no-page'])).code).toBe(0);
+    expect(fs.readdirSync(bare)).toEqual(['gray16.png']);
+  });
+
+  it("never overwrites a user's own index.html without --force", async () => {
+    const out = path.join(dir, 'out-own-index');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'index.html'), '<p>mine</p>');
+    const r = await runCli(['denoise', model, path.join(dir, 'in', 'gray16.png'), '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/index\.html: exists and was not written by onnxtune denoise; pass --force .* or --no-page/);
+    expect(fs.readFileSync(path.join(out, 'index.html'), 'utf8')).toBe('<p>mine</p>');
+    expect(fs.existsSync(path.join(out, 'gray16.png'))).toBe(false);
+  });
+
+  it('names an unknown model as such, with the shipped names', async () => {
+    const r = await runCli(['denoise', '--model', 'gray-blnd', path.join(dir, 'in'), '--out', path.join(dir, 'never')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/gray-blnd: --model: neither a file nor a shipped denoiser/);
+    const noImages = await runCli(['denoise', model, '--out', path.join(dir, 'never')]);
+    expect(noImages.code).toBe(2);
+    expect(noImages.stderr).toMatch(/give a model and images/);
+    expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
   });
 });

@@ -9,13 +9,15 @@ import { DEVICES, type Device } from '../../backends/device';
 import { InputError, UsageError } from '../../errors';
 import { denoiseFiles, type ColorMode } from '../../inference/denoise-files';
 import type { BitDepth } from '../../images/write';
+import { resolveModel } from '../../../pretrained/shipped';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
 import { checkTileOptions } from '../../denoise/tiling';
 
 interface DenoiseArgs extends GlobalArgs {
-  model: string;
-  inputs: string[];
+  model?: string;
+  inputs?: string[];
+  page: boolean;
   out: string;
   tile: number;
   overlap: number;
@@ -27,12 +29,17 @@ interface DenoiseArgs extends GlobalArgs {
 }
 
 export const denoiseCommand: CommandModule<GlobalArgs, DenoiseArgs> = {
-  command: 'denoise <model> <inputs..>',
+  command: 'denoise [inputs..]',
   describe: 'Denoise images (PNG/JPEG/TIFF/WebP/BMP/PGM/PPM, 8/16-bit, gray/RGB, any size) with an ONNX denoiser; writes one file per input into --out (format by extension)',
   builder: (y) =>
     y
-      .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx denoiser (onnxtune export, DnCNN, …); its onnxtune.* metadata sets channels and value range' })
-      .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'image files and/or folders of images' })
+      .usage('$0 denoise <model> <inputs..> --out DIR\n$0 denoise --model <name or file> <inputs..> --out DIR')
+      .positional('inputs', { type: 'string', array: true, describe: 'the model (unless --model is given), then image files and/or folders of images' })
+      .option('model', {
+        type: 'string',
+        describe: 'a shipped denoiser\'s name (gray-s25, gray-blind, color-blind, real-camera: onnxtune models) or an .onnx denoiser (onnxtune export, DnCNN, …); its onnxtune.* metadata sets channels and value range',
+      })
+      .option('page', { type: 'boolean', default: true, describe: 'also write DIR/index.html: a before/after slider per image (previews in DIR/compare/); --no-page to skip' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (same file names; formats other than PNG/TIFF/JPEG become PNG)' })
       .option('tile', { type: 'number', default: 256, describe: 'tile side in pixels: larger images run tile by tile so memory stays bounded' })
       .option('overlap', { type: 'number', default: 64, describe: 'overlap between tiles, blended linearly (no seams)' })
@@ -47,25 +54,37 @@ export const denoiseCommand: CommandModule<GlobalArgs, DenoiseArgs> = {
       .option('bit-depth', { choices: [8, 16] as const, describe: 'output bits per channel (default: as the input; JPEG is always 8)' })
       .option('force', { type: 'boolean', describe: 'overwrite existing output files' })
       .option('device', { choices: DEVICES, default: 'auto' as Device, describe: 'onnxruntime device' })
-      .example('$0 denoise runs/x/export/denoiser.onnx photos/ --out clean/', 'a folder')
+      .example('$0 denoise --model real-camera ../shared/data/rni6 --out rni6-clean', 'a shipped denoiser on real noisy photos; open rni6-clean/index.html')
+      .example('$0 denoise runs/x/export/denoiser.onnx photos/ --out clean/', 'your own export on a folder')
       .example('$0 denoise ../shared/models/dncnn_25.onnx ../shared/data/rni6 --out rni6-dncnn', 'real noisy photos, no reference')
       .epilogue(
         'An image that cannot be read (corrupt, truncated, not an image) is reported and skipped; the others are still ' +
           'denoised, then the command ends with one error line naming the skipped files and exit code 2 (as for other bad input; 0 when every image was denoised).',
       ) as Argv<DenoiseArgs>,
   handler: async (args) => {
+    let inputs = [...(args.inputs ?? [])];
+    let modelArg = args.model;
+    if (modelArg === undefined) {
+      // The positional form: the first argument is the model.
+      if (inputs.length < 2) throw new UsageError('give a model and images: onnxtune denoise <model> <images..> --out DIR, or --model <name> <images..>');
+      modelArg = inputs.shift() as string;
+    }
+    if (!inputs.length) throw new UsageError('no images given: onnxtune denoise --model <name> <images or folders..> --out DIR');
+    const model = resolveModel(modelArg, args.model === undefined ? 'model (first argument)' : '--model');
     try {
       // Before any image is read: the rules the tiler applies.
       checkTileOptions(args.tile, args.overlap, args.margin ?? 0);
     } catch (err) {
       throw new UsageError(`--tile ${args.tile} --overlap ${args.overlap}${args.margin === undefined ? '' : ` --margin ${args.margin}`}: ${(err as Error).message}`);
     }
-    const { done, skipped } = await denoiseFiles(args.model, args.inputs, {
+    const { done, skipped, page } = await denoiseFiles(model, inputs, {
       out: args.out, tile: args.tile, overlap: args.overlap, margin: args.margin, color: args.color, bitDepth: args['bit-depth'], force: args.force, device: args.device,
+      page: args.page,
     });
     printResult(
-      table(['input', 'size', 'tiles', 'seconds', 'output'], done.map((d) => [d.input, `${d.width}×${d.height}×${d.channels}`, d.tiles, d.seconds.toFixed(2), d.output])),
-      done,
+      table(['input', 'size', 'tiles', 'seconds', 'output'], done.map((d) => [d.input, `${d.width}×${d.height}×${d.channels}`, d.tiles, d.seconds.toFixed(2), d.output])) +
+        (page ? `\n\nBefore/after page: ${page}` : ''),
+      done, // the JSON stays the list of files; the page is always <out>/index.html
     );
     if (skipped.length) {
       const total = done.length + skipped.length;
