@@ -18,6 +18,7 @@ export {
 export { IMAGENET, type Normalization } from '../pretrained/normalization';
 export { resolveTaps, type ResolvedTap, type ResolveTapsOptions } from '../pretrained/taps';
 export { autoTaps, type AutoTap } from '../pretrained/auto-taps';
+export { DENOISERS_DIR, listDenoiserCards, readCard, resolveModel, type DenoiserCard, type CardScore, type CardReference, type CardRegression } from '../pretrained/shipped';
 export { tfjsToOnnx } from '../converters/tfjs-to-onnx';
 export {
   onnxToTfjs, registerOnnxLayers, convertToFloat16, quantizeWeightsInt8, quantizeStatic, loadCalibrationFeeds, convertOpset, wrapNhwc, verifyModels,

@@ -14,6 +14,7 @@ import { exportWebCommand } from './commands/export-web';
 import { finetuneCommand } from './commands/finetune';
 import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
+import { modelsCommand } from './commands/models';
 import { pretrainCommand } from './commands/pretrain';
 import { quantizeCommand } from './commands/quantize';
 import { runCommand } from './commands/run';
@@ -46,6 +47,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .command(inspectCommand)
     .command(evalCommand)
     .command(denoiseCommand)
+    .command(modelsCommand)
     .command(finetuneCommand)
     .command(schemaCommand)
     .command(convertCommand)

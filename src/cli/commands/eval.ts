@@ -16,6 +16,7 @@ import { InputError } from '../../errors';
 import { openDenoiser } from '../../inference/onnx-denoiser';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic';
 import { learnedNothing } from '../../metrics/learned-nothing';
+import { resolveModel } from '../../../pretrained/shipped';
 import { printResult } from '../output';
 import type { GlobalArgs } from '../main';
 
@@ -55,7 +56,10 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
     'with seeded Gaussian noise, or on real noisy/clean image pairs (--pairs)',
   builder: (y) =>
     y
-      .positional('model', { type: 'string', describe: 'an .onnx denoiser taking [N,C,H,W] in [0,1] (onnxtune export, DnCNN, …)' })
+      .positional('model', {
+        type: 'string',
+        describe: 'an .onnx denoiser taking [N,C,H,W] in [0,1] (onnxtune export, DnCNN, …) or a shipped denoiser\'s name (onnxtune models); also as --model',
+      })
       .option('data', { type: 'string', demandOption: true, describe: 'folder of clean test images (PNG/JPEG/TIFF/WebP/BMP/PGM/PPM), or with --pairs of noisy/clean pairs' })
       .option('sigma', { type: 'string', describe: `noise levels on the 0–255 scale, comma-separated (noise N(0, σ/255), not clipped; default ${DEFAULT_SIGMA}); not with --pairs` })
       .option('pairs', {
@@ -82,6 +86,7 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         type: 'string',
         describe: 'a second .onnx (e.g. the float32 model of an int8 one) scored on the same noisy images; adds its rows, the PSNR delta (model − reference) and the max abs difference of the two outputs',
       })
+      .example('$0 eval --model gray-blind --data ../shared/data/bsd68 --sigma 15,25,50', 'a shipped denoiser by name (onnxtune models)')
       .example('$0 eval ../shared/models/dncnn_25.onnx --data ../shared/data/bsd68 --sigma 25', 'reproduce DnCNN on BSD68')
       .example('$0 eval runs/x/export/denoiser.onnx --data ../shared/data/set12 --sigma 15,25,50 --baseline gaussian,median', 'compare with baselines')
       .example('$0 eval runs/x/export/denoiser.onnx --data ../shared/data/polyu_canon --pairs --channels 3 --baseline gaussian', 'real noise: PolyU *_real.JPG vs *_mean.JPG')
@@ -104,7 +109,9 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
     }
     const noisySuffix = args['noisy-suffix'] ?? DEFAULT_NOISY_SUFFIX;
     const cleanSuffix = args['clean-suffix'] ?? DEFAULT_CLEAN_SUFFIX;
-    const denoiser = args.model ? await openDenoiser(args.model, { device: args.device }) : undefined;
+    const modelFile = args.model ? resolveModel(args.model) : undefined;
+    const referenceFile = args.reference ? resolveModel(args.reference, '--reference') : undefined;
+    const denoiser = modelFile ? await openDenoiser(modelFile, { device: args.device }) : undefined;
     const rows: Array<EvalRow & { method: string }> = [];
     const summaries: EvalSummary[] = [];
     let images: LoadedImage[] = [];
@@ -113,7 +120,7 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
     try {
       const channels = (args.channels ?? denoiser?.channels ?? 1) as 1 | 3;
       if (denoiser && denoiser.channels !== channels) {
-        throw new InputError(args.model as string, `the model takes ${denoiser.channels} channels; --channels ${channels} does not match`);
+        throw new InputError(modelFile as string, `the model takes ${denoiser.channels} channels; --channels ${channels} does not match`);
       }
       // Images (or pairs) are loaded once and shared by every method.
       if (pairsMode) pairs = await loadTestPairs({ data: args.data, channels, noisySuffix, cleanSuffix, limit: args.limit });
@@ -125,7 +132,7 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         const recorded: Float32Array[] = [];
         const whole: DenoiseFn = async (x, w, h) => {
           const out = await denoiser.run(x, w, h, { tile: Math.max(w, h) });
-          if (args.reference) recorded.push(out);
+          if (referenceFile) recorded.push(out);
           return out;
         };
         const r = pairsMode ? await evaluatePairs(name, whole, pairs) : await evaluateMethod(name, whole, images, sigmas, args.seed);
@@ -133,8 +140,8 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         // A model whose PSNR stays at the noisy input's is flagged rather than left to be read as a result.
         const mark = (s: { psnr: number; noisyPsnr: number }) => (learnedNothing(s.noisyPsnr, s.psnr) ? '; learned nothing (output ≈ input)' : '');
         summaries.push(...r.summaries.map((s) => ({ ...s, note: `onnxruntime ${denoiser.ep}${mark(s)}` })));
-        if (args.reference) {
-          comparison = await compareWithReference(args.reference, args.device, r.summaries, pairsMode, images, pairs, sigmas, args.seed, recorded);
+        if (referenceFile) {
+          comparison = await compareWithReference(referenceFile, args.device, r.summaries, pairsMode, images, pairs, sigmas, args.seed, recorded);
           rows.push(...comparison.rows);
           summaries.push(...comparison.summaries);
         }
