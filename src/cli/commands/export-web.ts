@@ -8,6 +8,7 @@ import { metadataRows } from '../../denoise/model-info';
 import { exportWebSite } from '../web/site';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
+import { resolveModel } from '../../../pretrained/shipped';
 
 export const EXPORT_TARGETS = ['web'] as const;
 
@@ -25,7 +26,7 @@ export const exportWebCommand: CommandModule<GlobalArgs, ExportArgs> = {
   describe: 'Package an exported model for a target: --target web writes the browser demo with the model into a folder for any static host',
   builder: (y) =>
     y
-      .positional('model', { type: 'string', demandOption: true, describe: 'an exported onnxtune .onnx' })
+      .positional('model', { type: 'string', demandOption: true, coerce: (v?: string) => (v === undefined ? v : resolveModel(v)), describe: 'an exported onnxtune .onnx or a shipped denoiser\'s name (onnxtune models)' })
       .option('target', { choices: EXPORT_TARGETS, demandOption: true, describe: 'what to package for' })
       .option('out', { type: 'string', demandOption: true, describe: 'folder to write (must be empty or absent)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace a non-empty --out folder' })

@@ -12,6 +12,7 @@ import { parseSigma } from '../../../pipeline/finetune/finetune';
 import { finetuneFiles } from '../../../pipeline/finetune/run';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
+import { resolveModel } from '../../../pretrained/shipped';
 
 interface FinetuneArgs extends GlobalArgs {
   model: string;
@@ -31,7 +32,7 @@ export const finetuneCommand: CommandModule<GlobalArgs, FinetuneArgs> = {
   describe: "Fine-tune an exported model's decoder head on your own clean photos (synthetic noise); writes one .onnx",
   builder: (y) =>
     y
-      .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx exported by onnxtune (its metadata names the encoder taps)' })
+      .positional('model', { type: 'string', demandOption: true, coerce: (v?: string) => (v === undefined ? v : resolveModel(v)), describe: 'an .onnx exported by onnxtune (its metadata names the encoder taps) or a shipped denoiser\'s name (onnxtune models)' })
       .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'clean image files and/or folders' })
       .option('out', { type: 'string', demandOption: true, describe: 'the fine-tuned .onnx to write' })
       .option('sigma', { type: 'string', default: '25', describe: 'Gaussian noise σ on the 0-255 scale, or a range like 15-50 (one level per image)' })

@@ -17,6 +17,7 @@ import { encodeModel, loadModel, saveModel } from '../../onnx/model-io';
 import { toNumber } from '../../onnx/proto';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
+import { resolveModel } from '../../../pretrained/shipped';
 
 interface QuantizeArgs extends GlobalArgs {
   model: string;
@@ -44,7 +45,7 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
   describe: 'Static int8 quantization (QDQ): int8 weights per channel, 8-bit activations calibrated on images, int8 compute in onnxruntime',
   builder: (y) =>
     y
-      .positional('model', { type: 'string', demandOption: true, describe: 'a float32 .onnx model (opset ≥ 13) taking [N,C,H,W] images in [0,1]' })
+      .positional('model', { type: 'string', demandOption: true, coerce: (v?: string) => (v === undefined ? v : resolveModel(v)), describe: 'a float32 .onnx model (opset ≥ 13) taking [N,C,H,W] images in [0,1] or a shipped denoiser\'s name (onnxtune models)' })
       .option('calibrate', { type: 'string', array: true, demandOption: true, describe: 'calibration images and/or folders (first --limit images, by name)' })
       .option('out', { type: 'string', demandOption: true, describe: 'the quantized .onnx to write' })
       .option('sigma', { type: 'number', describe: 'add seeded Gaussian noise N(0, σ/255) to the calibration images (the σ the model denoises)' })
