@@ -9,7 +9,7 @@
 import type * as TfModule from '@tensorflow/tfjs';
 import type { Tf } from '../../src/backends/tf';
 import { OPTIMIZER_NAMES, type TrainConfig } from '../../src/config/schema';
-import type { StoredArray } from './checkpoint';
+import type { StoredArray } from './checkpoint-store';
 
 export type OptimizerName = TrainConfig['optimizer'];
 
