@@ -9,7 +9,7 @@
  * progress display comes from an injected `ProgressFactory`, so `fit` runs in a browser too.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import type { TrainConfig } from '../../src/config/schema';
 import { log } from '../../src/log';
 import type { CheckpointState, CheckpointStore, StoredArray } from './checkpoint-store';

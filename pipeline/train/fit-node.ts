@@ -5,7 +5,7 @@
  * the library API's `trainDecoder`).
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import type { TrainConfigInput } from '../../src/config/schema';
 import type { Callback } from './callbacks';
 import { DirCheckpointStore } from './checkpoint';

@@ -8,7 +8,7 @@
  * CLI's files and terminal bars are in `checkpoint.ts` and `terminal-progress.ts`.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import { trainSchema, type TrainConfig, type TrainConfigInput } from '../../src/config/schema';
 import { TrainingError } from '../../src/errors';
 import { forkRng } from '../../src/random';
