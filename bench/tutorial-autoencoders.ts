@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type * as TfModule from '@tensorflow/tfjs';
 import { fit, type TrainSplit } from '../pipeline/train/loop';
 import { predictRows } from '../pipeline/train/predict';
+import { terminalProgress } from '../pipeline/train/terminal-progress';
 import { initTf, type Tf } from '../src/backends/tf';
 import { loadIdxImages } from '../src/data/mnist';
 import { writeJsonAtomic } from '../src/io/atomic';
@@ -151,7 +152,7 @@ export async function runTutorialBench(opts: TutorialOptions): Promise<Record<st
     for (let seed = 0; seed < opts.seeds; seed++) {
       const model = buildTutorialModel(tf, kind, seed + 1, opts.init ?? 'keras');
       const cfg = { loss: kind === 'conv-bce' ? 'bce' : 'mse', optimizer: 'adam', lr: 1e-3, batch_size: 128, epochs: opts.epochs } as const;
-      const r = await fit(tf, model, train, null, cfg, { seed: seed + 1, label: `${kind} seed ${seed + 1} epoch` });
+      const r = await fit(tf, model, train, null, cfg, { seed: seed + 1, label: `${kind} seed ${seed + 1} epoch`, progress: terminalProgress });
       const out = predictRows(tf, model, test.inputs, test.count, false);
       const q = quality(out, test);
       const trainSeconds = r.history.reduce((a, e) => a + e.seconds, 0);

@@ -6,6 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJson } from '../src/io/atomic';
 import { readNpy, type NpyArray } from '../src/io/npy';
+import type { EncoderIo } from './encoder-io';
+
+export { cachedTensors, type CachedTensor, type EncoderIo, type FinetuneIo } from './encoder-io';
 
 export type Split = 'train' | 'val' | 'test';
 export const SPLITS: readonly Split[] = Object.freeze(['train', 'val', 'test']);
@@ -34,45 +37,6 @@ export interface DatasetManifest {
   seed: number;
 }
 
-/** `encoder/io.json`. */
-export interface EncoderIo {
-  input: string;
-  /** The image channel count and each tap's channels and stride. */
-  channels: number;
-  /** `name` is the graph tensor; `stage` the detected stage it was asked for by (layer2, block3_pool…). */
-  taps: Array<{ name: string; stage?: string; channels: number; stride: number }>;
-  /** Image sides must be multiples of this (the deepest stride); other sizes are reflect-padded. */
-  strideMultiple: number;
-  source: { file: string; sha256: string };
-  /** Present when `encoder.trainable` fine-tunes stages (see stages/encoder-cut.ts). */
-  finetune?: FinetuneIo;
-}
-
-/** A tensor the featurize stage caches: a tap of the frozen prefix, or the cut. */
-export interface CachedTensor {
-  name: string;
-  channels: number;
-  stride: number;
-}
-
-/**
- * How the encoder is split for fine-tuning: `prefix.onnx` (image → frozen taps + cut) runs once in
- * featurize; `trainable.onnx` (cut → the taps inside the fine-tuned stages) becomes TF.js layers.
- */
-export interface FinetuneIo {
-  /** The fine-tuned stages, in graph order. */
-  stages: string[];
-  /** The tensor the trainable part starts from (the output of the last frozen stage). */
-  cut: CachedTensor;
-  /** What featurize caches, in order: the frozen taps (indices `frozenTaps` of `taps`), then the cut unless it is one of them. */
-  cached: CachedTensor[];
-  /** Position of the cut in `cached`. */
-  cutIndex: number;
-  frozenTaps: number[];
-  /** Indices into `taps` of the taps the trainable part computes, in its output order. */
-  trainableTaps: number[];
-}
-
 export const prefixModelFile = (encoderDir: string) => path.join(encoderDir, 'prefix.onnx');
 export const trainableModelFile = (encoderDir: string) => path.join(encoderDir, 'trainable.onnx');
 /** The encoder with the fine-tuned weights written back (train stage; same graph and taps as encoder.onnx). */
@@ -82,11 +46,6 @@ export const finetunedEncoderFile = (trainDir: string) => path.join(trainDir, 'e
 export function activeEncoderFile(encoderDir: string, trainDir: string | undefined): string {
   const tuned = trainDir ? finetunedEncoderFile(trainDir) : undefined;
   return tuned && fs.existsSync(tuned) ? tuned : encoderModelFile(encoderDir);
-}
-
-/** The tensors featurize caches (one feature file each, `tap<k>` by position): the taps, or the frozen taps + the cut. */
-export function cachedTensors(io: EncoderIo): CachedTensor[] {
-  return io.finetune ? io.finetune.cached : io.taps;
 }
 
 export const dataFiles = (dir: string, split: Split, group: string) => ({

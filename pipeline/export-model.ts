@@ -6,7 +6,7 @@
 import { mergeModels } from '../src/onnx/compose';
 import { AttributeType, type ModelProto, type NodeProto } from '../src/onnx/proto';
 import { floatTensor, int64Tensor } from '../src/onnx/tensor';
-import type { EncoderIo } from './artifacts';
+import type { EncoderIo } from './encoder-io';
 import { IMAGE_INPUT, tapInputName } from './train/decoder';
 
 export const EXPORT_INPUT = 'noisy';

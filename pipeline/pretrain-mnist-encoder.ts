@@ -19,7 +19,8 @@ import { gatherRows } from '../src/tensor/layout';
 import { ONNXTUNE_VERSION, PROJECT_ROOT } from '../src/version';
 import { tfjsToOnnx } from '../converters/tfjs-to-onnx';
 import { permutation, splitCounts } from './stages/data';
-import { trainDecoder, evaluateLoss, type TrainSplit } from './train/loop';
+import { trainDecoder } from './train/fit-node';
+import { evaluateLoss, type TrainSplit } from './train/loop';
 import type { NoiseConfig } from '../src/config/schema';
 
 export const MNIST_ENCODER_DIR = path.join(PROJECT_ROOT, 'pretrained', 'mnist-conv-ae');

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../src/io/atomic';
-import type { EpochLog, MetricsRecord } from './train/callbacks';
-import { readJsonl } from './train/callbacks';
+import type { EpochLog } from './train/callbacks';
+import { readJsonl, type MetricsRecord } from './train/jsonl-logger';
 
 export interface Series {
   name: string;

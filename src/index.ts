@@ -32,7 +32,8 @@ export {
 } from '../pipeline/finetune/finetune';
 export { finetuneFiles, type FinetuneFilesOptions, type FinetuneFilesResult } from '../pipeline/finetune/run';
 export { buildDecoder } from '../pipeline/train/decoder';
-export { trainDecoder, type TrainSplit, type EpochLog } from '../pipeline/train/loop';
+export { type TrainSplit, type EpochLog } from '../pipeline/train/loop';
+export { trainDecoder } from '../pipeline/train/fit-node';
 export { loadModel, saveModel, encodeModel, decodeModel } from './onnx/model-io';
 export { modelInfo } from './onnx/info';
 export { checkModel, assertModelValid } from './onnx/check';

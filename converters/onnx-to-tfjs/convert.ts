@@ -6,7 +6,7 @@
  * Every unsupported op or configuration is collected and reported in one error.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import { InputError, UnsupportedOpError } from '../../src/errors';
 import { valueInfoDims } from '../../src/onnx/info';
 import { AttributeType, isDefaultDomain, toNumber, type ModelProto, type NodeProto } from '../../src/onnx/proto';

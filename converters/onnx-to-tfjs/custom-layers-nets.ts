@@ -8,7 +8,7 @@
  * converters/tfjs-to-onnx/mappers/onnx-layers.ts. Tensors are NHWC for rank 4 (layout.ts).
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 
 type Tensor = TfModule.Tensor;
 type Tensor4D = TfModule.Tensor4D;

@@ -7,7 +7,7 @@
  * to one ONNX node. Configs are JSON-safe (±Infinity is stored as a string).
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import { defineNetLayers, enumValue, NET_LAYER_CLASSES, type NetLayerClasses } from './custom-layers-nets';
 
 type Tensor = TfModule.Tensor;

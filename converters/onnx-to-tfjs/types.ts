@@ -4,7 +4,7 @@
  * optional constant-folding rule and an optional layer builder. Types only.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import type { NodeProto, TensorProto } from '../../src/onnx/proto';
 import type { ConstTensor } from './constants';
 

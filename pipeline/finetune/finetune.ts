@@ -6,7 +6,7 @@
  * metadata saying what it was fine-tuned from and on.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import { trainSchema, type TrainConfig } from '../../src/config/schema';
 import { TrainingError } from '../../src/errors';
 import { renameGraph } from '../../src/onnx/compose';

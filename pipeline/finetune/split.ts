@@ -9,7 +9,7 @@ import { renameGraph } from '../../src/onnx/compose';
 import { extractSubModel } from '../../src/onnx/extract';
 import { getMetadata } from '../../src/onnx/metadata';
 import { isDefaultDomain, onnx, toNumber, type ModelProto } from '../../src/onnx/proto';
-import type { EncoderIo } from '../artifacts';
+import type { EncoderIo } from '../encoder-io';
 import { IMAGE_INPUT, tapInputName } from '../train/decoder';
 import { EXPORT_INPUT } from '../export-model';
 

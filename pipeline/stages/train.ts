@@ -19,14 +19,17 @@ import { log } from '../../src/log';
 import { loadModel } from '../../src/onnx/model-io';
 import { decoderDir, onlyGroup, readEncoderIo, readManifest, trainableModelFile } from '../artifacts';
 import { defineStage } from '../define-stage';
-import { JsonlLogger, type Callback } from '../train/callbacks';
+import type { Callback } from '../train/callbacks';
+import { DirCheckpointStore } from '../train/checkpoint';
 import { buildDecoder } from '../train/decoder';
 import { ImageGrid } from '../train/image-grid';
+import { JsonlLogger } from '../train/jsonl-logger';
 import { LearningCheck, learningWarning, noisyInputPsnr } from '../train/learning-check';
 import { fit } from '../train/loop';
 import { predictRows } from '../train/predict';
 import { channelStats, deadChannels, describeTapStats, tapNorm } from '../train/tap-stats';
 import { TensorBoardWriter } from '../train/tensorboard';
+import { terminalProgress } from '../train/terminal-progress';
 import { buildEncoderLayers, composeTrainingModel, encoderParamGroup, finetuneTapStats } from '../train/encoder-layers';
 import { writeFinetunedEncoder } from './export-finetuned';
 import { loadGroup } from './split-inputs';
@@ -110,7 +113,9 @@ export const trainStage = defineStage({
       const noisyPsnr = val && val.count ? noisyInputPsnr(val) : null;
       const diagnosis = { taps: tapSummary, deadFraction, normalized, lr: job.train.lr };
       if (noisyPsnr !== null) callbacks.push(new LearningCheck(noisyPsnr, diagnosis));
-      const result = await fit(tf, model, train, val, job.train, { seed: job.seed, workDir: ctx.workDir, callbacks, paramGroups });
+      // The Node edge of the runtime-free loop: checkpoints as files in the work folder, bars on the terminal.
+      const checkpoints = new DirCheckpointStore(ctx.workDir);
+      const result = await fit(tf, model, train, val, job.train, { seed: job.seed, checkpoints, progress: terminalProgress, callbacks, paramGroups });
       // Recorded from the history (not the callback) so a run resumed after epoch 1 keeps it too.
       const first = result.history[0];
       const warning = first && noisyPsnr !== null ? learningWarning(first.valPsnr, noisyPsnr, first.epoch, diagnosis) : null;

@@ -2,20 +2,19 @@
  * Training callbacks in the tfjs-layers style: a `Callback` with async no-op hooks, a
  * `CallbackList` that calls them in order, and a `stopTraining` flag on the trainer that the
  * loop checks after every batch and epoch. History, early stopping, the LR schedule,
- * checkpoints, the progress bar and the JSONL log are callbacks here; the TensorBoard writer
- * and the image grid live in their own modules. Stateful callbacks save and load their state
- * through checkpoints, so a resumed run behaves exactly like an uninterrupted one.
+ * checkpoints and the progress display are callbacks here; the JSONL log, the TensorBoard
+ * writer and the image grid write files and live in their own (Node) modules. Stateful callbacks
+ * save and load their state through checkpoints, so a resumed run behaves exactly like an
+ * uninterrupted one. Runtime-free: checkpoints go to an injected `CheckpointStore` and the
+ * progress display comes from an injected `ProgressFactory`, so `fit` runs in a browser too.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { writeFileAtomic } from '../../src/io/atomic';
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import type { TrainConfig } from '../../src/config/schema';
 import { log } from '../../src/log';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState, type StoredArray } from './checkpoint';
+import type { CheckpointState, CheckpointStore, StoredArray } from './checkpoint-store';
 import type { OptimizerState, TrainOptimizer } from './optimizers';
-import { epochProgress, type Progress } from './progress';
+import { lineProgress, type Progress, type ProgressFactory } from './progress';
 import { lrAt, warmupFactor, type ScheduleConfig } from './schedules';
 
 /** Numbers a hook receives (tfjs `Logs`): `loss`, `val_loss`, `val_psnr`, `lr`, `size`, … */
@@ -281,12 +280,12 @@ interface LoopCheckpoint extends CheckpointState {
 }
 
 /**
- * Writes a checkpoint at every epoch end and, with `everySteps` > 0, every N global steps
- * inside an epoch: model weights, optimizer state, position and every stateful callback's
+ * Saves a checkpoint to `store` at every epoch end and, with `everySteps` > 0, every N global
+ * steps inside an epoch: model weights, optimizer state, position and every stateful callback's
  * state. Put it last so the other callbacks' epoch-end updates are included.
  */
 export class ModelCheckpoint extends Callback {
-  constructor(readonly dir: string, readonly everySteps = 0) {
+  constructor(readonly store: CheckpointStore, readonly everySteps = 0) {
     super();
   }
 
@@ -320,17 +319,18 @@ export class ModelCheckpoint extends Callback {
       optimizer: opt.meta,
       callbacks,
     };
-    saveCheckpoint(this.dir, { state, groups });
+    await this.store.save({ state, groups });
   }
 
   /**
-   * Restores the latest checkpoint in `dir` into the trainer and its callbacks.
+   * Restores the latest checkpoint in `store` into the trainer and its callbacks.
    * @returns true when there was one
    */
-  static async restore(dir: string, t: TrainerHandle): Promise<boolean> {
-    const ckpt = loadCheckpoint<LoopCheckpoint>(dir);
+  static async restore(store: CheckpointStore, t: TrainerHandle): Promise<boolean> {
+    const ckpt = await store.load();
     if (!ckpt) return false;
-    const s = ckpt.state;
+    // The store holds what save() wrote: a LoopCheckpoint.
+    const s = ckpt.state as LoopCheckpoint;
     setWeightsFrom(t.tf, t.model, ckpt.groups.model);
     await t.optimizer.load(s.optimizer, ckpt.groups.optimizer);
     t.epoch = s.epoch + 1;
@@ -343,22 +343,25 @@ export class ModelCheckpoint extends Callback {
       if (c.stateKey && c.stateKey in s.callbacks) c.loadState({ json: s.callbacks[c.stateKey], arrays: ckpt.groups[`cb:${c.stateKey}`] });
     }
     const where = t.step ? `step ${t.step} of epoch ${t.epoch + 1}` : `epoch ${t.epoch}`;
-    log.info(`Resuming training after ${where} (global step ${t.globalStep}) from ${dir}`);
+    log.info(`Resuming training after ${where} (global step ${t.globalStep}) from ${store.location}`);
     return true;
   }
 }
 
-/** A progress bar per epoch on a terminal, plain lines otherwise, and one summary line per epoch. */
+/**
+ * The progress of each epoch (a bar on the CLI's terminal, plain lines by default: the display
+ * is injected) and one summary line per epoch.
+ */
 export class ProgressBar extends Callback {
   private bar: Progress | undefined;
 
-  constructor(readonly label = 'epoch') {
+  constructor(readonly label = 'epoch', readonly progress: ProgressFactory = lineProgress) {
     super();
   }
 
   override async onEpochBegin(epoch: number, _logs: Logs = {}): Promise<void> {
     const t = this.trainer;
-    this.bar = epochProgress(`${this.label} ${epoch + 1}/${t.cfg.epochs}`, t.stepsPerEpoch, t.cfg.batch_size, t.step);
+    this.bar = this.progress(`${this.label} ${epoch + 1}/${t.cfg.epochs}`, t.stepsPerEpoch, t.cfg.batch_size, t.step);
   }
   override async onBatchEnd(_step: number, logs: Logs): Promise<void> {
     const t = this.trainer;
@@ -379,85 +382,6 @@ export class ProgressBar extends Callback {
     this.bar?.stop();
     this.bar = undefined;
   }
-}
-
-/** One line of `metrics.jsonl`. */
-export interface MetricsRecord {
-  event: 'batch' | 'epoch' | 'end';
-  epoch: number;
-  step: number;
-  time: number;
-  [key: string]: unknown;
-}
-
-/**
- * Appends one JSON object per line to `file`: a `batch` record every `every` global steps and an
- * `epoch` record at each epoch end. A fresh start empties the file; a resume drops the records
- * after the checkpoint's step (they will be written again), so the log has no duplicates.
- */
-export class JsonlLogger extends Callback {
-  private fd: number | undefined;
-
-  constructor(readonly file: string, readonly every = 10) {
-    super();
-  }
-
-  override async onTrainBegin(_logs: Logs = {}): Promise<void> {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const at = this.trainer.resumedAtStep;
-    let keep = '';
-    if (at !== null && fs.existsSync(this.file)) {
-      keep = readJsonl(this.file)
-        .filter((r) => r.step <= at && r.event !== 'end')
-        .map((r) => JSON.stringify(r) + '\n')
-        .join('');
-    }
-    // Atomic: a kill here must leave the previous log whole, never an empty file.
-    writeFileAtomic(this.file, keep);
-    this.fd = fs.openSync(this.file, 'a');
-  }
-
-  private write(rec: MetricsRecord): void {
-    if (this.fd !== undefined) fs.writeSync(this.fd, JSON.stringify(rec) + '\n');
-  }
-
-  override async onBatchEnd(_step: number, logs: Logs): Promise<void> {
-    const t = this.trainer;
-    if (t.globalStep % this.every !== 0) return;
-    this.write({ event: 'batch', epoch: t.epoch + 1, step: t.globalStep, time: Date.now() / 1000, loss: logs.loss, lr: logs.lr });
-  }
-
-  override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
-    const t = this.trainer;
-    this.write({ event: 'epoch', epoch: epoch + 1, step: t.globalStep, time: Date.now() / 1000, ...logs });
-    if (this.fd !== undefined) fs.fsyncSync(this.fd);
-  }
-
-  override async onTrainEnd(_logs: Logs = {}): Promise<void> {
-    const t = this.trainer;
-    this.write({ event: 'end', epoch: t.epoch, step: t.globalStep, time: Date.now() / 1000, stopped_early: t.stopTraining ? 1 : 0 });
-  }
-
-  override async close(): Promise<void> {
-    if (this.fd === undefined) return;
-    fs.fsyncSync(this.fd);
-    fs.closeSync(this.fd);
-    this.fd = undefined;
-  }
-}
-
-/** Reads a metrics.jsonl file (a torn last line from a crash is ignored). */
-export function readJsonl(file: string): MetricsRecord[] {
-  const out: MetricsRecord[] = [];
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as MetricsRecord);
-    } catch {
-      break;
-    }
-  }
-  return out;
 }
 
 /** Copies tensors out as float32 arrays. */

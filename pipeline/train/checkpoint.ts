@@ -1,43 +1,20 @@
 /**
- * Training checkpoints in a work folder: `ckpt-<epoch>/` at an epoch end or
+ * Training checkpoints as files in a work folder (Node): `ckpt-<epoch>/` at an epoch end or
  * `ckpt-step-<global step>/` mid-epoch, each `{state.json, tensors.bin}`, plus a `latest` pointer
  * written last (atomic rename), so a crash at any moment leaves the previous checkpoint intact.
  * Tensors are stored by position in named groups (model weights, optimizer slots, callback
  * arrays such as best weights), since tfjs variable names get suffixes that differ between processes.
+ * `DirCheckpointStore` is the `CheckpointStore` (checkpoint-store.ts) that the CLI passes to `fit`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsyncDir, readJson, writeFileAtomic, writeJsonAtomic } from '../../src/io/atomic';
-
-export interface StoredArray {
-  shape: number[];
-  data: Float32Array;
-}
-
-export interface CheckpointState {
-  /** Last completed epoch (0-based; -1 before the first epoch ends). */
-  epoch: number;
-  /** Steps done in the epoch after `epoch` (0 at an epoch end). */
-  stepInEpoch?: number;
-  /** Steps done since the start of training. */
-  globalStep?: number;
-  [key: string]: unknown;
-}
-
-/** Folder name of a checkpoint: `ckpt-0003` after epoch index 3, `ckpt-step-000120` mid-epoch. */
-export function checkpointName(state: CheckpointState): string {
-  return state.stepInEpoch ? `ckpt-step-${String(state.globalStep ?? 0).padStart(6, '0')}` : `ckpt-${String(state.epoch).padStart(4, '0')}`;
-}
+import { checkpointName, type Checkpoint, type CheckpointState, type CheckpointStore, type StoredArray } from './checkpoint-store';
 
 /** The folder `latest` points to, or undefined. */
 export function latestCheckpoint(dir: string): string | undefined {
   const pointer = path.join(dir, 'latest');
   return fs.existsSync(pointer) ? fs.readFileSync(pointer, 'utf8').trim() : undefined;
-}
-
-export interface Checkpoint<S extends CheckpointState> {
-  state: S;
-  groups: Record<string, StoredArray[]>;
 }
 
 interface Layout {
@@ -85,4 +62,21 @@ export function loadCheckpoint<S extends CheckpointState>(dir: string): Checkpoi
   if (off !== all.length) throw new Error(`checkpoint ${target} is inconsistent: ${all.length} values, layout needs ${off}`);
   const { layout: _layout, ...state } = raw;
   return { state: state as unknown as S, groups };
+}
+
+/** Checkpoints as files in `dir` (created on the first save); a checkpoint already there is resumed. */
+export class DirCheckpointStore implements CheckpointStore {
+  constructor(readonly location: string) {}
+
+  async load(): Promise<Checkpoint | null> {
+    return loadCheckpoint(this.location) ?? null;
+  }
+
+  async save(ckpt: Checkpoint): Promise<void> {
+    saveCheckpoint(this.location, ckpt);
+  }
+
+  async latest(): Promise<string | undefined> {
+    return latestCheckpoint(this.location);
+  }
 }

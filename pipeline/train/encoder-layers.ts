@@ -7,7 +7,7 @@
  * No file IO here, so the browser can import it.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import type { ModelProto } from '../../src/onnx/proto';
 import { onnxToTfjs } from '../../converters/onnx-to-tfjs/convert';
 import type { EncoderIo, FinetuneIo } from '../artifacts';

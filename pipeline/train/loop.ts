@@ -3,10 +3,12 @@
  * batch order per epoch, one noise realization per epoch, each step in `tf.tidy`, the
  * validation loss (and PSNR) per epoch, and everything else (history, LR schedule, early
  * stopping, checkpoints, progress, logs, TensorBoard, grids) in callbacks. A NaN/Inf loss stops
- * the run with a TrainingError and leaves the last good checkpoint in place.
+ * the run with a TrainingError and leaves the last good checkpoint in place. Runtime-free: where
+ * checkpoints go and how progress shows are injected (`CheckpointStore`, `ProgressFactory`); the
+ * CLI's files and terminal bars are in `checkpoint.ts` and `terminal-progress.ts`.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import { trainSchema, type TrainConfig, type TrainConfigInput } from '../../src/config/schema';
 import { TrainingError } from '../../src/errors';
 import { forkRng } from '../../src/random';
@@ -14,9 +16,10 @@ import { gatherRows } from '../../src/tensor/layout';
 import {
   Callback, CallbackList, EarlyStopping, History, LrScheduler, ModelCheckpoint, ProgressBar, type EpochLog, type TrainerHandle,
 } from './callbacks';
-import { latestCheckpoint } from './checkpoint';
+import type { CheckpointStore } from './checkpoint-store';
 import { makeLoss, type LossFn } from './losses';
 import { TrainOptimizer, type ParamGroup } from './optimizers';
+import type { ProgressFactory } from './progress';
 import { batchOrder, trainStep } from './step';
 
 export type { EpochLog } from './callbacks';
@@ -51,8 +54,13 @@ export interface TrainResult {
 export interface FitOptions {
   /** Seeds the batch order and dropout masks. */
   seed: number;
-  /** Checkpoint folder; a checkpoint already there is resumed. Without it nothing is saved. */
-  workDir?: string;
+  /**
+   * Where checkpoints go; a checkpoint already there is resumed. Without it nothing is saved
+   * (the CLI passes a `DirCheckpointStore` on its work folder; `MemoryCheckpointStore` keeps them in memory).
+   */
+  checkpoints?: CheckpointStore;
+  /** The per-epoch progress display (default: plain log lines; the CLI passes `terminalProgress`). */
+  progress?: ProgressFactory;
   /** Extra callbacks (loggers, TensorBoard, grids), called after the built-in ones and before the checkpoint. */
   callbacks?: Callback[];
   /** Shown in progress lines (default 'epoch'). */
@@ -139,8 +147,9 @@ export async function fit(
     ? new EarlyStopping({ patience: cfg.early_stopping.patience, minDelta: cfg.early_stopping.min_delta, restoreBest: cfg.early_stopping.restore_best })
     : undefined;
   const list: Callback[] = [history, new LrScheduler(cfg.lr_schedule, cfg.lr, cfg.epochs), ...(early ? [early] : [])];
-  list.push(new ProgressBar(opts.label), ...(opts.callbacks ?? []));
-  if (opts.workDir) list.push(new ModelCheckpoint(opts.workDir, cfg.checkpoint_every));
+  list.push(new ProgressBar(opts.label, opts.progress), ...(opts.callbacks ?? []));
+  const store = opts.checkpoints;
+  if (store) list.push(new ModelCheckpoint(store, cfg.checkpoint_every));
   const callbacks = new CallbackList(list);
   const steps = Math.ceil(train.count / cfg.batch_size);
   const t: TrainerHandle = {
@@ -148,7 +157,7 @@ export async function fit(
     epoch: 0, step: 0, globalStep: 0, epochLossSum: 0, epochSeen: 0, resumedAtStep: null, callbacks: list,
   };
   callbacks.setTrainer(t);
-  const resumed = opts.workDir ? await ModelCheckpoint.restore(opts.workDir, t) : false;
+  const resumed = store ? await ModelCheckpoint.restore(store, t) : false;
   const resumedFromEpoch = resumed ? t.epoch - 1 : null;
   const hasDropout = model.layers.some((l) => l.getClassName() === 'Dropout');
 
@@ -168,8 +177,8 @@ export async function fit(
         if (hasDropout) seedDropout(model, opts.seed, t.globalStep);
         const value = await trainStep(tf, model, optimizer, loss, () => batchTensors(tf, train, rows, targetRows));
         if (!Number.isFinite(value)) {
-          const last = opts.workDir ? latestCheckpoint(opts.workDir) : undefined;
-          const kept = last ? ` — the last good checkpoint (${last}) is kept in ${opts.workDir}` : '';
+          const last = store ? await store.latest() : undefined;
+          const kept = store && last ? ` — the last good checkpoint (${last}) is kept in ${store.location}` : '';
           throw new TrainingError(
             `loss became ${value} at epoch ${t.epoch + 1}, step ${t.step + 1}; lower train.lr (now ${optimizer.lr}) or set train.clip_norm${kept}`,
           );
@@ -201,15 +210,4 @@ export async function fit(
     history: epochs, bestEpoch: best, stoppedEarly: early?.stopped ?? false, resumedFromEpoch,
     resumedFromStep: resumed ? t.resumedAtStep : null, globalSteps: t.globalStep,
   };
-}
-
-/**
- * Trains a decoder (or any model) with the default callbacks; `workDir` holds checkpoints.
- * Kept for callers of the earlier API; {@link fit} takes extra callbacks.
- */
-export function trainDecoder(
-  tf: Tf, model: TfModule.LayersModel, train: TrainSplit, val: TrainSplit | null, cfg: TrainConfigInput, seed: number, workDir: string,
-  callbacks: Callback[] = [],
-): Promise<TrainResult> {
-  return fit(tf, model, train, val, cfg, { seed, workDir, callbacks });
 }

@@ -4,7 +4,7 @@
  * to [ε, 1 − ε] before the logs, as Keras does for probability inputs.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import { LOSS_NAMES, type TrainConfig } from '../../src/config/schema';
 
 export type LossName = TrainConfig['loss'];

@@ -7,9 +7,9 @@
  * Param groups (fine-tuned encoder stages) have their own optimizer, lr multiple and start epoch.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import { OPTIMIZER_NAMES, type TrainConfig } from '../../src/config/schema';
-import type { StoredArray } from './checkpoint';
+import type { StoredArray } from './checkpoint-store';
 
 export type OptimizerName = TrainConfig['optimizer'];
 

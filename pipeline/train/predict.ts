@@ -1,6 +1,6 @@
 /** Batched decoder inference on cached features (shared by train, evaluate and verify). */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import { gatherRows } from '../../src/tensor/layout';
 import { IMAGE_INPUT } from './decoder';
 import type { ArrayInput, TrainSplit } from './loop';

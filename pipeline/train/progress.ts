@@ -1,9 +1,9 @@
 /**
- * Per-epoch progress: a live bar (steps, loss, lr, steps/s and samples/s, ETA) on an interactive terminal, and
- * plain lines every ~25% when stderr is not a TTY or under CI, so logs stay readable. The
- * epoch's last step is reported by the epoch summary line (ProgressBar callback) instead.
+ * Per-epoch progress, runtime-free: the `Progress` a `ProgressBar` callback drives, the
+ * `ProgressFactory` that `fit` takes, and `lineProgress`, plain log lines every ~25% of an epoch
+ * (what CI logs and a page's console get). The live terminal bar is Node's (`terminal-progress.ts`).
+ * The epoch's last step is reported by the epoch summary line (ProgressBar callback) instead.
  */
-import { SingleBar } from 'cli-progress';
 import { log } from '../../src/log';
 
 export interface Progress {
@@ -11,39 +11,26 @@ export interface Progress {
   stop(): void;
 }
 
-export function isInteractive(): boolean {
-  return Boolean(process.stderr.isTTY) && !process.env.CI && log.enabled('info');
-}
-
 /**
- * Progress of one epoch of `totalSteps` steps.
+ * Starts the progress display of one epoch.
+ * @param label e.g. `epoch 3/20`
+ * @param totalSteps steps in the epoch
+ * @param samplesPerStep the batch size, for samples/s
  * @param startStep steps already done (a run resumed mid-epoch); rates count only the steps done here
  */
-export function epochProgress(label: string, totalSteps: number, samplesPerStep: number, startStep = 0): Progress {
+export type ProgressFactory = (label: string, totalSteps: number, samplesPerStep: number, startStep: number) => Progress;
+
+/** Steps/s, samples/s and the ETA of an epoch started at `startStep`, measured from now. */
+export function epochRates(totalSteps: number, samplesPerStep: number, startStep: number) {
   const t0 = performance.now();
   const rate = (step: number) => ((step - startStep) * samplesPerStep) / Math.max(1e-9, (performance.now() - t0) / 1000);
   const eta = (step: number) => ((totalSteps - step) * samplesPerStep) / Math.max(rate(step), 1e-9);
-  if (isInteractive()) {
-    const bar = new SingleBar({
-      format: `${label} [{bar}] {value}/{total} steps | loss {loss} | lr {lr} | {steps_s} steps/s, {rate} samples/s | ETA {eta_s} s`,
-      barsize: 24,
-      hideCursor: true,
-      clearOnComplete: true,
-      stream: process.stderr,
-    });
-    bar.start(totalSteps, startStep, { loss: '-', lr: '-', rate: '-', steps_s: '-', eta_s: '-' });
-    return {
-      update: (step, v) =>
-        bar.update(step, {
-          loss: v.loss.toFixed(5),
-          lr: v.lr !== undefined ? v.lr.toExponential(2) : '-',
-          rate: rate(step).toFixed(0),
-          steps_s: (rate(step) / samplesPerStep).toFixed(1),
-          eta_s: eta(step).toFixed(0),
-        }),
-      stop: () => bar.stop(),
-    };
-  }
+  return { rate, eta };
+}
+
+/** Plain `log.info` lines at 25%, 50% and 75% of the epoch (marks already passed on a resume are skipped). */
+export const lineProgress: ProgressFactory = (label, totalSteps, samplesPerStep, startStep = 0) => {
+  const { rate, eta } = epochRates(totalSteps, samplesPerStep, startStep);
   let nextMark = 0.25;
   while (startStep / totalSteps >= nextMark) nextMark += 0.25;
   return {
@@ -57,4 +44,4 @@ export function epochProgress(label: string, totalSteps: number, samplesPerStep:
     },
     stop: () => undefined,
   };
-}
+};

@@ -4,7 +4,7 @@
  * and the loss value read back. Runtime-free (no `node:` imports), so the page's worker uses it.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import { forkRng } from '../../src/random';
 import type { LossFn } from './losses';
 import type { TrainOptimizer } from './optimizers';

@@ -4,14 +4,14 @@
  * training kernels the project registers) → pure-JS cpu, and logs which one it chose and why
  * the faster ones were skipped.
  */
-import type * as TfModule from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../errors';
 import { log } from '../log';
 import type { Device } from './device';
 import { guardOneDnn } from './onednn-guard';
+import type { Tf } from './tf-types';
 import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './wasm-kernels';
 
-export type Tf = typeof TfModule;
+export type { Tf } from './tf-types';
 export type TfBackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const TF_BACKENDS = Object.freeze(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const);
 

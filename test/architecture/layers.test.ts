@@ -43,6 +43,7 @@ const RUNTIME_FREE_ENTRIES = [
   'pipeline/train/schedules.ts',
   'pipeline/train/optimizers.ts',
   'pipeline/train/step.ts',
+  'pipeline/train/loop.ts',
   'pipeline/export-model.ts',
   'pipeline/finetune/split.ts',
   'pipeline/finetune/finetune.ts',

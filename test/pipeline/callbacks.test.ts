@@ -6,8 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  Callback, CallbackList, EarlyStopping, History, JsonlLogger, LrScheduler, ProgressBar, readJsonl, type Logs, type TrainerHandle,
+  Callback, CallbackList, EarlyStopping, History, LrScheduler, ProgressBar, type Logs, type TrainerHandle,
 } from '../../pipeline/train/callbacks';
+import { JsonlLogger, readJsonl } from '../../pipeline/train/jsonl-logger';
 import { lrAt, warmupFactor } from '../../pipeline/train/schedules';
 import { trainSchema } from '../../src/config/schema';
 import { getLogLevel, setConsoleSink, setLogLevel } from '../../src/log';

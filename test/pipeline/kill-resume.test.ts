@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readJsonl } from '../../pipeline/train/callbacks';
+import { readJsonl } from '../../pipeline/train/jsonl-logger';
 import { decodeEvent, readTfRecords } from '../../pipeline/train/tensorboard';
 import { quickJob, ROOT, writeJob } from '../helpers/jobs';
 import { tmpDir } from '../helpers/tmp';

@@ -2,14 +2,16 @@
  * The training loop's features on tiny models: losses and optimizer steps against hand
  * calculations (AdamW's decoupled decay, gradient clipping by norm and by value), a crash
  * between step checkpoints resumed mid-epoch giving the same curve and weights as an
- * uninterrupted run (with dropout, AdamW, clipping, warm-up and plateau all active), NaN
- * keeping the last good checkpoint, and early stopping restoring the best weights.
+ * uninterrupted run (with dropout, AdamW, clipping, warm-up and plateau all active), in files and
+ * in memory (the runtime-free store), NaN keeping the last good checkpoint, the injected progress
+ * display, and early stopping restoring the best weights.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as TfModule from '@tensorflow/tfjs';
 import { Callback, EarlyStopping, type TrainerHandle } from '../../pipeline/train/callbacks';
-import { latestCheckpoint } from '../../pipeline/train/checkpoint';
+import { DirCheckpointStore, latestCheckpoint } from '../../pipeline/train/checkpoint';
+import { MemoryCheckpointStore } from '../../pipeline/train/checkpoint-store';
 import { buildDecoder } from '../../pipeline/train/decoder';
 import { makeLoss } from '../../pipeline/train/losses';
 import { fit, type TrainSplit } from '../../pipeline/train/loop';
@@ -107,14 +109,14 @@ describe('mid-epoch resume', () => {
   it('continues from the step checkpoint with the same batches, optimizer state and dropout masks', async () => {
     const dir = tmpDir();
     const straight = build(5);
-    const a = await fit(tf, straight, train, val, cfg, { seed: 5, workDir: path.join(dir, 'a') });
+    const a = await fit(tf, straight, train, val, cfg, { seed: 5, checkpoints: new DirCheckpointStore(path.join(dir, 'a')) });
 
     const crashed = build(5);
-    await expect(fit(tf, crashed, train, val, cfg, { seed: 5, workDir: path.join(dir, 'b'), callbacks: [new CrashAt(8)] })).rejects.toThrow('simulated crash');
+    await expect(fit(tf, crashed, train, val, cfg, { seed: 5, checkpoints: new DirCheckpointStore(path.join(dir, 'b')), callbacks: [new CrashAt(8)] })).rejects.toThrow('simulated crash');
     // 5 steps per epoch: the last checkpoint before step 8 is the one at step 6 (epoch 2, step 1).
     expect(latestCheckpoint(path.join(dir, 'b'))).toBe('ckpt-step-000006');
     const resumed = build(77); // a new process rebuilds the model; the weights come from the checkpoint
-    const b = await fit(tf, resumed, train, val, cfg, { seed: 5, workDir: path.join(dir, 'b') });
+    const b = await fit(tf, resumed, train, val, cfg, { seed: 5, checkpoints: new DirCheckpointStore(path.join(dir, 'b')) });
 
     expect(b.resumedFromStep).toBe(6);
     expect(b.resumedFromEpoch).toBe(0);
@@ -123,14 +125,45 @@ describe('mid-epoch resume', () => {
     expect(weights(resumed)).toEqual(weights(straight));
   });
 
+  it('resumes the same way from the in-memory store (no files)', async () => {
+    const straight = build(5);
+    const a = await fit(tf, straight, train, val, cfg, { seed: 5 });
+
+    const store = new MemoryCheckpointStore();
+    await expect(fit(tf, build(5), train, val, cfg, { seed: 5, checkpoints: store, callbacks: [new CrashAt(8)] })).rejects.toThrow('simulated crash');
+    expect(await store.latest()).toBe('ckpt-step-000006');
+    const resumed = build(77);
+    const b = await fit(tf, resumed, train, val, cfg, { seed: 5, checkpoints: store });
+
+    expect(b.resumedFromStep).toBe(6);
+    expect(b.history.map((h) => [h.loss, h.valLoss, h.lr])).toEqual(a.history.map((h) => [h.loss, h.valLoss, h.lr]));
+    expect(weights(resumed)).toEqual(weights(straight));
+    expect(await store.latest()).toBe('ckpt-0003');
+  });
+
+  it('drives the injected progress display once per epoch, from the resumed step', async () => {
+    const calls: string[] = [];
+    const progress = (label: string, total: number, perStep: number, start: number) => {
+      calls.push(`${label} ${start}/${total} ×${perStep}`);
+      return { update: (step: number) => void calls.push(`u${step}`), stop: () => void calls.push('stop') };
+    };
+    const store = new MemoryCheckpointStore();
+    const two = { ...cfg, epochs: 2 };
+    await expect(fit(tf, build(3), train, null, two, { seed: 3, checkpoints: store, callbacks: [new CrashAt(8)] })).rejects.toThrow('simulated crash');
+    calls.length = 0;
+    await fit(tf, build(3), train, null, two, { seed: 3, checkpoints: store, progress, label: 'ep' });
+    // Resumed from the step-6 checkpoint: epoch 2 starts its display at step 1 of 5.
+    expect(calls).toEqual(['ep 2/2 1/5 ×8', 'u2', 'u3', 'u4', 'u5', 'stop']);
+  });
+
   it('a NaN loss stops the run with a clear message and keeps the last good checkpoint', async () => {
     const dir = tmpDir();
     const m = build(3);
-    await fit(tf, m, train, null, { ...cfg, epochs: 1 }, { seed: 3, workDir: dir });
+    await fit(tf, m, train, null, { ...cfg, epochs: 1 }, { seed: 3, checkpoints: new DirCheckpointStore(dir) });
     expect(latestCheckpoint(dir)).toBe('ckpt-0000');
     const before = fs.readFileSync(path.join(dir, 'ckpt-0000', 'tensors.bin'));
     const bad: TrainSplit = { ...train, target: { ...train.target, data: train.target.data.map(() => NaN) } };
-    const err = await fit(tf, m, bad, null, { ...cfg, epochs: 2 }, { seed: 3, workDir: dir }).catch((e: unknown) => e);
+    const err = await fit(tf, m, bad, null, { ...cfg, epochs: 2 }, { seed: 3, checkpoints: new DirCheckpointStore(dir) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TrainingError);
     expect((err as Error).message).toMatch(/loss became NaN at epoch 2, step 1; lower train.lr .* the last good checkpoint \(ckpt-0000\) is kept in /);
     expect(latestCheckpoint(dir)).toBe('ckpt-0000');

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type { Tf } from '../../src/backends/tf';
+import type { Tf } from '../../src/backends/tf-types';
 import { registerCpuTrainingKernels, registerWasmTrainingKernels } from '../../src/backends/wasm-kernels';
 import { onnx } from '../../src/onnx/proto';
 import { exportFinetuned, headToTfjs, HeadTrainer, memoryRows } from '../../pipeline/finetune/finetune';

@@ -5,7 +5,7 @@
  * (q − zp) · s, per tensor or per channel, with round half to even like onnxruntime.
  */
 import type * as TfModule from '@tensorflow/tfjs';
-import type { Tf } from '../../../src/backends/tf';
+import type { Tf } from '../../../src/backends/tf-types';
 import { coreFold } from './constant';
 import { quantRange } from '../../../src/onnx/const-rules';
 import { DataType } from '../../../src/onnx/proto';
