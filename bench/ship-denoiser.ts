@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   const trainRun = readJson<{ wallSeconds: number; config: { train: { epochs: number } } }>(path.join(runDir, 'train', 'run.json'));
   const ds = readJson<{ splits: { train: Array<{ count: number; realizations: number }> } }>(path.join(runDir, 'data', 'dataset.json'));
   const parity = readJson<{ maxAbsDiff: number }>(path.join(runDir, 'verify', 'parity.json'));
-  const backendLine = fs.readFileSync(path.join(runDir, 'log.txt'), 'utf8').match(/TensorFlow\.js backend: ([^\n(]+)/)?.[1]?.trim() ?? 'unknown';
+  const backendLine = fs.readFileSync(path.join(runDir, 'log.txt'), 'utf8').match(/TensorFlow\.js backend: (\S+(?: \([^)\n]*\))?)/)?.[1] ?? 'unknown';
   const card: DenoiserCard = {
     name, file, summary: spec.summary, channels: spec.channels, noise: spec.noise,
     training: {

@@ -22,7 +22,7 @@ export function renderCard(c: DenoiserCard): string {
     `| noise | ${c.noise} |`,
     `| training data | ${t.data} |`,
     `| licence | ${t.licence} |`,
-    `| job | [\`${t.job}\`](../../${t.job}): ${t.samples.toLocaleString('en-US')} samples × ${t.epochs} epochs, train stage ${Math.round(t.trainSeconds / 60)} min on 2 CPU cores (${t.backend}) |`,
+    `| job | [\`${t.job}\`](../../${t.job}): ${t.samples.toLocaleString('en-US')} samples × ${t.epochs} epochs, train stage ${t.trainSeconds < 120 ? `${t.trainSeconds} s` : `${Math.round(t.trainSeconds / 60)} min`} on 2 CPU cores (${t.backend}) |`,
     `| remake | \`${t.command}\` |`,
     `| export parity | ${c.exportParity.toExponential(1)} (the float32 export vs the run's onnxruntime encoder + tfjs head) |`,
     '',
