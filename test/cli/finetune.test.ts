@@ -45,7 +45,7 @@ describe('onnxtune finetune', () => {
     expect(meta['onnxtune.job']).toBe('cli-ft+finetune');
 
     const denoised = path.join(dir, 'denoised');
-    expect((await runCli(['denoise', out, path.join(imgs, 'p0.pgm'), '--out', denoised])).code).toBe(0);
+    expect((await runCli(['denoise', out, path.join(imgs, 'p0.pgm'), '--out', denoised, '--no-page'])).code).toBe(0);
     expect(fs.readdirSync(denoised)).toHaveLength(1);
     const ev = await runCli(['eval', out, '--data', imgs, '--sigma', '50']);
     expect(ev.code).toBe(0);

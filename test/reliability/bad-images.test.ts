@@ -197,7 +197,7 @@ describe('bad images', () => {
 
   it.each(CASES.map((c) => [c.file, c] as const))('onnxtune denoise on %s', async (_name, c) => {
     const out = path.join(dir, 'denoised', c.file.replace(/\W/g, '_'));
-    const r = await runCli(['denoise', path.join(dir, 'identity.onnx'), file(c), '--out', out, '--device', 'cpu']);
+    const r = await runCli(['denoise', path.join(dir, 'identity.onnx'), file(c), '--out', out, '--device', 'cpu', '--no-page']);
     if (c.read instanceof RegExp) {
       expect(r.code).toBe(2);
       const errors = r.stderr.split('\n').filter((l) => l.startsWith('onnxtune: error:'));

@@ -17,6 +17,7 @@ import { loadModel, saveModel } from '../../src/onnx/model-io';
 import type { ModelProto } from '../../src/onnx/proto';
 import { openNodeDenoiser, type NodeDenoiser } from '../../src/inference/node-denoise';
 import { startWebDemo, type WebDemo } from '../../src/cli/web/site';
+import { DENOISERS_DIR, listDenoiserCards } from '../../pretrained/shipped';
 import type { LastRun } from '../../web/src/hook';
 import { quickJob, writeJob } from '../helpers/jobs';
 import { tmpDir } from '../helpers/tmp';
@@ -270,6 +271,26 @@ describeIfChromium('the demo page in Chromium', () => {
       expect(last.output).toBeCloseToArray(ref.data, { atol: 1e-2, rtol: 1e-2 });
       report[`maxAbsDiffFp16Export${keepIoTypes ? 'F32io' : 'F16io'}`] = maxAbsDiff(last.output, ref.data);
     }
+  });
+
+  it('offers the shipped denoisers and runs one picked from the list like onnxruntime-node', async () => {
+    const cards = listDenoiserCards();
+    const options = await page.$$eval('#model-shipped option', (os) => os.map((o) => (o as unknown as { value: string }).value).filter(Boolean));
+    expect(options).toEqual(cards.map((c) => `shipped/${c.file}`));
+    const card = cards.find((c) => c.channels === 1);
+    if (!card) return; // nothing shipped in this checkout
+    await page.selectOption('#model-shipped', `shipped/${card.file}`);
+    await waitFor(page, card.name, `${HOOK}.model?.name === ${JSON.stringify(`${card.name}.onnx`)}`);
+    await page.fill('#sigma', '25');
+    await denoiseSample(page, 'digits-256');
+    const last = await readLast(page);
+    const session = await createSession(path.join(DENOISERS_DIR, card.file), { device: 'cpu' });
+    const feeds = { [session.inputNames[0]]: { data: last.input, dims: last.dims } };
+    const ref = Object.values(await session.run(feeds))[0];
+    await session.release();
+    // The page clips to [0, 1] as the Node denoiser does.
+    expect(last.output).toBeCloseToArray(Array.from(ref.data, (v) => Math.min(1, Math.max(0, v))), { atol: 1e-3 });
+    Object.assign(report, { shipped: card.name, maxAbsDiffShipped: maxAbsDiff(last.output, Array.from(ref.data, (v) => Math.min(1, Math.max(0, v)))) });
   });
 
   it('requested nothing beyond 127.0.0.1 and raised no page errors', () => {

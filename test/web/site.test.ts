@@ -12,6 +12,7 @@ import { openNodeDenoiser } from '../../src/inference/node-denoise';
 import { readWebModel } from '../../src/inference/model-file';
 import { resolveUnderRoot, serveStatic, type StaticServer } from '../../src/cli/web/server';
 import { safeModelName, startWebDemo } from '../../src/cli/web/site';
+import { DENOISERS_DIR, listDenoiserCards } from '../../pretrained/shipped';
 import { InputError } from '../../src/errors';
 import { runCli } from '../helpers/cli';
 import { tmpDir } from '../helpers/tmp';
@@ -133,6 +134,12 @@ describe('web demo, Node side', () => {
       expect(config.model).toEqual({ url: 'model/tiny.onnx', name: 'tiny.onnx', bytes: fs.statSync(model).size });
       const bytes = (await request(demo.url, `/${config.model.url}`)).body;
       expect(bytes.equals(fs.readFileSync(model))).toBe(true);
+      // The shipped denoisers are offered and served from pretrained/denoisers/.
+      const cards = listDenoiserCards();
+      expect((config.shipped ?? []).map((m: { name: string }) => m.name)).toEqual(cards.map((c) => c.name));
+      for (const [k, m] of ((config.shipped ?? []) as Array<{ url: string }>).entries()) {
+        expect((await request(demo.url, `/${m.url}`)).body.equals(fs.readFileSync(path.join(DENOISERS_DIR, cards[k].file)))).toBe(true);
+      }
     } finally {
       await demo.close();
     }

@@ -29,6 +29,8 @@ const ui = {
   modelName: $('model-name'),
   modelSize: $('model-size'),
   modelFile: $<HTMLInputElement>('model-file'),
+  modelShipped: $<HTMLSelectElement>('model-shipped'),
+  shippedRow: $('shipped-row'),
   modelDrop: $('model-drop'),
   modelMeta: $<HTMLTableElement>('model-meta'),
   modelAll: $<HTMLTableElement>('model-all'),
@@ -478,6 +480,15 @@ async function start(): Promise<void> {
     ui.sample.value = samples[0].id;
     await openSample(samples[0].id);
   }
+  const shipped = config.shipped ?? [];
+  ui.modelShipped.append(
+    ...shipped.map((m) => Object.assign(document.createElement('option'), { value: m.url, textContent: `${m.name} — ${m.summary} (${(m.bytes / 1e6).toFixed(1)} MB)` })),
+  );
+  ui.shippedRow.hidden = !shipped.length;
+  ui.modelShipped.addEventListener('change', () => {
+    const m = shipped.find((x) => x.url === ui.modelShipped.value);
+    if (m) void loadModelUrl(m.url, `${m.name}.onnx`);
+  });
   if (config.model) await loadModelUrl(config.model.url, config.model.name);
   else setStatus('No default model: open or drop an exported onnxtune .onnx file.');
   updateReady();

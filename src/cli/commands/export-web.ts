@@ -26,13 +26,13 @@ export const exportWebCommand: CommandModule<GlobalArgs, ExportArgs> = {
   describe: 'Package an exported model for a target: --target web writes the browser demo with the model into a folder for any static host',
   builder: (y) =>
     y
-      .positional('model', { type: 'string', demandOption: true, coerce: (v?: string) => (v === undefined ? v : resolveModel(v)), describe: 'an exported onnxtune .onnx or a shipped denoiser\'s name (onnxtune models)' })
+      .positional('model', { type: 'string', demandOption: true, describe: 'an exported onnxtune .onnx or a shipped denoiser\'s name (onnxtune models)' })
       .option('target', { choices: EXPORT_TARGETS, demandOption: true, describe: 'what to package for' })
       .option('out', { type: 'string', demandOption: true, describe: 'folder to write (must be empty or absent)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace a non-empty --out folder' })
       .example('$0 export --target web model.onnx --out site/', 'then serve site/ with any static file server') as Argv<ExportArgs>,
   handler: async (args) => {
-    const r = await exportWebSite(args.model, args.out, { force: args.force });
+    const r = await exportWebSite(resolveModel(args.model), args.out, { force: args.force });
     const shown = path.relative(process.cwd(), r.dir);
     const lines = [
       `Wrote ${r.dir}: ${r.files.length} files, ${mib(r.bytes)}`,

@@ -32,7 +32,7 @@ export const finetuneCommand: CommandModule<GlobalArgs, FinetuneArgs> = {
   describe: "Fine-tune an exported model's decoder head on your own clean photos (synthetic noise); writes one .onnx",
   builder: (y) =>
     y
-      .positional('model', { type: 'string', demandOption: true, coerce: (v?: string) => (v === undefined ? v : resolveModel(v)), describe: 'an .onnx exported by onnxtune (its metadata names the encoder taps) or a shipped denoiser\'s name (onnxtune models)' })
+      .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx exported by onnxtune (its metadata names the encoder taps) or a shipped denoiser\'s name (onnxtune models)' })
       .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'clean image files and/or folders' })
       .option('out', { type: 'string', demandOption: true, describe: 'the fine-tuned .onnx to write' })
       .option('sigma', { type: 'string', default: '25', describe: 'Gaussian noise σ on the 0-255 scale, or a range like 15-50 (one level per image)' })
@@ -56,7 +56,7 @@ export const finetuneCommand: CommandModule<GlobalArgs, FinetuneArgs> = {
     if (!(args.lr > 0)) throw new UsageError(`--lr must be > 0, got ${args.lr}`);
     const images = expandInputs(args.inputs);
     const every = Math.max(1, Math.round(args.steps / 10));
-    const r = await finetuneFiles(args.model, images, {
+    const r = await finetuneFiles(resolveModel(args.model), images, {
       out: args.out, sigma, steps: args.steps, batchSize: args.batch, lr: args.lr, patch: args.patch, seed: args.seed, device: args.device,
       onStep: (s, loss) => s % every === 0 && log.info(`step ${s}/${args.steps}: loss ${loss.toExponential(3)}`),
     });

@@ -45,7 +45,7 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
   describe: 'Static int8 quantization (QDQ): int8 weights per channel, 8-bit activations calibrated on images, int8 compute in onnxruntime',
   builder: (y) =>
     y
-      .positional('model', { type: 'string', demandOption: true, coerce: (v?: string) => (v === undefined ? v : resolveModel(v)), describe: 'a float32 .onnx model (opset ≥ 13) taking [N,C,H,W] images in [0,1] or a shipped denoiser\'s name (onnxtune models)' })
+      .positional('model', { type: 'string', demandOption: true, describe: 'a float32 .onnx model (opset ≥ 13) taking [N,C,H,W] images in [0,1] or a shipped denoiser\'s name (onnxtune models)' })
       .option('calibrate', { type: 'string', array: true, demandOption: true, describe: 'calibration images and/or folders (first --limit images, by name)' })
       .option('out', { type: 'string', demandOption: true, describe: 'the quantized .onnx to write' })
       .option('sigma', { type: 'number', describe: 'add seeded Gaussian noise N(0, σ/255) to the calibration images (the σ the model denoises)' })
@@ -78,12 +78,13 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       .example('$0 quantize export/denoiser.onnx --calibrate data/polyu --pairs --method entropy --out denoiser.int8.onnx', 'real-noise pairs, entropy ranges')
       .example('$0 quantize model.onnx --calibrate a.png b.png --sigma 15 --keep-float image-convs --out m.int8.onnx', 'first/last conv in float') as Argv<QuantizeArgs>,
   handler: async (args) => {
-    const model = loadModel(args.model);
+    const modelFile = resolveModel(args.model);
+    const model = loadModel(modelFile);
     const input = model.graph?.input?.find((i) => !(model.graph?.initializer ?? []).some((t) => t.name === i.name));
-    if (!input?.name) throw new InputError(args.model, 'has no image input');
+    if (!input?.name) throw new InputError(modelFile, 'has no image input');
     const cdim = input.type?.tensorType?.shape?.dim?.[1]?.dimValue;
     const channels = (args.channels ?? (cdim != null ? toNumber(cdim) : 1)) as 1 | 3;
-    if (channels !== 1 && channels !== 3) throw new InputError(args.model, `input '${input.name}' has ${channels} channels; images have 1 or 3`);
+    if (channels !== 1 && channels !== 3) throw new InputError(modelFile, `input '${input.name}' has ${channels} channels; images have 1 or 3`);
     const { feeds, source } = await loadCalibrationFeeds({
       paths: args.calibrate,
       inputName: input.name,
@@ -108,9 +109,9 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
     const diff = await compareOutputs(model, q, feeds);
     const ops = await optimizedOpCounts(q);
     const convs = (model.graph?.node ?? []).filter((n) => n.opType === 'Conv').length;
-    const bytes = { fp32: fs.statSync(args.model).size, int8: encodeModel(q).length };
+    const bytes = { fp32: fs.statSync(modelFile).size, int8: encodeModel(q).length };
     const lines = [
-      `${path.basename(args.model)} (${kib(bytes.fp32)}) → ${args.out} (${kib(bytes.int8)}, ${((100 * bytes.int8) / bytes.fp32).toFixed(1)}%) in ${seconds.toFixed(1)} s`,
+      `${path.basename(modelFile)} (${kib(bytes.fp32)}) → ${args.out} (${kib(bytes.int8)}, ${((100 * bytes.int8) / bytes.fp32).toFixed(1)}%) in ${seconds.toFixed(1)} s`,
       `calibration: ${feeds.length} images (${String(source.noise)}), method ${report.method}${report.percentile ? ` ${report.percentile}%` : ''}, ` +
         `activations ${report.activations}, weights ${report.weights}`,
       `int8: ${report.quantized.length} of ${convs} Conv (${report.quantized.filter((c) => c.fusedRelu).length} with their Relu); ` +

@@ -39,7 +39,7 @@ export const webCommand: CommandModule<GlobalArgs, WebArgs> = {
   describe: 'Serve the browser demo (onnxruntime-web) on 127.0.0.1 with an exported model; Ctrl-C stops it',
   builder: (y) =>
     y
-      .positional('model', { type: 'string', coerce: (v?: string) => (v === undefined ? v : resolveModel(v)), describe: 'an exported onnxtune .onnx (default: train the short demo model once into runs/web-default-model) or a shipped denoiser\'s name (onnxtune models)' })
+      .positional('model', { type: 'string', describe: 'an exported onnxtune .onnx (default: train the short demo model once into runs/web-default-model) or a shipped denoiser\'s name (onnxtune models)' })
       .option('port', { type: 'number', default: 8177, describe: 'port on 127.0.0.1 (0 picks a free one)' })
       .option('rebuild', { type: 'boolean', default: false, describe: 'rebuild the page even when the build is up to date' })
       .option('build-only', { type: 'boolean', default: false, describe: 'build the page if needed (dist/web-demo) and exit without serving' })
@@ -51,7 +51,7 @@ export const webCommand: CommandModule<GlobalArgs, WebArgs> = {
       printResult(`Web page ${b.built ? 'built' : 'up to date'}: ${b.dir} (build ${b.key}, onnxruntime-web ${b.ortWeb})`, b);
       return;
     }
-    const modelFile = args.model ?? (await ensureDefaultModel());
+    const modelFile = args.model ? resolveModel(args.model) : await ensureDefaultModel();
     // Describe (and refuse) the model before building or binding anything.
     const model = readWebModel(modelFile);
     if (args.rebuild) await buildWebApp();

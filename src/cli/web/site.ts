@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MODEL_DIR, SITE_CONFIG_FILE, type SiteConfig } from '../../../web/src/site-config';
+import { listDenoiserCards, DENOISERS_DIR } from '../../../pretrained/shipped';
+import { MODEL_DIR, SHIPPED_DIR, SITE_CONFIG_FILE, type ShippedModelEntry, type SiteConfig } from '../../../web/src/site-config';
 import { InputError } from '../../errors';
 import { ONNXTUNE_VERSION } from '../../version';
 import { BUILD_RECORD, ensureWebBuild, type WebBuild } from './build';
@@ -37,6 +38,8 @@ export interface WebDemoOptions {
   buildDir?: string;
   /** Send COOP/COEP so the page may use threads (default true). */
   isolation?: boolean;
+  /** Offer the shipped denoisers (pretrained/denoisers/) in the page (default true). */
+  shipped?: boolean;
 }
 
 /** A running demo. */
@@ -52,11 +55,15 @@ export interface WebDemo extends StaticServer {
 export async function startWebDemo(opts: WebDemoOptions = {}): Promise<WebDemo> {
   const model = opts.model ? readWebModel(opts.model) : undefined;
   const build = await ensureWebBuild({ outDir: opts.buildDir });
-  const config = siteConfig(model, build);
+  const shipped: ShippedModelEntry[] = (opts.shipped ?? true)
+    ? listDenoiserCards().map((c) => ({ name: c.name, url: `${SHIPPED_DIR}/${encodeURIComponent(c.file)}`, summary: c.summary, bytes: c.bytes }))
+    : [];
+  const config: SiteConfig = { ...siteConfig(model, build), ...(shipped.length ? { shipped } : {}) };
   const mapped: Record<string, { file: string } | { body: string; type: string }> = {
     [`/${SITE_CONFIG_FILE}`]: { body: JSON.stringify(config, null, 2) + '\n', type: 'application/json; charset=utf-8' },
   };
   if (model && config.model) mapped[`/${config.model.url}`] = { file: path.resolve(model.file) };
+  for (const [k, c] of listDenoiserCards().entries()) if (shipped[k]) mapped[`/${shipped[k].url}`] = { file: path.join(DENOISERS_DIR, c.file) };
   const server = await serveStatic({ root: build.dir, port: opts.port, mapped, isolation: opts.isolation });
   return { ...server, model, build };
 }
