@@ -19,6 +19,9 @@ interface FinetuneArgs extends GlobalArgs {
   inputs: string[];
   out: string;
   sigma: string;
+  pairs?: boolean;
+  'noisy-suffix': string;
+  'clean-suffix': string;
   steps: number;
   batch: number;
   lr: number;
@@ -29,20 +32,24 @@ interface FinetuneArgs extends GlobalArgs {
 
 export const finetuneCommand: CommandModule<GlobalArgs, FinetuneArgs> = {
   command: 'finetune <model> <inputs..>',
-  describe: "Fine-tune an exported model's decoder head on your own clean photos (synthetic noise); writes one .onnx",
+  describe: "Fine-tune an exported model's decoder head on your own clean photos (synthetic noise) or noisy/clean pairs (--pairs); writes one .onnx",
   builder: (y) =>
     y
       .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx exported by onnxtune (its metadata names the encoder taps) or a shipped denoiser\'s name (onnxtune models)' })
       .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'clean image files and/or folders' })
       .option('out', { type: 'string', demandOption: true, describe: 'the fine-tuned .onnx to write' })
-      .option('sigma', { type: 'string', default: '25', describe: 'Gaussian noise σ on the 0-255 scale, or a range like 15-50 (one level per image)' })
+      .option('sigma', { type: 'string', default: '25', describe: 'Gaussian noise σ on the 0-255 scale, or a range like 15-50 (one level per image); not with --pairs' })
+      .option('pairs', { type: 'boolean', describe: 'real noise: the inputs are noisy/clean pairs, <name>_real.* / <name>_mean.* (PolyU naming; see --noisy-suffix, --clean-suffix), as the page\'s Pairs option' })
+      .option('noisy-suffix', { type: 'string', default: '_real', describe: 'with --pairs: file-name suffix of the noisy image' })
+      .option('clean-suffix', { type: 'string', default: '_mean', describe: 'with --pairs: file-name suffix of the clean image' })
       .option('steps', { type: 'number', default: 200, describe: 'optimizer steps' })
       .option('batch', { type: 'number', default: 8, describe: 'patches per step' })
       .option('lr', { type: 'number', default: 1e-3, describe: 'Adam learning rate' })
       .option('patch', { type: 'number', default: 64, describe: "patch side (rounded to the model's stride multiple)" })
       .option('seed', { type: 'number', default: 1, describe: 'seeds the noise and the batch order (the page uses the same streams)' })
       .option('device', { choices: DEVICES, default: 'auto' as Device, describe: 'onnxruntime and TF.js device' })
-      .example('$0 finetune runs/x/export/denoiser.onnx my-photos/ --sigma 50 --steps 300 --out tuned.onnx', 'adapt to σ=50 on your photos') as Argv<FinetuneArgs>,
+      .example('$0 finetune runs/x/export/denoiser.onnx my-photos/ --sigma 50 --steps 300 --out tuned.onnx', 'adapt to σ=50 on your photos')
+      .example('$0 finetune color-blind shots/ --pairs --noisy-suffix _noisy --clean-suffix _gt --out my-camera.onnx', 'adapt a shipped model to your camera\'s real noise') as Argv<FinetuneArgs>,
   handler: async (args) => {
     let sigma: [number, number];
     try {
@@ -57,7 +64,7 @@ export const finetuneCommand: CommandModule<GlobalArgs, FinetuneArgs> = {
     const images = expandInputs(args.inputs);
     const every = Math.max(1, Math.round(args.steps / 10));
     const r = await finetuneFiles(resolveModel(args.model), images, {
-      out: args.out, sigma, steps: args.steps, batchSize: args.batch, lr: args.lr, patch: args.patch, seed: args.seed, device: args.device,
+      out: args.out, sigma, pairs: args.pairs ? { noisySuffix: args['noisy-suffix'], cleanSuffix: args['clean-suffix'] } : undefined, steps: args.steps, batchSize: args.batch, lr: args.lr, patch: args.patch, seed: args.seed, device: args.device,
       onStep: (s, loss) => s % every === 0 && log.info(`step ${s}/${args.steps}: loss ${loss.toExponential(3)}`),
     });
     printResult(
