@@ -12,7 +12,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { float16Weights } from '../converters/fp16-weights';
-import { listPairs, loadPair } from '../src/data/pairs';
 import { evaluateBaselineOnPairs } from '../src/eval/baseline-method';
 import { evaluateMethod, evaluatePairs, loadTestImages, type EvalPair, type EvalSummary } from '../src/eval/evaluate';
 import { openDenoiser } from '../src/inference/onnx-denoiser';
@@ -20,7 +19,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../src/io/atomic';
 import { encodeModel, loadModel } from '../src/onnx/model-io';
 import { sha256Bytes } from '../src/sha256';
 import { PROJECT_ROOT } from '../src/version';
-import { measureRegression } from '../pretrained/shipped-check';
+import { loadPairsNamed, measureRegression } from '../pretrained/shipped-check';
 import { DENOISERS_DIR, listDenoiserCards, type CardReference, type CardScore, type DenoiserCard } from '../pretrained/shipped';
 import { renderCardsTable } from '../pretrained/shipped-readme';
 
@@ -110,15 +109,6 @@ function testPairNames(runDir: string): string[] {
   return ds.splits.test.flatMap((t) => t.names ?? []);
 }
 
-async function loadPairsNamed(names: readonly string[], channels: 1 | 3): Promise<EvalPair[]> {
-  const wanted = new Set(names);
-  const out: EvalPair[] = [];
-  for (const p of listPairs({ dir: path.join(DATA, 'polyu_canon'), noisy_suffix: '_real', clean_suffix: '_mean' }).filter((q) => wanted.has(q.name))) {
-    out.push({ name: p.name, ...(await loadPair(p, channels, 7, 'the 7×7 SSIM window')) });
-  }
-  return out;
-}
-
 /** Protocol scores of `file` on every set of the spec (whole images, one tile). */
 async function score(file: string, spec: ShipSpec, pairs: EvalPair[]): Promise<CardScore[]> {
   const d = await openDenoiser(file);
@@ -154,7 +144,7 @@ async function main(): Promise<void> {
   const fp32File = path.join(exportDir, exported);
 
   const pairNames = spec.sets.some((s) => 'pairs' in s) ? testPairNames(runDir) : [];
-  const pairs = pairNames.length ? await loadPairsNamed(pairNames, spec.channels) : [];
+  const pairs = pairNames.length ? await loadPairsNamed(path.join(DATA, 'polyu_canon'), pairNames, spec.channels) : [];
 
   // float16 weight storage, kept only when it costs ≤ 0.01 dB on every measured set.
   const half = float16Weights(loadModel(fp32File));

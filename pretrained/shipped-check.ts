@@ -24,6 +24,20 @@ export function centerCrop(img: LoadedImage, side: number): LoadedImage {
 }
 
 /**
+ * The PolyU-named pairs (`<name>_real.*` / `<name>_mean.*`) of `dir` whose names are in `names`, in name order.
+ * @throws Error when one of them is missing
+ */
+export async function loadPairsNamed(dir: string, names: readonly string[], channels: 1 | 3): Promise<EvalPair[]> {
+  const wanted = new Set(names);
+  const pairs: EvalPair[] = [];
+  for (const p of listPairs({ dir, noisy_suffix: '_real', clean_suffix: '_mean' }).filter((q) => wanted.has(q.name))) {
+    pairs.push({ name: p.name, ...(await loadPair(p, channels, 7, 'the 7×7 SSIM window')) });
+  }
+  if (pairs.length !== wanted.size) throw new Error(`${dir}: found ${pairs.length} of the ${wanted.size} pairs named`);
+  return pairs;
+}
+
+/**
  * Mean PSNR of `modelFile` over the regression crops, one value per σ (one for pairs).
  * @param dataDir the folder holding the `reg.set` folder (`../shared/data`)
  */
@@ -33,13 +47,7 @@ export async function measureRegression(modelFile: string, reg: CardRegression, 
     const fn = (x: Float32Array, w: number, h: number) => d.run(x, w, h, { tile: Math.max(w, h) });
     const dir = path.join(dataDir, reg.set);
     if (reg.kind === 'pairs') {
-      const wanted = new Set(reg.images);
-      const pairs: EvalPair[] = [];
-      for (const p of listPairs({ dir, noisy_suffix: '_real', clean_suffix: '_mean' }).filter((q) => wanted.has(q.name))) {
-        const { noisy, clean } = await loadPair(p, channels, 7, 'the 7×7 SSIM window');
-        pairs.push({ name: p.name, noisy: centerCrop(noisy, reg.crop), clean: centerCrop(clean, reg.crop) });
-      }
-      if (pairs.length !== reg.images.length) throw new Error(`${dir}: found ${pairs.length} of the ${reg.images.length} regression pairs`);
+      const pairs = (await loadPairsNamed(dir, reg.images, channels)).map((p) => ({ name: p.name, noisy: centerCrop(p.noisy, reg.crop), clean: centerCrop(p.clean, reg.crop) }));
       return (await evaluatePairs('model', fn, pairs)).summaries.map((s) => s.psnr);
     }
     const images = await Promise.all(reg.images.map(async (f) => centerCrop(await loadImageAs(path.join(dir, f), channels), reg.crop)));
