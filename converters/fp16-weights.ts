@@ -9,7 +9,7 @@
 import { InputError } from '../src/errors';
 import { onnx, DataType, type ModelProto } from '../src/onnx/proto';
 import { tensorToFloat32 } from '../src/onnx/tensor';
-import { float32ToFloat16 } from '../src/tensor/fp16';
+import { fp16Tensor } from './fp16';
 
 const FP16_MAX = 65504;
 
@@ -68,20 +68,13 @@ export function float16Weights(model: ModelProto, opts: Float16WeightsOptions = 
       report.keptFloat32 += 1;
       continue;
     }
-    const data = tensorToFloat32(t);
-    for (let i = 0; i < data.length; i++) {
-      if (Math.abs(data[i]) > FP16_MAX && Number.isFinite(data[i])) {
-        data[i] = Math.sign(data[i]) * FP16_MAX;
-        report.clamped += 1;
-      }
-    }
-    const half = float32ToFloat16(data);
     const stored = fresh(`${name}_fp16`);
-    inits.push(onnx.TensorProto.create({ name: stored, dims: t.dims ?? [], dataType: DataType.FLOAT16, rawData: new Uint8Array(half.buffer, half.byteOffset, half.byteLength) }));
+    const half = fp16Tensor(stored, t, report);
+    inits.push(half);
     casts.push(onnx.NodeProto.create({ opType: 'Cast', name: fresh(`${name}/CastToFloat`), input: [stored], output: [name], attribute: [{ name: 'to', type: 2, i: DataType.FLOAT }] }));
     report.converted += 1;
-    const back = tensorToFloat32(inits[inits.length - 1]);
-    for (let i = 0; i < data.length; i++) report.maxRoundingError = Math.max(report.maxRoundingError, Math.abs(back[i] - data[i]));
+    const [orig, back] = [tensorToFloat32(t), tensorToFloat32(half)];
+    for (let i = 0; i < orig.length; i++) if (Number.isFinite(orig[i]) && Math.abs(orig[i]) <= FP16_MAX) report.maxRoundingError = Math.max(report.maxRoundingError, Math.abs(back[i] - orig[i]));
   }
   const out = onnx.ModelProto.create({
     ...model,

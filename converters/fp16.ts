@@ -48,12 +48,13 @@ export interface Float16Report {
   clamped: number;
 }
 
-function fp16Tensor(name: string, t: TensorProto, report: Float16Report): onnx.TensorProto {
+/** `t` as a FLOAT16 tensor named `name`; values beyond ±65504 are clamped and counted in `counter.clamped`. */
+export function fp16Tensor(name: string, t: TensorProto, counter: { clamped: number }): onnx.TensorProto {
   const data = tensorToFloat32(t);
   for (let i = 0; i < data.length; i++) {
     if (Math.abs(data[i]) > FP16_MAX && Number.isFinite(data[i])) {
       data[i] = Math.sign(data[i]) * FP16_MAX;
-      report.clamped += 1;
+      counter.clamped += 1;
     }
   }
   const half = float32ToFloat16(data);
