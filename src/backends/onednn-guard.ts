@@ -17,6 +17,8 @@ export interface CpuDescription {
   flags: ReadonlySet<string>;
   /** Per level, the largest data/unified cache the kernel lists for cpu0, in bytes. */
   cacheBytes: ReadonlyMap<number, number>;
+  /** Whether sysfs shows cpu0 at all (without it an empty cache list says nothing). */
+  sysfsCpu?: boolean;
 }
 
 export interface OneDnnHazard {
@@ -34,6 +36,11 @@ const MIN_L2_BYTES = 64 * 1024;
 export function oneDnnHazard(cpu: CpuDescription): OneDnnHazard | undefined {
   if (cpu.vendor === 'AuthenticAMD' && !cpu.flags.has('topoext')) {
     return { reason: 'AMD CPU without the topoext CPUID feature (usual in VMs): oneDNN reads its cache sizes as 0' };
+  }
+  // With topoext the kernel reads the same leaf 0x8000001D as oneDNN: cpu0 in sysfs without any cache
+  // entry means that leaf came back empty (seen on an "AMD EPYC" VM, where native TF then crashed with SIGFPE).
+  if (cpu.vendor === 'AuthenticAMD' && cpu.sysfsCpu && cpu.cacheBytes.size === 0) {
+    return { reason: 'AMD CPU whose cache leaf the kernel found empty (no caches listed for cpu0; usual in VMs): oneDNN reads its cache sizes as 0' };
   }
   // The kernel fills its cache list from leaf 4 on Intel, so a missing or tiny L2 here is what oneDNN sees too.
   if (cpu.vendor === 'GenuineIntel' && cpu.cacheBytes.size > 0) {
@@ -85,7 +92,7 @@ export function readCpuDescription(root = ''): CpuDescription | undefined {
       // An unreadable entry tells nothing either way.
     }
   }
-  return { vendor, flags, cacheBytes };
+  return { vendor, flags, cacheBytes, sysfsCpu: fs.existsSync(`${root}/sys/devices/system/cpu/cpu0`) };
 }
 
 /**

@@ -13,8 +13,9 @@ interface FakeCache {
   size: string;
 }
 
-function fakeRoot(vendor: string, flags: string, caches: FakeCache[] | undefined): string {
+function fakeRoot(vendor: string, flags: string, caches: FakeCache[] | undefined, sysfsCpu = false): string {
   const root = tmpDir();
+  if (sysfsCpu) fs.mkdirSync(path.join(root, 'sys/devices/system/cpu/cpu0/topology'), { recursive: true });
   fs.mkdirSync(path.join(root, 'proc'));
   const cpu = `processor\t: 0\nvendor_id\t: ${vendor}\ncpuid level\t: 16\nflags\t\t: ${flags}\n\n`;
   fs.writeFileSync(path.join(root, 'proc/cpuinfo'), cpu + cpu.replace('processor\t: 0', 'processor\t: 1'));
@@ -42,10 +43,17 @@ test.each([
   ['Intel listing only L1', 'GenuineIntel', 'fpu sse2', SANE.slice(0, 2), true],
   ['Intel with a 4 KiB L2', 'GenuineIntel', 'fpu sse2', [SANE[0], { level: 2, type: 'Unified', size: '4K' }], true],
   ['Intel with no cache list at all (sysfs hidden)', 'GenuineIntel', 'fpu sse2', undefined, false],
+  ['AMD with no cache list at all (sysfs hidden)', 'AuthenticAMD', 'fpu sse2 topoext', undefined, false],
 ] as const)('%s', (_name, vendor, flags, caches, hazard) => {
   const cpu = readCpuDescription(fakeRoot(vendor, flags, caches ? [...caches] : undefined));
   expect(cpu?.vendor).toBe(vendor);
   expect(oneDnnHazard(cpu!) !== undefined).toBe(hazard);
+});
+
+test('AMD with topoext whose cpu0 is in sysfs but lists no cache (an EPYC VM that crashed oneDNN) is hazardous', () => {
+  const cpu = readCpuDescription(fakeRoot('AuthenticAMD', 'fpu sse2 avx2 topoext', undefined, true));
+  expect(oneDnnHazard(cpu!)?.reason).toMatch(/cache leaf the kernel found empty/);
+  expect(oneDnnHazard(readCpuDescription(fakeRoot('AuthenticAMD', 'fpu topoext', [...SANE], true))!)).toBeUndefined();
 });
 
 test('sizes are parsed with their unit and instruction caches are ignored', () => {
@@ -65,6 +73,7 @@ test('guardOneDnn sets TF_ENABLE_ONEDNN_OPTS=0 only when hazardous and the user 
   const fine: NodeJS.ProcessEnv = {};
   expect(guardOneDnn(fine, good)).toBeUndefined();
   expect(fine.TF_ENABLE_ONEDNN_OPTS).toBeUndefined();
-  expect(guardOneDnn({}, undefined)).toBeUndefined();
+  // No readable CPU description (here: a fake root with nothing in it): nothing is changed.
+  expect(guardOneDnn({ ONNXTUNE_TEST_CPUINFO_ROOT: path.join(tmpDir(), 'nothing') })).toBeUndefined();
   expect(readCpuDescription(path.join(tmpDir(), 'nothing'))).toBeUndefined();
 });
