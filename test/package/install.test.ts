@@ -4,7 +4,7 @@
  * <tarball>` into an empty project from the npm cache, with install scripts denied — so the
  * optional @tensorflow/tfjs-node is present without its native binding and onnxtune must fall back
  * to wasm. From that project: `npx onnxtune --version`, `inspect` on the shipped encoder,
- * `denoise` with a model built here (no shipped denoiser exists yet) on BMP and 16-bit PGM files
+ * `denoise` with a model built here and with a shipped denoiser by name, on BMP and 16-bit PGM files
  * with paths relative to the project, a short training run on wasm from the shipped job file, the
  * web page built from the shipped sources, types through the exports map, and a `.cjs`
  * and an `.mjs` file using the library.
@@ -133,6 +133,7 @@ describeInstall('the npm package, installed from its tarball', () => {
       'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/src/cli/supervisor.js',
       'configs/mnist-dae.yaml', 'configs/schema.json', 'pretrained/mnist-conv-ae/encoder.onnx',
       'web/index.html', 'web/app.css', 'web/src/main.ts', 'src/images/bmp.ts',
+      'pretrained/denoisers/README.md', 'pretrained/denoisers/gray-blind.onnx', 'pretrained/denoisers/gray-blind.json',
     ]) {
       expect(names).toContain(f);
     }
@@ -145,7 +146,8 @@ describeInstall('the npm package, installed from its tarball', () => {
     const bundled = record.inputs.filter((f) => f.endsWith('.ts') && !f.startsWith('web/src/'));
     expect(bundled).toContain('pipeline/finetune/finetune.ts');
     expect(sources.sort()).toEqual(bundled.sort());
-    expect(pack.size).toBeLessThan(2 * 1024 * 1024);
+    // The four shipped denoisers are ≈ 2 MB each (float16 weights, which hardly compress).
+    expect(pack.size).toBeLessThan(12 * 1024 * 1024);
   });
 
   it('runs `npx onnxtune --version` and `inspect` on the shipped encoder', () => {
@@ -157,7 +159,7 @@ describeInstall('the npm package, installed from its tarball', () => {
   });
 
   it('denoises BMP and 16-bit PGM files with paths relative to the current folder', async () => {
-    // No denoiser ships yet (issue #14): a per-pixel model, y = 0.5·x + 0.25, built with the project's GraphBuilder.
+    // A per-pixel model, y = 0.5·x + 0.25, built with the project's GraphBuilder: exact expected outputs.
     const b = new GraphBuilder();
     b.addInput('x', ['n', 1, 'h', 'w']);
     b.addInitializer('half', [], new Float32Array([0.5]));
@@ -172,7 +174,10 @@ describeInstall('the npm package, installed from its tarball', () => {
 
     const r = npxOnnxtune(project, ['denoise', 'affine.onnx', 'in', '--out', 'out', '--device', 'cpu']);
     ok(r, 'denoise');
-    expect(fs.readdirSync(path.join(project, 'out')).sort()).toEqual(['photo.png', 'scan.png']);
+    expect(fs.readdirSync(path.join(project, 'out')).sort()).toEqual(['compare', 'index.html', 'photo.png', 'scan.png']);
+    // A shipped denoiser by name, resolved inside the installed package.
+    ok(npxOnnxtune(project, ['denoise', '--model', 'gray-blind', 'in/scan.pgm', '--out', 'out-shipped', '--no-page']), 'denoise --model gray-blind');
+    expect(fs.readdirSync(path.join(project, 'out-shipped'))).toEqual(['scan.png']);
 
     const photo = await sharp(path.join(project, 'out', 'photo.png')).raw().toBuffer({ resolveWithObject: true });
     expect(photo.info).toMatchObject({ width: W, height: H, channels: 3 });
