@@ -55,15 +55,14 @@ export interface WebDemo extends StaticServer {
 export async function startWebDemo(opts: WebDemoOptions = {}): Promise<WebDemo> {
   const model = opts.model ? readWebModel(opts.model) : undefined;
   const build = await ensureWebBuild({ outDir: opts.buildDir });
-  const shipped: ShippedModelEntry[] = (opts.shipped ?? true)
-    ? listDenoiserCards().map((c) => ({ name: c.name, url: `${SHIPPED_DIR}/${encodeURIComponent(c.file)}`, summary: c.summary, bytes: c.bytes }))
-    : [];
+  const cards = (opts.shipped ?? true) ? listDenoiserCards() : [];
+  const shipped: ShippedModelEntry[] = cards.map((c) => ({ name: c.name, url: `${SHIPPED_DIR}/${encodeURIComponent(c.file)}`, summary: c.summary, bytes: c.bytes }));
   const config: SiteConfig = { ...siteConfig(model, build), ...(shipped.length ? { shipped } : {}) };
   const mapped: Record<string, { file: string } | { body: string; type: string }> = {
     [`/${SITE_CONFIG_FILE}`]: { body: JSON.stringify(config, null, 2) + '\n', type: 'application/json; charset=utf-8' },
   };
   if (model && config.model) mapped[`/${config.model.url}`] = { file: path.resolve(model.file) };
-  for (const [k, c] of listDenoiserCards().entries()) if (shipped[k]) mapped[`/${shipped[k].url}`] = { file: path.join(DENOISERS_DIR, c.file) };
+  cards.forEach((c, k) => (mapped[`/${shipped[k].url}`] = { file: path.join(DENOISERS_DIR, c.file) }));
   const server = await serveStatic({ root: build.dir, port: opts.port, mapped, isolation: opts.isolation });
   return { ...server, model, build };
 }
