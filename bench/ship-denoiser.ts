@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { float16Weights } from '../converters/fp16-weights';
+import { listImages, type LoadedImage } from '../src/data/folder';
 import { evaluateBaselineOnPairs } from '../src/eval/baseline-method';
 import { evaluateMethod, evaluatePairs, loadTestImages, type EvalPair, type EvalSummary } from '../src/eval/evaluate';
 import { openDenoiser } from '../src/inference/onnx-denoiser';
@@ -110,7 +111,7 @@ function testPairNames(runDir: string): string[] {
 }
 
 /** Protocol scores of `file` on every set of the spec (whole images, one tile). */
-async function score(file: string, spec: ShipSpec, pairs: EvalPair[]): Promise<CardScore[]> {
+async function score(file: string, spec: ShipSpec, pairs: EvalPair[], images: ReadonlyMap<string, LoadedImage[]>): Promise<CardScore[]> {
   const d = await openDenoiser(file);
   try {
     const fn = (x: Float32Array, w: number, h: number) => d.run(x, w, h, { tile: Math.max(w, h) });
@@ -120,8 +121,7 @@ async function score(file: string, spec: ShipSpec, pairs: EvalPair[]): Promise<C
       if ('pairs' in s) {
         for (const x of (await evaluatePairs('model', fn, pairs)).summaries) add(s.set, x);
       } else {
-        const images = await loadTestImages({ data: path.join(DATA, s.set), sigmas: s.sigmas, channels: spec.channels });
-        for (const x of (await evaluateMethod('model', fn, images, s.sigmas, 0)).summaries) add(s.set, x);
+        for (const x of (await evaluateMethod('model', fn, images.get(s.set) ?? [], s.sigmas, 0)).summaries) add(s.set, x);
       }
       console.log(out.filter((r) => r.set === s.set).map((r) => `${path.basename(file)} ${r.set} σ=${r.sigma}: ${r.psnr.toFixed(3)} dB / ${r.ssim.toFixed(4)}`).join('\n'));
     }
@@ -150,7 +150,12 @@ async function main(): Promise<void> {
   const half = float16Weights(loadModel(fp32File));
   const fp16File = path.join(exportDir, exported.replace(/\.onnx$/, '.fp16w.onnx'));
   writeFileAtomic(fp16File, encodeModel(half.model));
-  const [s32, s16] = [await score(fp32File, spec, pairs), await score(fp16File, spec, pairs)];
+  // Each test set is loaded once and scored for both files.
+  const images = new Map<string, LoadedImage[]>();
+  for (const s of spec.sets) {
+    if (!('pairs' in s)) images.set(s.set, await loadTestImages({ data: path.join(DATA, s.set), sigmas: s.sigmas, channels: spec.channels }));
+  }
+  const [s32, s16] = [await score(fp32File, spec, pairs, images), await score(fp16File, spec, pairs, images)];
   const delta = Math.max(...s32.map((a, i) => Math.abs(a.psnr - s16[i].psnr)));
   const useFp16 = delta <= FP16_MAX_DELTA_DB;
   const chosen = useFp16 ? fp16File : fp32File;
@@ -172,9 +177,10 @@ async function main(): Promise<void> {
   const file = `${name}.onnx`;
   const target = path.join(DENOISERS_DIR, file);
   writeFileAtomic(target, fs.readFileSync(chosen));
+  // The first images of the set by name (the regression crops are cut from them).
   const regImages = spec.regression.kind === 'pairs'
     ? pairNames.slice(0, spec.regression.count)
-    : (await loadTestImages({ data: path.join(DATA, spec.regression.set), sigmas: [], channels: spec.channels, limit: spec.regression.count })).map((i) => i.name);
+    : listImages(path.join(DATA, spec.regression.set)).slice(0, spec.regression.count);
   const regression = { set: spec.regression.set, kind: spec.regression.kind, images: regImages.map((n) => path.basename(n)), crop: spec.regression.crop, sigmas: spec.regression.sigmas, seed: 0, psnr: [] as number[] };
   regression.psnr = await measureRegression(target, regression, DATA, spec.channels);
 
