@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { loadJobConfig } from '../../src/config/load';
 import { openDenoiser } from '../../src/inference/onnx-denoiser';
 import { writeImage } from '../../src/images/write';
@@ -42,7 +43,9 @@ describe('shipped denoisers', () => {
     } finally {
       await d.release();
     }
-    expect(loadJobConfig(path.join(PROJECT_ROOT, card.training.job)).export.file).toBe(card.file);
+    // The job names this file (it reads ../shared, so it is validated in full below when that exists).
+    const job = parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, card.training.job), 'utf8')) as { name: string; export: { file: string } };
+    expect([job.name, job.export.file]).toEqual([`denoiser-${card.name}`, card.file]);
     expect(card.weights === 'float32' || card.float16DeltaDb <= 0.01).toBe(true);
     expect(card.exportParity).toBeLessThanOrEqual(1e-4);
   });
@@ -67,7 +70,11 @@ describe('shipped denoisers', () => {
   });
 });
 
-describeIfShared('shipped denoisers on their test sets', ['data/set12', 'data/kodak24', 'data/polyu_canon'], () => {
+describeIfShared('shipped denoisers on their test sets', ['data/set12', 'data/kodak24', 'data/polyu_canon', 'data/train400', 'data/cbsd432', 'data/cbsd68', 'models/resnet20_cifar10.onnx'], () => {
+  it.each(cards.map((c) => [c.name, c] as const))('%s: its job is valid with every path it reads', (_n, card) => {
+    expect(loadJobConfig(path.join(PROJECT_ROOT, card.training.job)).export.file).toBe(card.file);
+  });
+
   it.each(cards.map((c) => [c.name, c] as const))('%s: regression crops within 0.05 dB of the card', async (_n, card) => {
     const got = await measureRegression(path.join(DENOISERS_DIR, card.file), card.regression, sharedPath('data'), card.channels);
     expect(got).toHaveLength(card.regression.psnr.length);
