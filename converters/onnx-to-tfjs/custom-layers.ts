@@ -235,7 +235,17 @@ export function registerOnnxLayers(tf: Tf): OnnxLayerClasses {
         const e = this.end[i - 1];
         end.push(e === null ? d : clamp(e));
       }
-      return tf.stridedSlice(x, begin, end, [1, ...this.strides]);
+      // A contiguous slice, then a gather per strided axis: both have gradients in every backend, and
+      // tf.stridedSlice has none (a fine-tuned ResNet-20 stage with its stride-2 shortcut needs one).
+      return tf.tidy(() => {
+        let y = tf.slice(x, begin, end.map((e, i) => Math.max(0, e - begin[i])));
+        this.strides.forEach((st, i) => {
+          if (st === 1) return;
+          const n = y.shape[i + 1];
+          y = tf.gather(y, tf.range(0, n, st, 'int32'), i + 1);
+        });
+        return y;
+      });
     }
     override getConfig(): TfModule.serialization.ConfigDict {
       return { ...super.getConfig(), begin: this.begin, end: this.end, strides: this.strides };

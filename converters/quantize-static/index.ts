@@ -11,12 +11,16 @@ import { calibrateRanges } from './calibrate';
 import { planQuantization, type KeepFloatPolicy } from './plan';
 import { type CalibrationMethod, type TensorRange } from './ranges';
 import { insertQdq, type ActivationParams, type ActivationType } from './rewrite';
+import { splitMixedRangeConcats, type ConcatSplit } from './split-concat';
+import { materializeConvWeights } from './weights';
 
 export { CALIBRATION_METHODS, chooseRange, entropyThreshold, percentileThreshold, type CalibrationMethod, type TensorRange } from './ranges';
 export { KEEP_FLOAT_POLICIES, planQuantization, type KeepFloatPolicy, type PlannedAdd, type PlannedConv, type QuantizationPlan } from './plan';
 export { ACTIVATION_TYPES, activationParams, insertQdq, type ActivationType } from './rewrite';
 export { calibrateRanges, withExtraOutputs } from './calibrate';
 export { loadCalibrationFeeds, type CalibrationDataOptions } from './data';
+export { materializeConvWeights } from './weights';
+export { splitMixedRangeConcats, type ConcatSplit, type SplitConcatOptions } from './split-concat';
 
 /** Metadata key holding the JSON {@link StaticQuantizationReport} summary. */
 export const QUANTIZATION_METADATA_KEY = 'onnxtune.quantization';
@@ -34,6 +38,15 @@ export interface StaticQuantizeOptions {
   excludeNodes?: readonly string[];
   /** Int8 Add where both inputs are quantized (default false; see plan.ts). */
   quantizeAdd?: boolean;
+  /** uint8 nearest Resize and QLinearConcat between quantized Convs (default true; see plan.ts). */
+  quantizeLayout?: boolean;
+  /**
+   * Split a Conv over a channel Concat of inputs with very different ranges (ReLU features next to the raw
+   * image) into one Conv per range group plus float Adds, so each group gets its own 8-bit scale (default true).
+   */
+  splitConcat?: boolean;
+  /** How (see split-concat.ts): 'scale' (default) or 'split'. */
+  splitConcatMode?: 'scale' | 'split';
   /** What the calibration inputs were, written to the metadata (e.g. `{ source: 'train400', count: 16, sigma: 25 }`). */
   calibration?: Record<string, unknown>;
   threads?: number;
@@ -47,10 +60,17 @@ export interface StaticQuantizationReport {
   method: CalibrationMethod;
   percentile?: number;
   calibration: Record<string, unknown>;
+  /** Conv weights/biases read from Cast (float16 storage), Constant or other constant chains, made float initializers first. */
+  materializedWeights: number;
+  /** Convs split over their mixed-range Concat inputs (see `splitConcat`). */
+  splitConvs: ConcatSplit[];
   /** Convs running on int8 (with a Relu folded in when `fusedRelu`). */
   quantized: Array<{ node: string; fusedRelu: boolean }>;
   /** Adds running on int8 (QLinearAdd). */
   adds: Array<{ node: string; fusedRelu: boolean }>;
+  /** Concats reading 8-bit inputs (QLinearConcat), and Resize outputs kept on their input's 8-bit grid. */
+  concats: string[];
+  resizes: string[];
   keptFloat: Array<{ node: string; reason: string }>;
   /** Per activation: calibrated range and the 8-bit scale / zero point. */
   tensors: Array<{ name: string; range: TensorRange } & ActivationParams>;
@@ -68,7 +88,11 @@ export async function quantizeStatic(
 ): Promise<{ model: onnx.ModelProto; report: StaticQuantizationReport }> {
   const method = opts.method ?? 'minmax';
   const activations = opts.activations ?? 'uint8';
-  const plan = planQuantization(model, { keepFloat: opts.keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd });
+  // float16 weight storage (shipped denoisers) and Constant-node weights: plain float initializers first.
+  const { model: prepared, materialized } = materializeConvWeights(model);
+  const { model: split, splits } = opts.splitConcat === false ? { model: prepared, splits: [] } : await splitMixedRangeConcats(prepared, feeds, { threads: opts.threads, mode: opts.splitConcatMode });
+  model = split;
+  const plan = planQuantization(model, { keepFloat: opts.keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd, quantizeLayout: opts.quantizeLayout });
   const ranges = await calibrateRanges(model, plan.activations, feeds, { method, percentile: opts.percentile, threads: opts.threads });
   const { model: out, params } = insertQdq(model, plan, ranges, activations);
   const report: StaticQuantizationReport = {
@@ -78,13 +102,17 @@ export async function quantizeStatic(
     method,
     ...(method === 'percentile' ? { percentile: opts.percentile ?? 99.999 } : {}),
     calibration: { inputs: feeds.length, ...opts.calibration },
+    materializedWeights: materialized,
+    splitConvs: splits,
     quantized: plan.convs.map((c) => ({ node: c.node, fusedRelu: c.fusedRelu })),
     adds: plan.adds.map((a) => ({ node: a.node, fusedRelu: a.fusedRelu })),
+    concats: plan.concats,
+    resizes: Object.keys(plan.tied),
     keptFloat: plan.keptFloat,
     tensors: plan.activations.map((name) => ({ name, range: ranges.get(name) as TensorRange, ...(params.get(name) as ActivationParams) })),
   };
   const { tensors: _tensors, ...summary } = report;
-  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length }) });
+  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, splitConvs: splits.length }) });
   return { model: out, report };
 }
 export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';

@@ -31,6 +31,12 @@ export interface PlanOptions {
    * faster, but onnxruntime-web's QLinearAdd rounds differently from onnxruntime-node's, see README).
    */
   quantizeAdd?: boolean;
+  /**
+   * Run nearest-neighbour Resize and channel Concat on 8-bit data where they sit between quantized Convs (default true):
+   * a Resize's output reuses its input's scale and zero point (onnxruntime then resizes uint8, exactly), and a Concat
+   * feeding a quantized Conv reads quantized inputs (onnxruntime's QLinearConcat).
+   */
+  quantizeLayout?: boolean;
 }
 
 /** One Conv that will run on int8. */
@@ -60,6 +66,10 @@ export interface QuantizationPlan {
   adds: PlannedAdd[];
   /** Every activation that gets a QuantizeLinear → DequantizeLinear pair (the ones to calibrate). */
   activations: string[];
+  /** Activations that reuse another's scale and zero point instead of their own range (Resize output → its input). */
+  tied: Record<string, string>;
+  /** Concat nodes that read the quantized (Q → DQ) versions of their inputs. */
+  concats: string[];
   /** Convs left in float, with the reason. */
   keptFloat: Array<{ node: string; reason: string }>;
 }
@@ -85,7 +95,7 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
     const relu = next.length === 1 && next[0].opType === 'Relu' && isDefaultDomain(next[0].domain) && !graphOutputs.has(out) ? next[0] : undefined;
     return { output: relu ? (relu.output?.[0] ?? out) : out, fusedRelu: Boolean(relu) };
   };
-  const plan: QuantizationPlan = { convs: [], adds: [], activations: [], keptFloat: [] };
+  const plan: QuantizationPlan = { convs: [], adds: [], activations: [], tied: {}, concats: [], keptFloat: [] };
   for (const n of graph.node ?? []) {
     if (n.opType !== 'Conv' || !isDefaultDomain(n.domain)) continue;
     const name = n.name || (n.output?.[0] ?? 'Conv');
@@ -124,8 +134,33 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
     plan.adds.push({ node: name, inputs: [a, b], output, fusedRelu });
     acts.add(output);
   }
+  if (opts.quantizeLayout ?? true) {
+    const producer = new Map<string, NodeProto>();
+    for (const n of graph.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
+    // Concats feeding a quantized Conv: every input quantized (QLinearConcat). Then a nearest Resize whose output is
+    // one of those inputs and whose input is quantized keeps its input's parameters (uint8 Resize, no rounding).
+    for (const n of graph.node ?? []) {
+      const name = n.name || (n.output?.[0] ?? 'Concat');
+      const readByConvOnly = (readers.get(n.output?.[0] ?? '') ?? []).every((r) => plan.convs.some((c) => c.node === (r.name || r.output?.[0])));
+      if (n.opType !== 'Concat' || !isDefaultDomain(n.domain) || excluded.has(name) || !acts.has(n.output?.[0] ?? '') || !readByConvOnly) continue;
+      if ((n.input ?? []).some((i) => !i || inits.has(i))) continue;
+      plan.concats.push(name);
+      for (const i of n.input ?? []) {
+        acts.add(i);
+        const r = producer.get(i);
+        const src = r?.input?.[0] ?? '';
+        const onlyConcat = (readers.get(i) ?? []).length === 1;
+        if (r && r.opType === 'Resize' && isDefaultDomain(r.domain) && stringAttr(r, 'mode', 'nearest') === 'nearest' && acts.has(src) && onlyConcat) plan.tied[i] = src;
+      }
+    }
+  }
   plan.activations = [...acts];
   return plan;
+}
+
+function stringAttr(n: NodeProto, name: string, dflt: string): string {
+  const a = (n.attribute ?? []).find((x) => x.name === name);
+  return a?.s ? new TextDecoder().decode(a.s as Uint8Array) : dflt;
 }
 
 function groupsOf(n: NodeProto): number {

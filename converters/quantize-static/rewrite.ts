@@ -65,10 +65,13 @@ export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: Rea
   const params = new Map<string, ActivationParams>();
   const pairs = new Map<string, onnx.NodeProto[]>();
   const dq = new Map<string, string>();
-  for (const t of plan.activations) {
-    const range = ranges.get(t);
+  const tied = plan.tied ?? {};
+  // Tied tensors last: they take the parameters of their source.
+  const order = [...plan.activations.filter((t) => !tied[t]), ...plan.activations.filter((t) => tied[t])];
+  for (const t of order) {
+    const range = ranges.get(tied[t] ?? t);
     if (!range) throw new InputError('calibration', `no range for tensor '${t}'; calibrate every tensor of the plan`);
-    const p = activationParams(range, type);
+    const p = tied[t] && params.has(tied[t]) ? (params.get(tied[t]) as ActivationParams) : activationParams(range, type);
     params.set(t, p);
     const s = scalar(`${t}_scale`, DataType.FLOAT, bytesOf(Float32Array.of(p.scale)));
     const zp = scalar(`${t}_zero_point`, qType, bytesOf(type === 'uint8' ? Uint8Array.of(p.zeroPoint) : Int8Array.of(p.zeroPoint)));
@@ -123,8 +126,13 @@ export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: Rea
   }
   // A float weight still read elsewhere (shared) stays.
   for (const a of plan.adds) convInputs.set(a.node, a.inputs.map((i) => dq.get(i) as string));
+  const concats = new Set(plan.concats ?? []);
+  for (const n of graph.node ?? []) {
+    const key = n.name || (n.output?.[0] ?? '');
+    if (concats.has(key)) convInputs.set(key, (n.input ?? []).map((i) => dq.get(i) ?? i));
+  }
   const planned = new Set(plan.convs.map((c) => c.node));
-  const conv = new Set([...plan.convs, ...plan.adds].map((c) => c.output));
+  const conv = new Set([...[...plan.convs, ...plan.adds].map((c) => c.output), ...Object.keys(tied)]);
   for (const n of graph.node ?? []) {
     if (planned.has(n.name || (n.output?.[0] ?? ''))) continue;
     for (const i of n.input ?? []) replacedInits.delete(i);

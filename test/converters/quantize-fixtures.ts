@@ -25,3 +25,34 @@ export function residualDenoiser(opset = 17): onnx.ModelProto {
   b.addOutput('denoised', ['N', 1, 'H', 'W']);
   return b.toModel({ opset, metadata: { 'onnxtune.task': 'denoise' } });
 }
+
+/**
+ * A two-level U-Net denoiser shaped like onnxtune's heads: conv 1→8 relu → conv 8→8 stride 2 relu (×`gain`, so the
+ * features span far more than the image) → nearest Resize ×2 → Concat(up, the full-resolution features, the noisy image)
+
+ * → conv 17→8 (weights on the upsampled features ÷ `gain`) relu → conv 8→1 → noisy + residual. The image is also read by the final Add, as in onnxtune exports.
+ */
+export function unetDenoiser(gain = 16): onnx.ModelProto {
+  const b = new GraphBuilder('tiny-unet');
+  b.addInput('noisy', ['N', 1, 'H', 'W']);
+  const conv = (name: string, x: string, cin: number, cout: number, seed: number, stride = 1, scale = 1, inScale?: (c: number) => number) => {
+    const w = seeded(cout * cin * 9, seed).map((v) => (scale * v) / Math.sqrt(cin * 4));
+    if (inScale) w.forEach((v, i) => (w[i] = v * inScale(Math.floor(i / 9) % cin)));
+    b.addInitializer(`${name}.w`, [cout, cin, 3, 3], w);
+    b.addInitializer(`${name}.b`, [cout], seeded(cout, seed + 100).map((v) => v * 0.1 * scale));
+    b.addNode('Conv', [x, `${name}.w`, `${name}.b`], [name], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [stride, stride] }, `${name}/Conv`);
+    return name;
+  };
+  const relu = (x: string) => b.addNode('Relu', [x], [`${x}_relu`]).output[0];
+  const f1 = relu(conv('c1', 'noisy', 1, 8, 11));
+  const f2 = relu(conv('c2', f1, 8, 8, 12, 2, gain));
+  b.addInitializer('up.scales', [4], Float32Array.of(1, 1, 2, 2));
+  b.addNode('Resize', [f2, '', 'up.scales'], ['up'], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, 'up/Resize');
+  b.addNode('Concat', ['up', f1, 'noisy'], ['cat'], { axis: 1 }, 'cat/Concat');
+  // c3 weighs the upsampled features down by the gain, so all three inputs matter to its output.
+  const f3 = relu(conv('c3', 'cat', 17, 8, 13, 1, 1, (c) => (c < 8 ? 1 / gain : 1)));
+  const noise = conv('c4', f3, 8, 1, 14);
+  b.addNode('Add', ['noisy', noise], ['denoised']);
+  b.addOutput('denoised', ['N', 1, 'H', 'W']);
+  return b.toModel({ opset: 17, metadata: { 'onnxtune.task': 'denoise' } });
+}

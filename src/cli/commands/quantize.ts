@@ -33,6 +33,8 @@ interface QuantizeArgs extends GlobalArgs {
   'keep-float': KeepFloatPolicy;
   exclude?: string[];
   'int8-add': boolean;
+  'mixed-concat': 'scale' | 'split' | 'off';
+  'int8-layout': boolean;
   limit: number;
   seed: number;
   channels?: number;
@@ -65,6 +67,16 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
         type: 'boolean',
         default: false,
         describe: 'also run an Add on int8 when both inputs are quantized (ResNet residuals): faster, but onnxruntime-web then differs from node by an 8-bit step here and there',
+      })
+      .option('mixed-concat', {
+        choices: ['scale', 'split', 'off'] as const,
+        default: 'scale' as const,
+        describe: 'a Conv over a Concat of inputs with very different ranges (features next to the raw image): scale the narrow ones by powers of two (weights ÷ the same; no extra ops), split the Conv per input (float Adds), or leave it (one 8-bit scale for all)',
+      })
+      .option('int8-layout', {
+        type: 'boolean',
+        default: true,
+        describe: 'nearest Resize and Concat between quantized Convs run on 8-bit data (--no-int8-layout: float)',
       })
       .option('limit', { type: 'number', default: 16, describe: 'calibration images used at most' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the calibration noise' })
@@ -102,13 +114,16 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       keepFloat: args['keep-float'],
       excludeNodes: args.exclude,
       quantizeAdd: args['int8-add'],
+      splitConcat: args['mixed-concat'] !== 'off',
+      splitConcatMode: args['mixed-concat'] === 'split' ? 'split' : 'scale',
+      quantizeLayout: args['int8-layout'],
       calibration: source,
     });
     const seconds = (performance.now() - t0) / 1000;
     saveModel(q, args.out);
     const diff = await compareOutputs(model, q, feeds);
     const ops = await optimizedOpCounts(q);
-    const convs = (model.graph?.node ?? []).filter((n) => n.opType === 'Conv').length;
+    const convs = (q.graph?.node ?? []).filter((n) => n.opType === 'Conv').length;
     const bytes = { fp32: fs.statSync(modelFile).size, int8: encodeModel(q).length };
     const lines = [
       `${path.basename(modelFile)} (${kib(bytes.fp32)}) → ${args.out} (${kib(bytes.int8)}, ${((100 * bytes.int8) / bytes.fp32).toFixed(1)}%) in ${seconds.toFixed(1)} s`,
@@ -118,6 +133,14 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
         `onnxruntime runs ${ops.QLinearConv ?? 0} as QLinearConv, ${ops.Conv ?? 0} Conv in float` +
         (report.adds.length ? `; ${report.adds.length} Add on int8 (${ops.QLinearAdd ?? 0} QLinearAdd)` : ''),
     ];
+    if (report.materializedWeights) lines.push(`weights read through Cast/Constant (e.g. float16 storage): ${report.materializedWeights} made float initializers first`);
+    for (const s of report.splitConvs) {
+      const how = s.mode === 'scale' ? Object.entries(s.factors ?? {}).map(([t, f]) => `${t} ×${f}`).join(', ') : `${s.parts.length} Convs summed`;
+      lines.push(`mixed-range Concat before ${s.conv}: ${how} (weights ÷ the same)`);
+    }
+    if (report.concats.length || report.resizes.length) {
+      lines.push(`8-bit layout ops: ${ops.QLinearConcat ?? 0} QLinearConcat, ${report.resizes.length} nearest Resize on its input's 8-bit grid`);
+    }
     if (report.keptFloat.length) lines.push('kept float:', table(['node', 'why'], report.keptFloat.map((k) => [k.node, k.reason])));
     lines.push(`fp32 → int8 on the calibration images: max abs ${diff.maxAbs.toExponential(2)}, mean abs ${diff.meanAbs.toExponential(2)}`);
     printResult(lines.join('\n'), { ...report, out: args.out, bytes, seconds, diff, onnxruntimeOps: ops });

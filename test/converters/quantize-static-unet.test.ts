@@ -1,0 +1,125 @@
+/**
+ * Static int8 on the shape of onnxtune's own exports (U-Net head over encoder taps, the noisy image concatenated at
+ * full resolution, float16 weight storage): every Conv found and quantized whatever stores its weights, the
+ * mixed-range Concat equalized (the float model is unchanged by it, and the int8 error drops), nearest Resize kept
+ * on its input's 8-bit grid and the Concat on 8 bits (what onnxruntime then runs).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createSession, type FloatTensor } from '../../src/backends/ort';
+import { encodeModel, loadModel } from '../../src/onnx/model-io';
+import { float16Weights } from '../../converters/fp16-weights';
+import {
+  materializeConvWeights, optimizedOpCounts, planQuantization, quantizeStatic, splitMixedRangeConcats,
+} from '../../converters/quantize-static';
+import type { onnx } from '../../src/onnx/proto';
+import { tensorToFloat32 } from '../../src/onnx/tensor';
+import { runModel, seeded } from '../onnx/fixtures';
+import { unetDenoiser } from './quantize-fixtures';
+
+function feeds(n: number, size = 16): Record<string, FloatTensor>[] {
+  return Array.from({ length: n }, (_, i) => ({ noisy: { data: seeded(size * size, 31 + i).map((v) => 0.5 + 0.45 * v), dims: [1, 1, size, size] } }));
+}
+
+async function maxDiff(a: onnx.ModelProto, b: onnx.ModelProto, feed: Record<string, FloatTensor>): Promise<{ max: number; mean: number }> {
+  const [x, y] = [(await runModel(a, feed)).denoised.data, (await runModel(b, feed)).denoised.data];
+  let max = 0;
+  let sum = 0;
+  x.forEach((v, i) => {
+    const d = Math.abs(v - y[i]);
+    max = Math.max(max, d);
+    sum += d;
+  });
+  return { max, mean: sum / x.length };
+}
+
+async function optimizedGraph(model: onnx.ModelProto): Promise<onnx.GraphProto> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnxtune-unet-'));
+  try {
+    const file = path.join(dir, 'optimized.onnx');
+    const s = await createSession(encodeModel(model), { device: 'cpu', threads: 1, optimizedModelPath: file, label: 'int8 model' });
+    await s.release();
+    return loadModel(file).graph as onnx.GraphProto;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const testFeed = feeds(1, 24).map((f) => ({ noisy: { ...f.noisy, data: seeded(24 * 24, 77).map((v) => 0.5 + 0.45 * v) } }))[0];
+
+describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
+  const fp32 = unetDenoiser();
+
+  it('finds Conv weights stored as float16 behind Casts and quantizes every Conv', async () => {
+    const half = float16Weights(fp32, { minElements: 1 }).model;
+    // The planner alone sees Cast outputs, not weights.
+    expect(() => planQuantization(half)).toThrow(/no Conv that static int8 quantization can run on int8 \(4 kept float\)/);
+    const { model: mat, materialized } = materializeConvWeights(half);
+    expect(materialized).toBe(8); // 4 weights + 4 biases
+    // No Conv reads a Cast any more (the Resize scales keep theirs: not a Conv weight).
+    const casts = new Set((mat.graph?.node ?? []).filter((n) => n.opType === 'Cast').flatMap((n) => n.output ?? []));
+    expect((mat.graph?.node ?? []).filter((n) => n.opType === 'Conv' && (n.input ?? []).some((i) => casts.has(i)))).toEqual([]);
+    expect(casts.size).toBe(1);
+    // Values are the float16-rounded weights, as the Cast made them.
+    const [a, b] = [(await runModel(half, testFeed)).denoised.data, (await runModel(mat, testFeed)).denoised.data];
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-6);
+    const { report } = await quantizeStatic(half, feeds(4));
+    expect(report.materializedWeights).toBe(8);
+    expect(report.quantized).toHaveLength(4);
+  });
+
+  it('equalizes the mixed-range Concat by powers of two without changing the float model', async () => {
+    const { model, splits } = await splitMixedRangeConcats(fp32, feeds(4));
+    expect(splits).toHaveLength(1);
+    expect(splits[0]).toMatchObject({ conv: 'c3/Conv', mode: 'scale' });
+    const factors = Object.values(splits[0].factors ?? {});
+    expect(factors.length).toBeGreaterThan(0);
+    for (const f of factors) expect(Math.log2(f) % 1).toBe(0);
+    expect(splits[0].factors).toHaveProperty('noisy');
+    // The image (read by c1 and the final Add too) and c1's features (read by c2) are scaled by a Mul for the Concat
+    // only; a narrow input made by a Conv only the Concat reads would take the factor into that Conv instead.
+    expect(model.graph?.node?.filter((n) => n.opType === 'Mul')).toHaveLength(factors.length);
+    expect((await maxDiff(fp32, model, testFeed)).max).toBeLessThan(1e-5);
+    // The caller's model is untouched.
+    expect(fp32.graph?.node?.find((n) => n.opType === 'Concat')?.input).toEqual(['up', 'c1_relu', 'noisy']);
+    // Split mode: one Conv per range group, summed, same float output.
+    const split = await splitMixedRangeConcats(fp32, feeds(4), { mode: 'split' });
+    expect(split.model.graph?.node?.filter((n) => n.opType === 'Conv').length).toBeGreaterThan(4);
+    expect((await maxDiff(fp32, split.model, testFeed)).max).toBeLessThan(1e-5);
+  });
+
+  it('int8 error drops with the equalized Concat', async () => {
+    const plain = await quantizeStatic(fp32, feeds(4), { splitConcat: false });
+    const eq = await quantizeStatic(fp32, feeds(4));
+    const [dPlain, dEq] = [await maxDiff(fp32, plain.model, testFeed), await maxDiff(fp32, eq.model, testFeed)];
+    expect(eq.report.splitConvs).toHaveLength(1);
+    expect(dEq.mean).toBeLessThan(dPlain.mean / 2);
+  });
+
+  it('keeps the nearest Resize on its input 8-bit grid and the Concat on 8 bits, as onnxruntime fuses them', async () => {
+    const { model, report } = await quantizeStatic(fp32, feeds(4));
+    expect(report.resizes).toEqual(['up']);
+    expect(report.concats).toEqual(['cat/Concat']);
+    const g = model.graph as onnx.GraphProto;
+    const init = new Map(g.initializer.map((t) => [t.name, t]));
+    const qOf = (t: string) => g.node.find((n) => n.opType === 'QuantizeLinear' && n.input?.[0] === t) as onnx.NodeProto;
+    const [qUp, qSrc] = [qOf('up'), qOf('c2_relu')];
+    expect(tensorToFloat32(init.get(qUp.input?.[1] as string) as onnx.TensorProto)).toEqual(tensorToFloat32(init.get(qSrc.input?.[1] as string) as onnx.TensorProto));
+    // Every Concat input is a DequantizeLinear.
+    const prod = new Map(g.node.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+    const cat = g.node.find((n) => n.opType === 'Concat') as onnx.NodeProto;
+    expect((cat.input ?? []).map((i) => prod.get(i)?.opType)).toEqual(['DequantizeLinear', 'DequantizeLinear', 'DequantizeLinear']);
+    const ops = await optimizedOpCounts(model);
+    expect(ops).toMatchObject({ QLinearConv: 4, QLinearConcat: 1, Resize: 1 });
+    // The Resize reads 8-bit data: in onnxruntime's optimized graph it reads a QLinearConv's output, not a DequantizeLinear.
+    const opt = await optimizedGraph(model);
+    const optProd = new Map(opt.node.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+    const resize = opt.node.find((n) => n.opType === 'Resize') as onnx.NodeProto;
+    expect(optProd.get(resize.input?.[0] as string)?.opType).toBe('QLinearConv');
+    // Without the option the Concat and Resize stay float.
+    const off = await quantizeStatic(fp32, feeds(4), { quantizeLayout: false });
+    expect(off.report.concats).toEqual([]);
+    expect((await optimizedOpCounts(off.model)).QLinearConcat ?? 0).toBe(0);
+  });
+});
