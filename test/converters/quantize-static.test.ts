@@ -98,8 +98,10 @@ describe('range selection', () => {
 describe('quantizeStatic on a small residual denoiser', () => {
   const fp32 = residualDenoiser();
 
-  it('quantizes every conv by default; image-convs keeps the image-facing ones float; fuses Relu after conv', () => {
-    expect(planQuantization(fp32).convs.map((c) => c.node)).toEqual(['c1/Conv', 'c2/Conv', 'c3/Conv', 'c4/Conv', 'c5/Conv']);
+  it('quantizes every conv but the last (8 → 1, nothing after it) by default; none: every conv; image-convs keeps the image-facing ones float; fuses Relu after conv', () => {
+    expect(planQuantization(fp32).convs.map((c) => c.node)).toEqual(['c1/Conv', 'c2/Conv', 'c3/Conv', 'c4/Conv']);
+    expect(planQuantization(fp32).keptFloat).toEqual([{ node: 'c5/Conv', reason: expect.stringMatching(/^last conv \(8 → 1 channels/) }]);
+    expect(planQuantization(fp32, { keepFloat: 'none' }).convs.map((c) => c.node)).toEqual(['c1/Conv', 'c2/Conv', 'c3/Conv', 'c4/Conv', 'c5/Conv']);
     const plan = planQuantization(fp32, { keepFloat: 'image-convs' });
     expect(plan.convs.map((c) => [c.node, c.fusedRelu])).toEqual([['c2/Conv', true], ['c3/Conv', false], ['c4/Conv', true]]);
     expect(plan.keptFloat.map((k) => k.node)).toEqual(['c1/Conv', 'c5/Conv']);
@@ -204,7 +206,7 @@ describe('QDQ arithmetic of one int8 1×1 conv + Relu against a hand computation
 });
 
 describeIfShared('DnCNN-25 static int8', ['models/dncnn_25.onnx', 'data/train400'], () => {
-  it('runs all 17 convs as QLinearConv (15 with image-convs) and stays near float32 on a noisy Train400 image', async () => {
+  it('runs 16 of 17 convs as QLinearConv (the last in float; 17 with none, 15 with image-convs) and stays near float32 on a noisy Train400 image', async () => {
     const fp32 = loadModel(sharedPath('models/dncnn_25.onnx'));
     const files = listImages(sharedPath('data/train400')).slice(0, 4);
     const calib: Record<string, FloatTensor>[] = [];
@@ -213,10 +215,12 @@ describeIfShared('DnCNN-25 static int8', ['models/dncnn_25.onnx', 'data/train400
       calib.push({ input: { data: noisyImage(img, 25, 0), dims: [1, 1, img.height, img.width] } });
     }
     const { model, report } = await quantizeStatic(fp32, calib);
-    expect(report.quantized).toHaveLength(17);
+    expect(report.quantized).toHaveLength(16);
     expectCompleteQdq(model, report);
     expect(io(model.graph?.input)).toEqual(io(fp32.graph?.input));
-    expect((await optimizedOpCounts(model)).QLinearConv).toBe(17);
+    expect(await optimizedOpCounts(model)).toMatchObject({ QLinearConv: 16, Conv: 1 });
+    const all = await quantizeStatic(fp32, calib, { keepFloat: 'none' });
+    expect((await optimizedOpCounts(all.model)).QLinearConv).toBe(17);
     const mixed = await quantizeStatic(fp32, calib, { keepFloat: 'image-convs' });
     expect(await optimizedOpCounts(mixed.model)).toMatchObject({ QLinearConv: 15, Conv: 2 });
     const held = { input: calib[3].input };

@@ -59,8 +59,8 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       .option('activations', { choices: ACTIVATION_TYPES, default: 'uint8' as ActivationType, describe: 'activation type (weights are int8)' })
       .option('keep-float', {
         choices: KEEP_FLOAT_POLICIES,
-        default: 'none' as KeepFloatPolicy,
-        describe: 'none: every conv on int8 (node and web give the same output); image-convs: convs with ≤ 4 input or output channels (they touch the image) stay float, a little better PSNR',
+        default: 'output-convs' as KeepFloatPolicy,
+        describe: 'output-convs: every conv on int8 but a last one with ≤ 4 output channels (faster in float; node and web still give the same output); none: every conv on int8; image-convs: convs with ≤ 4 input or output channels (they touch the image) stay float, a little better PSNR',
       })
       .option('exclude', { type: 'string', array: true, describe: 'Conv node names that stay float' })
       .option('int8-add', {
