@@ -55,12 +55,17 @@ export async function splitMixedRangeConcats(
   const producer = new Map<string, NodeProto>();
   for (const n of graph.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const readCount = new Map<string, number>();
+  for (const n of graph.node ?? []) for (const i of n.input ?? []) readCount.set(i, (readCount.get(i) ?? 0) + 1);
+  for (const o of graph.output ?? []) readCount.set(o.name ?? '', (readCount.get(o.name ?? '') ?? 0) + 1);
   const candidates = (graph.node ?? []).flatMap((conv) => {
     if (conv.opType !== 'Conv' || !isDefaultDomain(conv.domain) || attr(conv, 'group', 1) !== 1) return [];
     const cat = producer.get(conv.input?.[0] ?? '');
     const w = inits.get(conv.input?.[1] ?? '');
     const b = conv.input?.[2] ? inits.get(conv.input[2]) : undefined;
     if (!cat || cat.opType !== 'Concat' || !isDefaultDomain(cat.domain) || (cat.input ?? []).length < 2) return [];
+    // One reader (this Conv) and distinct inputs: the rewrite edits the Concat and maps channels by input name.
+    if ((readCount.get(cat.output?.[0] ?? '') ?? 0) !== 1 || new Set(cat.input).size !== cat.input?.length) return [];
     if (!w || w.dataType !== DataType.FLOAT || (conv.input?.[2] && (!b || b.dataType !== DataType.FLOAT))) return [];
     const axis = attr(cat, 'axis', 0);
     if (axis !== 1 && axis !== -3) return [];
