@@ -109,6 +109,11 @@ export async function splitMixedRangeConcats(
     const parts = [...(wide.length ? [wide] : []), ...narrow.map((t) => [t])];
     if (parts.length < 2) continue;
     const convName = conv.name || (conv.output?.[0] as string);
+    const w = inits.get(conv.input?.[1] as string) as onnx.TensorProto;
+    const dims = tensorDims(w);
+    const [cout, cin, ...k] = dims;
+    // Channel counts that do not add up to the Conv's input channels: leave this Conv alone (either mode).
+    if (inputs.reduce((a, t) => a + (stats.get(t) as { channels: number }).channels, 0) !== cin) continue;
     if ((opts.mode ?? 'scale') === 'scale') {
       const factors: Record<string, number> = {};
       for (const t of narrow) factors[t] = 2 ** Math.floor(Math.log2(widest / span(stats.get(t) as { min: number; max: number })));
@@ -117,9 +122,6 @@ export async function splitMixedRangeConcats(
       continue;
     }
 
-    const w = inits.get(conv.input?.[1] as string) as onnx.TensorProto;
-    const dims = tensorDims(w);
-    const [cout, cin, ...k] = dims;
     const kk = k.reduce((a, d) => a * d, 1);
     const offsets = new Map<string, number>();
     let off = 0;
@@ -127,7 +129,6 @@ export async function splitMixedRangeConcats(
       offsets.set(t, off);
       off += (stats.get(t) as { channels: number }).channels;
     }
-    if (off !== cin) continue; // channel counts do not add up: leave this Conv alone
     const wf = tensorToFloat32(w);
     const nodes: onnx.NodeProto[] = [];
     const outs = parts.map((part, p) => {
