@@ -5,7 +5,7 @@
  * of `--repeats` runs, ratios fp32/x, model bytes, and the int8 output difference: web vs node
  * (same model) and int8 vs fp32 (node). Writes bench/results/quantize.json.
  *   node dist/bench/quantize.js [model.onnx ...] [--calibrate DIR] [--sigma 25] [--sizes 256,512] [--threads 1,2]
- *     [--repeats 7] [--method minmax] [--keep-float output-convs|image-convs|none] [--int8-add] [--no-web] [--out FILE]
+ *     [--repeats 7] [--method minmax] [--keep-float none|output-convs|image-convs] [--no-int8-add] [--no-web] [--out FILE]
  * Without models: ../shared/models/dncnn_25.onnx and the newest runs/*\/export/*.onnx.
  */
 import * as fs from 'node:fs';
@@ -134,9 +134,9 @@ async function main(argv: string[]): Promise<void> {
   let threads = [1, 2];
   let repeats = 7;
   let method: CalibrationMethod = 'minmax';
-  let keepFloat: KeepFloatPolicy = 'output-convs';
+  let keepFloat: KeepFloatPolicy = 'none';
   let web = true;
-  let quantizeAdd = false;
+  let quantizeAdd = true;
   let out = path.join(PROJECT_ROOT, 'bench', 'results', 'quantize.json');
   for (let a = args.next(); a !== undefined; a = args.next()) {
     if (a === '--calibrate') calibrate = args.value(a);
@@ -148,6 +148,7 @@ async function main(argv: string[]): Promise<void> {
     else if (a === '--keep-float') keepFloat = args.value(a) as KeepFloatPolicy;
     else if (a === '--no-web') web = false;
     else if (a === '--int8-add') quantizeAdd = true;
+    else if (a === '--no-int8-add') quantizeAdd = false;
     else if (a === '--out') out = args.value(a);
     else if (a.startsWith('--')) throw new Error(`unknown flag ${a}`);
     else models.push(a);

@@ -8,6 +8,7 @@ import type { FloatTensor } from '../../src/backends/ort';
 import { setMetadata } from '../../src/onnx/metadata';
 import type { ModelProto, onnx } from '../../src/onnx/proto';
 import { calibrateRanges } from './calibrate';
+import { padOutputConvs, type PaddedConv } from './pad-outputs';
 import { planQuantization, type KeepFloatPolicy } from './plan';
 import { type CalibrationMethod, type TensorRange } from './ranges';
 import { insertQdq, type ActivationParams, type ActivationType } from './rewrite';
@@ -20,6 +21,7 @@ export { ACTIVATION_TYPES, activationParams, insertQdq, type ActivationType } fr
 export { calibrateRanges, withExtraOutputs } from './calibrate';
 export { loadCalibrationFeeds, type CalibrationDataOptions } from './data';
 export { materializeConvWeights } from './weights';
+export { OUTPUT_CHANNEL_BLOCK, padOutputConvs, type PaddedConv } from './pad-outputs';
 export { splitMixedRangeConcats, type ConcatSplit, type SplitConcatOptions } from './split-concat';
 
 /** Metadata key holding the JSON {@link StaticQuantizationReport} summary. */
@@ -36,8 +38,13 @@ export interface StaticQuantizeOptions {
   /** Default 'none': every Conv with float weights runs on int8 (see plan.ts). */
   keepFloat?: KeepFloatPolicy;
   excludeNodes?: readonly string[];
-  /** Int8 Add where both inputs are quantized (default false; see plan.ts). */
+  /** Int8 Add where both inputs are quantized, with one scale for its inputs and output (default true; see plan.ts). */
   quantizeAdd?: boolean;
+  /**
+   * With keepFloat 'none': a last Conv with fewer output channels than this gets zero channels up to it and a Slice
+   * after (pad-outputs.ts; default 16, onnxruntime's int8 output-channel block; 0 = off).
+   */
+  padOutputs?: number;
   /** uint8 nearest Resize and QLinearConcat between quantized Convs (default true; see plan.ts). */
   quantizeLayout?: boolean;
   /**
@@ -64,6 +71,8 @@ export interface StaticQuantizationReport {
   materializedWeights: number;
   /** Convs split over their mixed-range Concat inputs (see `splitConcat`). */
   splitConvs: ConcatSplit[];
+  /** Last Convs given zero output channels up to onnxruntime's int8 block (see `padOutputs`). */
+  paddedConvs: PaddedConv[];
   /** Convs running on int8 (with a Relu folded in when `fusedRelu`). */
   quantized: Array<{ node: string; fusedRelu: boolean }>;
   /** Adds running on int8 (QLinearAdd). */
@@ -91,8 +100,10 @@ export async function quantizeStatic(
   // float16 weight storage (shipped denoisers) and Constant-node weights: plain float initializers first.
   const { model: prepared, materialized } = materializeConvWeights(model);
   const { model: split, splits } = opts.splitConcat === false ? { model: prepared, splits: [] } : await splitMixedRangeConcats(prepared, feeds, { threads: opts.threads, mode: opts.splitConcatMode });
-  model = split;
-  const plan = planQuantization(model, { keepFloat: opts.keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd, quantizeLayout: opts.quantizeLayout });
+  const keepFloat = opts.keepFloat ?? 'none';
+  const { model: padded, padded: paddedConvs } = keepFloat === 'none' ? padOutputConvs(split, { block: opts.padOutputs, excludeNodes: opts.excludeNodes }) : { model: split, padded: [] };
+  model = padded;
+  const plan = planQuantization(model, { keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd ?? true, quantizeLayout: opts.quantizeLayout });
   const ranges = await calibrateRanges(model, plan.activations, feeds, { method, percentile: opts.percentile, threads: opts.threads });
   const { model: out, params } = insertQdq(model, plan, ranges, activations);
   const report: StaticQuantizationReport = {
@@ -104,6 +115,7 @@ export async function quantizeStatic(
     calibration: { inputs: feeds.length, ...opts.calibration },
     materializedWeights: materialized,
     splitConvs: splits,
+    paddedConvs,
     quantized: plan.convs.map((c) => ({ node: c.node, fusedRelu: c.fusedRelu })),
     adds: plan.adds.map((a) => ({ node: a.node, fusedRelu: a.fusedRelu })),
     concats: plan.concats,
@@ -112,7 +124,7 @@ export async function quantizeStatic(
     tensors: plan.activations.map((name) => ({ name, range: ranges.get(name) as TensorRange, ...(params.get(name) as ActivationParams) })),
   };
   const { tensors: _tensors, ...summary } = report;
-  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, splitConvs: splits.length }) });
+  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, splitConvs: splits.length, paddedConvs: paddedConvs.length }) });
   return { model: out, report };
 }
 export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';

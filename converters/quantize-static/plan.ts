@@ -19,18 +19,19 @@ export const IMAGE_CHANNELS = 4;
 /** Options of {@link planQuantization}. */
 export interface PlanOptions {
   /**
-   * Default 'output-convs': every Conv runs on int8 except those with ≤ {@link IMAGE_CHANNELS} output channels whose
-   * output reaches no other Conv (a denoiser's last conv): onnxruntime's int8 Conv is slower than float there (32 → 1:
-   * 7.9 vs 4.2 ms at 256²), and nothing quantized comes after it, so onnxruntime-node and -web still agree exactly.
-   * 'none': every Conv on int8. 'image-convs': convs with ≤ {@link IMAGE_CHANNELS} input or output channels stay float
-   * (slightly better PSNR; a float op before a Q can round differently across runtimes).
+   * Default 'none': every Conv on int8 (quantizeStatic first pads a last narrow Conv to 16 output channels, see
+   * pad-outputs.ts, which makes it faster on int8 than in float). 'output-convs': a Conv with ≤ {@link IMAGE_CHANNELS}
+   * output channels whose output reaches no other Conv (a denoiser's last conv) stays float. 'image-convs': convs with
+   * ≤ {@link IMAGE_CHANNELS} input or output channels stay float (slightly better PSNR; a float op before a Q can round
+   * differently across runtimes).
    */
   keepFloat?: KeepFloatPolicy;
   /** Node names that stay float whatever the policy. */
   excludeNodes?: readonly string[];
   /**
-   * Run an Add on int8 (QLinearAdd) when both its inputs are already quantized, e.g. ResNet residuals (default false:
-   * faster, but onnxruntime-web's QLinearAdd rounds differently from onnxruntime-node's, see README).
+   * Run an Add on int8 (QLinearAdd) when both its inputs are already quantized, e.g. ResNet residuals (default false
+   * here; quantizeStatic turns it on). insertQdq gives its inputs and output one scale, so the integer add is exact and
+   * onnxruntime-node and -web agree bit for bit.
    */
   quantizeAdd?: boolean;
   /**
@@ -83,7 +84,7 @@ export interface QuantizationPlan {
 export function planQuantization(model: ModelProto, opts: PlanOptions = {}): QuantizationPlan {
   const graph = model.graph;
   if (!graph) throw new InputError('model', 'has no graph');
-  const policy = opts.keepFloat ?? 'output-convs';
+  const policy = opts.keepFloat ?? 'none';
   const excluded = new Set(opts.excludeNodes ?? []);
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
   const readers = new Map<string, NodeProto[]>();
@@ -165,7 +166,7 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
 }
 
 /** True when some Conv reads `tensor` or anything computed from it. */
-function reachesConv(tensor: string, readers: ReadonlyMap<string, NodeProto[]>): boolean {
+export function reachesConv(tensor: string, readers: ReadonlyMap<string, NodeProto[]>): boolean {
   const seen = new Set<string>();
   const todo = [tensor];
   while (todo.length) {

@@ -5,6 +5,8 @@
  * pattern onnxruntime fuses into QLinearConv (DQ → Conv ← DQ(weight), Q after the Conv or its Relu).
  * Only the planned convs read the dequantized tensors; other readers (residual add, concat of
  * the raw input) keep reading float, except after a planned conv, whose output must feed the Q alone.
+ * The inputs and output of a planned Add share one scale (the widest of theirs), so onnxruntime's
+ * QLinearAdd adds integers exactly (scale ratios of 1) and every build (native, wasm) gives the same bits.
  */
 import { InputError } from '../../src/errors';
 import { GraphBuilder } from '../../src/onnx/builder';
@@ -38,6 +40,37 @@ export function activationParams(range: TensorRange, type: ActivationType): Acti
   return { scale: Math.fround(scale), zeroPoint };
 }
 
+/** {@link activationParams} with a given scale (at least the range's own), so that `range` still fits. */
+export function activationParamsForScale(range: TensorRange, scale: number, type: ActivationType): ActivationParams {
+  const [qmin, qmax] = type === 'uint8' ? [0, 255] : [-128, 127];
+  const s = Math.fround(scale);
+  const zeroPoint = Math.max(qmin, Math.min(qmax, Math.round(qmin - Math.min(0, range.min) / s)));
+  return { scale: s, zeroPoint };
+}
+
+/**
+ * Tensors joined by planned Adds (inputs and output; residual chains join a whole stage), each group
+ * mapped to one member list. A ResNet stage's block outputs and second-conv outputs form one group.
+ */
+export function addScaleGroups(plan: QuantizationPlan): string[][] {
+  const parent = new Map<string, string>();
+  const find = (t: string): string => {
+    let r = t;
+    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r) as string;
+    parent.set(t, r);
+    return r;
+  };
+  const union = (a: string, b: string) => parent.set(find(a), find(b));
+  for (const a of plan.adds) {
+    for (const t of [...a.inputs, a.output]) if (!parent.has(t)) parent.set(t, t);
+    union(a.inputs[0], a.output);
+    union(a.inputs[1], a.output);
+  }
+  const groups = new Map<string, string[]>();
+  for (const t of parent.keys()) groups.set(find(t), [...(groups.get(find(t)) ?? []), t]);
+  return [...groups.values()];
+}
+
 const bytesOf = (a: Float32Array | Int32Array | Int8Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /**
@@ -68,10 +101,21 @@ export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: Rea
   const tied = plan.tied ?? {};
   // Tied tensors last: they take the parameters of their source.
   const order = [...plan.activations.filter((t) => !tied[t]), ...plan.activations.filter((t) => tied[t])];
-  for (const t of order) {
+  const rangeOf = (t: string) => {
     const range = ranges.get(tied[t] ?? t);
     if (!range) throw new InputError('calibration', `no range for tensor '${t}'; calibrate every tensor of the plan`);
-    const p = tied[t] && params.has(tied[t]) ? (params.get(tied[t]) as ActivationParams) : activationParams(range, type);
+    return range;
+  };
+  const sharedScale = new Map<string, number>();
+  for (const group of addScaleGroups(plan)) {
+    const s = Math.max(...group.map((t) => activationParams(rangeOf(t), type).scale));
+    for (const t of group) sharedScale.set(t, s);
+  }
+  for (const t of order) {
+    const range = rangeOf(t);
+    const shared = sharedScale.get(t);
+    const own = shared === undefined ? activationParams(range, type) : activationParamsForScale(range, shared, type);
+    const p = tied[t] && params.has(tied[t]) ? (params.get(tied[t]) as ActivationParams) : own;
     params.set(t, p);
     const s = scalar(`${t}_scale`, DataType.FLOAT, bytesOf(Float32Array.of(p.scale)));
     const zp = scalar(`${t}_zero_point`, qType, bytesOf(type === 'uint8' ? Uint8Array.of(p.zeroPoint) : Int8Array.of(p.zeroPoint)));

@@ -66,8 +66,9 @@ describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
     expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-6);
     const { report } = await quantizeStatic(half, feeds(4));
     expect(report.materializedWeights).toBe(8);
-    expect(report.quantized).toHaveLength(3); // the last conv (8 → 1) stays float by default
-    expect(report.keptFloat.map((k) => k.node)).toEqual(['c4/Conv']);
+    expect(report.quantized).toHaveLength(4); // the last conv (8 → 1) too, padded to 16 output channels
+    expect(report.keptFloat).toEqual([]);
+    expect(report.paddedConvs).toEqual([{ node: 'c4/Conv', from: 1, to: 16 }]);
   });
 
   it('equalizes the mixed-range Concat by powers of two without changing the float model', async () => {
@@ -112,7 +113,8 @@ describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
     const cat = g.node.find((n) => n.opType === 'Concat') as onnx.NodeProto;
     expect((cat.input ?? []).map((i) => prod.get(i)?.opType)).toEqual(['DequantizeLinear', 'DequantizeLinear', 'DequantizeLinear']);
     const ops = await optimizedOpCounts(model);
-    expect(ops).toMatchObject({ QLinearConv: 3, Conv: 1, QLinearConcat: 1, Resize: 1 });
+    expect(ops).toMatchObject({ QLinearConv: 4, QLinearConcat: 1, Resize: 1 });
+    expect(ops.Conv ?? 0).toBe(0);
     // The Resize reads 8-bit data: in onnxruntime's optimized graph it reads a QLinearConv's output, not a DequantizeLinear.
     const opt = await optimizedGraph(model);
     const optProd = new Map(opt.node.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));

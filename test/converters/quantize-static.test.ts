@@ -14,7 +14,7 @@ import { loadModel } from '../../src/onnx/model-io';
 import { DataType, toNumber, type onnx } from '../../src/onnx/proto';
 import {
   activationParams, chooseRange, entropyThreshold, optimizedOpCounts, percentileThreshold, planQuantization, quantizeStatic,
-  QUANTIZATION_METADATA_KEY, type StaticQuantizationReport,
+  QUANTIZATION_METADATA_KEY, type StaticQuantizationReport, type TensorRange,
 } from '../../converters/quantize-static';
 import { runModel, seeded } from '../onnx/fixtures';
 import { residualDenoiser } from './quantize-fixtures';
@@ -98,10 +98,12 @@ describe('range selection', () => {
 describe('quantizeStatic on a small residual denoiser', () => {
   const fp32 = residualDenoiser();
 
-  it('quantizes every conv but the last (8 → 1, nothing after it) by default; none: every conv; image-convs keeps the image-facing ones float; fuses Relu after conv', () => {
-    expect(planQuantization(fp32).convs.map((c) => c.node)).toEqual(['c1/Conv', 'c2/Conv', 'c3/Conv', 'c4/Conv']);
-    expect(planQuantization(fp32).keptFloat).toEqual([{ node: 'c5/Conv', reason: expect.stringMatching(/^last conv \(8 → 1 channels/) }]);
-    expect(planQuantization(fp32, { keepFloat: 'none' }).convs.map((c) => c.node)).toEqual(['c1/Conv', 'c2/Conv', 'c3/Conv', 'c4/Conv', 'c5/Conv']);
+  it('quantizes every conv by default; output-convs keeps the last (8 → 1, nothing after it) float; image-convs keeps the image-facing ones float; fuses Relu after conv', () => {
+    expect(planQuantization(fp32).convs.map((c) => c.node)).toEqual(['c1/Conv', 'c2/Conv', 'c3/Conv', 'c4/Conv', 'c5/Conv']);
+    expect(planQuantization(fp32).keptFloat).toEqual([]);
+    const out = planQuantization(fp32, { keepFloat: 'output-convs' });
+    expect(out.convs.map((c) => c.node)).toEqual(['c1/Conv', 'c2/Conv', 'c3/Conv', 'c4/Conv']);
+    expect(out.keptFloat).toEqual([{ node: 'c5/Conv', reason: expect.stringMatching(/^last conv \(8 → 1 channels/) }]);
     const plan = planQuantization(fp32, { keepFloat: 'image-convs' });
     expect(plan.convs.map((c) => [c.node, c.fusedRelu])).toEqual([['c2/Conv', true], ['c3/Conv', false], ['c4/Conv', true]]);
     expect(plan.keptFloat.map((k) => k.node)).toEqual(['c1/Conv', 'c5/Conv']);
@@ -126,7 +128,17 @@ describe('quantizeStatic on a small residual denoiser', () => {
       expect(report.adds).toHaveLength(quantizeAdd ? 1 : 0);
       // Planned, the Add is a QLinearAdd. Not planned, it may still become one: with every conv quantized both its
       // inputs come from DQs and the next conv's Q follows its Relu, which onnxruntime fuses on its own.
-      if (quantizeAdd) expect(ops).toMatchObject({ QLinearAdd: 1 });
+      if (quantizeAdd) {
+        expect(ops).toMatchObject({ QLinearAdd: 1 });
+        // One scale for the Add's inputs and output: onnxruntime's QLinearAdd then adds integers exactly (scale
+        // ratios of 1), in every build. The output after the folded Relu keeps zero point 0.
+        const t = (name: string) => report.tensors.find((u) => u.name === name);
+        const scales = ['c3', 'c1_relu', 'skip_relu'].map((n) => t(n)?.scale);
+        expect(scales[0]).toBeGreaterThan(0);
+        expect(new Set(scales).size).toBe(1);
+        expect(scales[0]).toBe(Math.max(...['c3', 'c1_relu', 'skip_relu'].map((n) => activationParams(t(n)?.range as TensorRange, 'uint8').scale)));
+        expect(t('skip_relu')?.zeroPoint).toBe(0);
+      }
       const meta = getMetadata(model);
       expect(meta['onnxtune.task']).toBe('denoise');
       expect(JSON.parse(meta[QUANTIZATION_METADATA_KEY])).toMatchObject({ method: 'minmax', activations: 'uint8', calibration: { inputs: 4, source: 'seeded' } });
@@ -175,7 +187,8 @@ describe('QDQ arithmetic of one int8 1×1 conv + Relu against a hand computation
     const fp32 = b.toModel({ opset: 17 });
     const x = seeded(cin * hw, 13);
     const feed = { x: { data: x, dims: [1, cin, 6, 6] } };
-    const { model, report } = await quantizeStatic(fp32, [feed], { keepFloat: 'none' });
+    // padOutputs 0: the conv keeps its cout outputs, so the Q sits on 'r' (pad-outputs has its own test).
+    const { model, report } = await quantizeStatic(fp32, [feed], { keepFloat: 'none', padOutputs: 0 });
     expect((await optimizedOpCounts(model)).QLinearConv).toBe(1);
     const got = (await runModel(model, feed)).out.data;
 
@@ -206,7 +219,7 @@ describe('QDQ arithmetic of one int8 1×1 conv + Relu against a hand computation
 });
 
 describeIfShared('DnCNN-25 static int8', ['models/dncnn_25.onnx', 'data/train400'], () => {
-  it('runs 16 of 17 convs as QLinearConv (the last in float; 17 with none, 15 with image-convs) and stays near float32 on a noisy Train400 image', async () => {
+  it('runs all 17 convs as QLinearConv (the last padded 1 → 16 output channels; 16 with output-convs, 15 with image-convs) and stays near float32 on a noisy Train400 image', async () => {
     const fp32 = loadModel(sharedPath('models/dncnn_25.onnx'));
     const files = listImages(sharedPath('data/train400')).slice(0, 4);
     const calib: Record<string, FloatTensor>[] = [];
@@ -215,12 +228,16 @@ describeIfShared('DnCNN-25 static int8', ['models/dncnn_25.onnx', 'data/train400
       calib.push({ input: { data: noisyImage(img, 25, 0), dims: [1, 1, img.height, img.width] } });
     }
     const { model, report } = await quantizeStatic(fp32, calib);
-    expect(report.quantized).toHaveLength(16);
+    expect(report.quantized).toHaveLength(17);
+    expect(report.paddedConvs).toEqual([{ node: expect.any(String), from: 1, to: 16 }]);
     expectCompleteQdq(model, report);
     expect(io(model.graph?.input)).toEqual(io(fp32.graph?.input));
-    expect(await optimizedOpCounts(model)).toMatchObject({ QLinearConv: 16, Conv: 1 });
-    const all = await quantizeStatic(fp32, calib, { keepFloat: 'none' });
-    expect((await optimizedOpCounts(all.model)).QLinearConv).toBe(17);
+    expect(io(model.graph?.output)).toEqual(io(fp32.graph?.output));
+    const ops = await optimizedOpCounts(model);
+    expect(ops.QLinearConv).toBe(17);
+    expect(ops.Conv ?? 0).toBe(0);
+    const outConvs = await quantizeStatic(fp32, calib, { keepFloat: 'output-convs' });
+    expect(await optimizedOpCounts(outConvs.model)).toMatchObject({ QLinearConv: 16, Conv: 1 });
     const mixed = await quantizeStatic(fp32, calib, { keepFloat: 'image-convs' });
     expect(await optimizedOpCounts(mixed.model)).toMatchObject({ QLinearConv: 15, Conv: 2 });
     const held = { input: calib[3].input };
