@@ -5,7 +5,7 @@
  * of `--repeats` runs, ratios fp32/x, model bytes, and the int8 output difference: web vs node
  * (same model) and int8 vs fp32 (node). Writes bench/results/quantize.json.
  *   node dist/bench/quantize.js [model.onnx ...] [--calibrate DIR] [--sigma 25] [--sizes 256,512] [--threads 1,2]
- *     [--repeats 7] [--method minmax] [--keep-float none|output-convs|image-convs] [--no-int8-add] [--no-web] [--out FILE]
+ *     [--repeats 7] [--method percentile|minmax|entropy] [--keep-float none|output-convs|image-convs] [--no-int8-add] [--no-web] [--out FILE]
  * Without models: ../shared/models/dncnn_25.onnx and the newest runs/*\/export/*.onnx.
  */
 import * as fs from 'node:fs';
@@ -133,7 +133,7 @@ async function main(argv: string[]): Promise<void> {
   let sizes = [256, 512];
   let threads = [1, 2];
   let repeats = 7;
-  let method: CalibrationMethod = 'minmax';
+  let method: CalibrationMethod = 'percentile';
   let keepFloat: KeepFloatPolicy = 'none';
   let web = true;
   let quantizeAdd = true;

@@ -29,7 +29,10 @@ export const QUANTIZATION_METADATA_KEY = 'onnxtune.quantization';
 
 /** Options of {@link quantizeStatic}. */
 export interface StaticQuantizeOptions {
-  /** Default 'minmax'. */
+  /**
+   * Default 'percentile' (99.999 % of |x|): on gray-s25 and DnCNN it beats min/max by 0.006–0.009 dB on BSD68 σ = 25 and
+   * 0.06–0.08 dB on flat drawings; 'entropy' (KL) clips denoiser features too hard (gray-s25: −0.35 dB).
+   */
   method?: CalibrationMethod;
   /** For 'percentile' (default 99.999). */
   percentile?: number;
@@ -95,7 +98,7 @@ export async function quantizeStatic(
   feeds: readonly Record<string, FloatTensor>[],
   opts: StaticQuantizeOptions = {},
 ): Promise<{ model: onnx.ModelProto; report: StaticQuantizationReport }> {
-  const method = opts.method ?? 'minmax';
+  const method = opts.method ?? 'percentile';
   const activations = opts.activations ?? 'uint8';
   // float16 weight storage (shipped denoisers) and Constant-node weights: plain float initializers first.
   const { model: prepared, materialized } = materializeConvWeights(model);

@@ -32,13 +32,20 @@ export function emptyHistogram(limit: number, bins = HISTOGRAM_BINS): AbsHistogr
   return { counts: new Float64Array(bins), limit };
 }
 
-/** Adds |x| of every value of `data` to `h` (values beyond `limit` land in the last bin). */
+/**
+ * Adds |x| of every value of `data` to `h` (values beyond `limit` land in the last bin). Written with locals and
+ * `| 0`: the Math.floor / property-load version ran 40× slower under jest's sandbox (DnCNN calibration 43 s vs 1 s).
+ */
 export function addToHistogram(h: AbsHistogram, data: Float32Array): void {
-  const bins = h.counts.length;
+  const counts = h.counts;
+  const bins = counts.length;
+  const last = bins - 1;
   const perUnit = h.limit > 0 ? bins / h.limit : 0;
-  for (let i = 0; i < data.length; i++) {
-    const b = Math.floor(Math.abs(data[i]) * perUnit);
-    h.counts[b < bins ? b : bins - 1]++;
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    const x = (v < 0 ? -v : v) * perUnit;
+    counts[x < bins ? x | 0 : last] += 1;
   }
 }
 
@@ -59,19 +66,24 @@ export function percentileThreshold(h: AbsHistogram, percentile: number): number
  * The threshold t minimizing KL(P‖Q), where P is the histogram clipped at t (the clipped mass
  * folded into the last kept bin) and Q is P quantized to `levels` levels and expanded back
  * over the non-empty bins (TensorRT's entropy calibration, NVIDIA GTC 2017 "8-bit inference").
+ * The first bin counts as its neighbour: after a Relu it holds every exact zero (often half the values),
+ * and that spike, smeared over the first quantization level, would make every wider threshold look
+ * worse (all ReLU outputs of gray-s25 came out at 25 % of their range, −5 dB on BSD68).
  * @param levels quantization levels over [0, t]: 128 for a symmetric int8 range, 256 for a non-negative uint8 one.
  */
 export function entropyThreshold(h: AbsHistogram, levels: number): number {
   const bins = h.counts.length;
   if (bins <= levels) return h.limit;
+  const counts = Float64Array.from(h.counts);
+  counts[0] = counts[1];
   let best = Infinity;
   let bestI = bins;
   // Stepping a few bins at a time keeps this O(bins²/step); the KL curve is smooth at this scale.
   const step = Math.max(1, Math.floor(bins / 512));
   for (let i = levels; i <= bins; i += step) {
-    const p = Float64Array.from(h.counts.subarray(0, i));
+    const p = counts.slice(0, i);
     let outliers = 0;
-    for (let j = i; j < bins; j++) outliers += h.counts[j];
+    for (let j = i; j < bins; j++) outliers += counts[j];
     p[i - 1] += outliers;
     const q = new Float64Array(i);
     const per = i / levels;
@@ -81,10 +93,10 @@ export function entropyThreshold(h: AbsHistogram, levels: number): number {
       let sum = 0;
       let nonZero = 0;
       for (let j = start; j < end; j++) {
-        sum += h.counts[j];
-        if (h.counts[j] > 0) nonZero++;
+        sum += counts[j];
+        if (counts[j] > 0) nonZero++;
       }
-      for (let j = start; j < end; j++) if (h.counts[j] > 0) q[j] = sum / nonZero;
+      for (let j = start; j < end; j++) if (counts[j] > 0) q[j] = sum / nonZero;
     }
     const kl = klDivergence(p, q);
     if (kl < best) {

@@ -36,7 +36,7 @@ export function calibrationFeeds(dataDir: string, manifest: DatasetManifest, inp
 /** Writes the int8 model of `model` into `outDir`; returns what the stage records. */
 export async function exportInt8(model: ModelProto, job: JobConfig, dataDir: string, manifest: DatasetManifest, input: string, outDir: string) {
   const samples = job.export.calibration?.samples ?? 32;
-  const method = job.export.calibration?.method ?? 'minmax';
+  const method = job.export.calibration?.method ?? 'percentile';
   const feeds = calibrationFeeds(dataDir, manifest, input, samples);
   const { model: q, report } = await quantizeStatic(model, feeds, {
     method,

@@ -269,11 +269,11 @@ export function jobSchema(baseDir: string, paths: PathChecks) {
           calibration: z
             .object({
               samples: posInt('a positive integer').default(32).describe('noisy training images run through the float model to calibrate activation ranges'),
-              method: z.enum(CALIBRATION_METHODS).default('minmax').describe('activation range method: minmax, percentile (99.999 %) or entropy (KL)'),
+              method: z.enum(CALIBRATION_METHODS).default('percentile').describe('activation range method: minmax, percentile (99.999 %) or entropy (KL)'),
             })
             .strict()
             .optional()
-            .describe('with quantize: int8, how it is calibrated (default 32 samples, minmax)'),
+            .describe('with quantize: int8, how it is calibrated (default 32 samples, percentile)'),
         })
         .strict()
         .describe('the combined encoder + decoder ONNX model')

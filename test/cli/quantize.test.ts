@@ -29,7 +29,7 @@ describe('onnxtune quantize', () => {
     const r = await runCli(['quantize', fp32, '--calibrate', images, '--sigma', '25', '--keep-float', 'image-convs', '--out', int8, '--json']);
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
-    expect(rep.method).toBe('minmax');
+    expect(rep.method).toBe('percentile');
     expect(rep.quantized).toHaveLength(3);
     expect(rep.keptFloat.map((k: { node: string }) => k.node)).toEqual(['c1/Conv', 'c5/Conv']);
     expect(rep.onnxruntimeOps.QLinearConv).toBe(3);

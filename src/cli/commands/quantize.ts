@@ -55,7 +55,7 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       .option('pairs', { type: 'boolean', describe: 'the folders hold real noisy/clean pairs: calibrate on the noisy images' })
       .option('noisy-suffix', { type: 'string', default: '_real', describe: 'with --pairs: suffix of the noisy images' })
       .option('clean-suffix', { type: 'string', default: '_mean', describe: 'with --pairs: suffix of the clean images' })
-      .option('method', { choices: CALIBRATION_METHODS, default: 'minmax' as CalibrationMethod, describe: 'how activation ranges are chosen' })
+      .option('method', { choices: CALIBRATION_METHODS, default: 'percentile' as CalibrationMethod, describe: 'how activation ranges are chosen: percentile (of |x|, see --percentile), minmax (every value inside), entropy (KL, TensorRT style; clips denoiser features too hard)' })
       .option('percentile', { type: 'number', default: 99.999, describe: 'with --method percentile: % of |x| kept inside the range' })
       .option('activations', { choices: ACTIVATION_TYPES, default: 'uint8' as ActivationType, describe: 'activation type (weights are int8)' })
       .option('keep-float', {
