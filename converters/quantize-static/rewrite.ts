@@ -66,6 +66,12 @@ export function addScaleGroups(plan: QuantizationPlan): string[][] {
     union(a.inputs[0], a.output);
     union(a.inputs[1], a.output);
   }
+  // A Resize output tied to its input (same scale and zero point) joins its input's group, whichever side an Add reads.
+  for (const [t, src] of Object.entries(plan.tied ?? {})) {
+    if (!parent.has(t) && !parent.has(src)) continue;
+    for (const x of [t, src]) if (!parent.has(x)) parent.set(x, x);
+    union(t, src);
+  }
   const groups = new Map<string, string[]>();
   for (const t of parent.keys()) groups.set(find(t), [...(groups.get(find(t)) ?? []), t]);
   return [...groups.values()];

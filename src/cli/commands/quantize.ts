@@ -94,7 +94,7 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
         return true;
       })
       .example('$0 quantize ../shared/models/dncnn_25.onnx --calibrate ../shared/data/train400 --sigma 25 --out dncnn.int8.onnx', 'DnCNN on 16 noisy Train400 images')
-      .example('$0 quantize export/denoiser.onnx --calibrate data/polyu --pairs --method entropy --out denoiser.int8.onnx', 'real-noise pairs, entropy ranges')
+      .example('$0 quantize export/denoiser.onnx --calibrate data/polyu --pairs --method minmax --out denoiser.int8.onnx', 'real-noise pairs, min/max ranges')
       .example('$0 quantize model.onnx --calibrate a.png b.png --sigma 15 --keep-float image-convs --out m.int8.onnx', 'first/last conv in float') as Argv<QuantizeArgs>,
   handler: async (args) => {
     const modelFile = resolveModel(args.model);
