@@ -3,6 +3,7 @@
  * to the model's value range, pack to its input dtype, run tile by tile (see tiling.ts), unpack,
  * map back and clip. The page passes an onnxruntime-web call, the CLI an onnxruntime-node one.
  */
+import { ensembleViews, selfEnsemble } from './ensemble';
 import type { DenoiserInfo } from './model-info';
 import { decodeOutput, encodeInput, fromModelRange, toModelRange, type ModelTensorData } from './pixels';
 import { DEFAULT_TILING, runTiled, type Planar, type TileOptions, type TileRect } from './tiling';
@@ -14,6 +15,11 @@ export type ModelCall = (input: ModelTensorData, dims: [number, number, number, 
 export interface DenoiseOptions extends Partial<TileOptions> {
   /** A monotonic clock in ms (performance.now); model time is summed from it. */
   now?: () => number;
+  /**
+   * Geometric self-ensemble (ensemble.ts): each tile is denoised under this many flips/rotations (1, 2, 4 or 8)
+   * and the results averaged; n× the model time. Default 1.
+   */
+  ensemble?: number;
 }
 
 /** The result of {@link denoiseImage}. */
@@ -50,7 +56,8 @@ export function tilingFor(info: DenoiserInfo, height: number, width: number, req
 /**
  * Denoises one image.
  * @param image planar [0,1] values with the model's channel count
- * @throws RangeError when the channel count differs from the model's, or a tile output has the wrong size
+ * @throws RangeError when the channel count differs from the model's, a tile output has the wrong size, or the
+ *   ensemble size is not 1, 2, 4 or 8 (at most 4 for a model with a fixed non-square input: the others rotate it)
  */
 export async function denoiseImage(image: Planar, info: DenoiserInfo, call: ModelCall, opts: DenoiseOptions = {}): Promise<DenoiseResult> {
   if (image.channels !== info.channels) {
@@ -60,18 +67,20 @@ export async function denoiseImage(image: Planar, info: DenoiserInfo, call: Mode
   const t0 = now();
   let modelMs = 0;
   const tiling = tilingFor(info, image.height, image.width, opts);
-  const { output, tiles } = await runTiled(
-    image,
-    async (tile) => {
-      const input = encodeInput(toModelRange(tile.data, info.valueRange), info.input.type);
-      const t = now();
-      const raw = await call(input, [1, tile.channels, tile.height, tile.width]);
-      modelMs += now() - t;
-      const out = decodeOutput(raw, info.output.type);
-      // fromModelRange works in place: never on the runtime's own array (a call may return a cached one).
-      return fromModelRange(out === raw ? Float32Array.from(out) : out, info.valueRange);
-    },
-    tiling,
-  );
+  const views = opts.ensemble ?? 1;
+  ensembleViews(views);
+  if (views > 4 && info.fixedSize && info.fixedSize[0] !== info.fixedSize[1]) {
+    throw new RangeError(`the model takes fixed ${info.fixedSize[0]}×${info.fixedSize[1]} inputs: a self-ensemble of ${views} would rotate them; use 4 or fewer`);
+  }
+  const runOne = async (tile: Planar) => {
+    const input = encodeInput(toModelRange(tile.data, info.valueRange), info.input.type);
+    const t = now();
+    const raw = await call(input, [1, tile.channels, tile.height, tile.width]);
+    modelMs += now() - t;
+    const out = decodeOutput(raw, info.output.type);
+    // fromModelRange works in place: never on the runtime's own array (a call may return a cached one).
+    return fromModelRange(out === raw ? Float32Array.from(out) : out, info.valueRange);
+  };
+  const { output, tiles } = await runTiled(image, (tile) => selfEnsemble(tile, views, runOne), tiling);
   return { output: { data: output, channels: image.channels, height: image.height, width: image.width }, tiles, modelMs, totalMs: now() - t0 };
 }

@@ -11,5 +11,6 @@ export {
 export { checkTileOptions, DEFAULT_TILING, extractTile, planTiles, rampWeights, runTiled, tileStarts, type Planar, type TileOptions, type TileRect, type TileRunner } from './tiling';
 export { addGaussianNoise } from '../noise/gaussian';
 export { decodeOutput, encodeInput, fromModelRange, planarToRgba, rgbaToPlanar, toModelRange, type ModelTensorData } from './pixels';
+export { ENSEMBLE_SIZES, ensembleViews, fromView, selfEnsemble, toView, type EnsembleSize } from './ensemble';
 export { denoiseImage, tilingFor, type DenoiseOptions, type DenoiseResult, type ModelCall } from './denoise';
 export { psnr } from '../metrics/psnr';

@@ -24,6 +24,8 @@ export interface DenoiseFilesOptions {
   tile?: number;
   overlap?: number;
   margin?: number;
+  /** Geometric self-ensemble views per tile (1, 2, 4 or 8; n× the time). */
+  ensemble?: number;
   /** A gray model on an RGB image: denoise each channel (default), or the luma only (gray output). */
   color?: ColorMode;
   /** Output bits per channel; default: the input's (8 or 16). */
@@ -76,7 +78,7 @@ function channel(data: Float32Array, c: number, C: number): Float32Array {
 
 async function denoiseOne(d: OnnxDenoiser, img: { data: Float32Array; width: number; height: number; channels: 1 | 3 }, opts: DenoiseFilesOptions) {
   const { width: W, height: H } = img;
-  const run = (x: Float32Array) => d.run(x, W, H, { tile: opts.tile, overlap: opts.overlap, margin: opts.margin });
+  const run = (x: Float32Array) => d.run(x, W, H, { tile: opts.tile, overlap: opts.overlap, margin: opts.margin, ensemble: opts.ensemble });
   if (img.channels === d.channels) return { data: await run(img.data), channels: img.channels, runs: 1 };
   if (d.channels === 1) {
     if (opts.color === 'luma') return { data: await run(rgbToGray(img.data)), channels: 1 as const, runs: 1 };

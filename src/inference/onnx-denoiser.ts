@@ -15,6 +15,8 @@ export interface RunOptions {
   overlap?: number;
   /** Context-only pixels at each shared tile side (default 16; see src/denoise/tiling.ts). */
   margin?: number;
+  /** Geometric self-ensemble: views averaged per tile (1, 2, 4 or 8; default 1; see src/denoise/ensemble.ts). */
+  ensemble?: number;
 }
 
 export interface OnnxDenoiser {
@@ -48,7 +50,7 @@ export async function openDenoiser(file: string, opts: { device?: Device; thread
     ep: d.session.ep,
     async run(image, width, height, ropts = {}) {
       const planar = { data: nhwcToNchw(image, 1, height, width, C), channels: C, height, width };
-      const r = await d.denoise(planar, { tile: ropts.tile, overlap: ropts.overlap, margin: ropts.margin });
+      const r = await d.denoise(planar, { tile: ropts.tile, overlap: ropts.overlap, margin: ropts.margin, ensemble: ropts.ensemble });
       tiles = r.tiles.length;
       return nchwToNhwc(r.output.data, 1, C, height, width);
     },

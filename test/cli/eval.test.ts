@@ -49,6 +49,18 @@ describe('onnxtune eval', () => {
     expect(report.rows).toHaveLength(2 * 2 * 2);
   });
 
+  it('--self-ensemble 8 scores the model as "<model> ×8"; an identity model (flip/rotation equivariant) scores the same', async () => {
+    const plain = await runCli(['eval', identity, '--data', data, '--sigma', '25', '--json']);
+    const ens = await runCli(['eval', identity, '--data', data, '--sigma', '25', '--self-ensemble', '8', '--json']);
+    expect([plain.code, ens.code]).toEqual([0, 0]);
+    const [a, b] = [JSON.parse(plain.stdout).summaries[0], JSON.parse(ens.stdout).summaries[0]];
+    expect(b.method).toBe('identity.onnx ×8');
+    expect(b.psnr).toBeCloseTo(a.psnr, 5);
+    const bad = await runCli(['eval', identity, '--data', data, '--self-ensemble', '3']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/self-ensemble/);
+  });
+
   it('rejects a bad sigma list and a model with two inputs', async () => {
     let r = await runCli(['eval', identity, '--data', data, '--sigma', '25,abc']);
     expect(r.code).toBe(2);

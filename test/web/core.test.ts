@@ -13,7 +13,7 @@ import { encodeModel } from '../../src/onnx/model-io';
 import { onnx } from '../../src/onnx/proto';
 import { fromHalf, toHalf } from '../../src/tensor/fp16';
 import {
-  ModelFormatError, addGaussianNoise, decodeOutput, defaultSigma, denoiseImage, describeDenoiser, encodeInput,
+  ModelFormatError, addGaussianNoise, decodeOutput, ensembleViews, fromView, toView, defaultSigma, denoiseImage, describeDenoiser, encodeInput,
   extractTile, formatNoise, fromModelRange, metadataRows, parseValueRange, planTiles, planarToRgba, psnr, rampWeights,
   readDenoiserInfo, readOnnxSummary, rgbaToPlanar, runTiled, tileStarts, toModelRange, type Planar, type TileOptions,
 } from '../../src/denoise';
@@ -413,5 +413,57 @@ describe('denoiseImage', () => {
 
   it('refuses an image with the wrong channel count', async () => {
     await expect(denoiseImage(image(3, 8, 8), info, async (x) => x.data)).rejects.toThrow(/1-channel images, got 3/);
+  });
+});
+
+describe('geometric self-ensemble', () => {
+  it('views are the 8 flips/rotations; each maps back exactly', () => {
+    // 2×3, one channel: [[1,2,3],[4,5,6]]
+    const p: Planar = { data: Float32Array.of(1, 2, 3, 4, 5, 6), channels: 1, height: 2, width: 3 };
+    const rot = toView(p, 1); // a quarter turn clockwise
+    expect([rot.height, rot.width, ...rot.data]).toEqual([3, 2, 4, 1, 5, 2, 6, 3]);
+    const flip = toView(p, 4);
+    expect([flip.height, flip.width, ...flip.data]).toEqual([2, 3, 3, 2, 1, 6, 5, 4]);
+    const img = image(3, 5, 7);
+    const seen = new Set<string>();
+    for (let k = 0; k < 8; k++) {
+      const v = toView(img, k);
+      expect([v.height, v.width]).toEqual(k % 2 ? [7, 5] : [5, 7]);
+      seen.add(Array.from(v.data.subarray(0, 12)).join());
+      expect(Array.from(fromView(v, k).data)).toEqual(Array.from(img.data));
+    }
+    expect(seen.size).toBe(8);
+    expect(ensembleViews(8)).toHaveLength(8);
+    expect(new Set(ensembleViews(8)).size).toBe(8);
+    expect(() => ensembleViews(3)).toThrow(RangeError);
+  });
+
+  it('averages the views: a model that adds a left-to-right ramp adds its mean with 2, 4 or 8 views', async () => {
+    const info = readDenoiserInfo(tinyModel({ metadata: exportedMetadata() }));
+    const base = image(1, 12, 20);
+    const img = { ...base, data: base.data.map((v) => 0.8 * v) }; // ≤ 0.9 + the ramp: no view's output is clipped
+    const shapes: string[] = [];
+    // Adds 0.1·x/(w−1) in the view it is given: views flip and turn the ramp, whose mean over them is 0.05 everywhere.
+    const ramp = async (input: { data: ArrayLike<number> }, dims: [number, number, number, number]) => {
+      shapes.push(`${dims[2]}x${dims[3]}`);
+      const w = dims[3];
+      return Float32Array.from(input.data as Float32Array, (v, i) => v + (0.1 * (i % w)) / (w - 1));
+    };
+    const plain = await denoiseImage(img, info, ramp, { tile: 64 });
+    expect(plain.output.data[19] - img.data[19]).toBeCloseTo(0.1, 6);
+    for (const n of [2, 4, 8]) {
+      shapes.length = 0;
+      const r = await denoiseImage(img, info, ramp, { tile: 64, ensemble: n });
+      expect(shapes).toHaveLength(n);
+      expect(shapes.filter((s) => s === '20x12')).toHaveLength(n === 8 ? 4 : 0);
+      expect(r.output.data).toBeCloseToArray(img.data.map((v) => v + 0.05), { atol: 1e-6 });
+    }
+  });
+
+  it('refuses rotations for a model with a fixed non-square input', async () => {
+    const fixed = readDenoiserInfo(tinyModel({ dims: [1, 1, 16, 24], metadata: exportedMetadata() }));
+    const call = async (input: { data: ArrayLike<number> }) => input.data as Float32Array;
+    await expect(denoiseImage(image(1, 16, 24), fixed, call, { ensemble: 8 })).rejects.toThrow(/fixed 16×24.*4 or fewer/);
+    await expect(denoiseImage(image(1, 16, 24), fixed, call, { ensemble: 4 })).resolves.toBeDefined();
   });
 });

@@ -12,6 +12,7 @@ import type { BitDepth } from '../../images/write';
 import { resolveModel } from '../../../pretrained/shipped';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
+import { ENSEMBLE_SIZES } from '../../denoise/ensemble';
 import { checkTileOptions } from '../../denoise/tiling';
 
 interface DenoiseArgs extends GlobalArgs {
@@ -22,6 +23,7 @@ interface DenoiseArgs extends GlobalArgs {
   tile: number;
   overlap: number;
   margin?: number;
+  'self-ensemble': number;
   color: ColorMode;
   'bit-depth'?: BitDepth;
   force?: boolean;
@@ -46,6 +48,10 @@ export const denoiseCommand: CommandModule<GlobalArgs, DenoiseArgs> = {
       .option('margin', {
         type: 'number',
         describe: 'pixels at each shared tile side used as context only (weight 0), since a convolution sees padding there; default 16 (less when 2·margin would not fit in the overlap)',
+      })
+      .option('self-ensemble', {
+        type: 'number', choices: [...ENSEMBLE_SIZES], default: 1,
+        describe: 'denoise each tile under 2, 4 or 8 flips/rotations and average: a little better (gray-s25 fine-tuned, Set12 σ25: +0.16 dB with 8) at 2–8× the time',
       })
       .option('color', {
         choices: ['per-channel', 'luma'] as const, default: 'per-channel' as ColorMode,
@@ -78,7 +84,7 @@ export const denoiseCommand: CommandModule<GlobalArgs, DenoiseArgs> = {
       throw new UsageError(`--tile ${args.tile} --overlap ${args.overlap}${args.margin === undefined ? '' : ` --margin ${args.margin}`}: ${(err as Error).message}`);
     }
     const { done, skipped, page } = await denoiseFiles(model, inputs, {
-      out: args.out, tile: args.tile, overlap: args.overlap, margin: args.margin, color: args.color, bitDepth: args['bit-depth'], force: args.force, device: args.device,
+      out: args.out, tile: args.tile, overlap: args.overlap, margin: args.margin, ensemble: args['self-ensemble'], color: args.color, bitDepth: args['bit-depth'], force: args.force, device: args.device,
       page: args.page,
     });
     printResult(

@@ -14,6 +14,7 @@ import {
 import type { LoadedImage } from '../../data/folder';
 import { InputError } from '../../errors';
 import { openDenoiser } from '../../inference/onnx-denoiser';
+import { ENSEMBLE_SIZES } from '../../denoise/ensemble';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic';
 import { learnedNothing } from '../../metrics/learned-nothing';
 import { resolveModel } from '../../../pretrained/shipped';
@@ -35,6 +36,7 @@ interface EvalArgs extends GlobalArgs {
   device: Device;
   'no-noisy'?: boolean;
   reference?: string;
+  'self-ensemble': number;
 }
 
 const DEFAULT_SIGMA = '25';
@@ -82,6 +84,10 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       .option('limit', { type: 'number', describe: 'evaluate only the first N images (with --pairs: the first N pairs by name)' })
       .option('out', { type: 'string', describe: 'folder for eval.json (per-image rows and means) and eval.md' })
       .option('device', { choices: DEVICES, default: 'auto' as Device, describe: 'onnxruntime device for the model' })
+      .option('self-ensemble', {
+        type: 'number', choices: [...ENSEMBLE_SIZES], default: 1,
+        describe: 'score the model with a geometric self-ensemble: each image denoised under 2, 4 or 8 flips/rotations, averaged (n× the time); the method is named <model> ×N',
+      })
       .option('reference', {
         type: 'string',
         describe: 'a second .onnx (e.g. the float32 model of an int8 one) scored on the same noisy images; adds its rows, the PSNR delta (model − reference) and the max abs difference of the two outputs',
@@ -126,12 +132,13 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       if (pairsMode) pairs = await loadTestPairs({ data: args.data, channels, noisySuffix, cleanSuffix, limit: args.limit });
       else images = await loadTestImages({ data: args.data, sigmas, channels, limit: args.limit });
       if (denoiser) {
-        const name = path.basename(denoiser.file);
+        const views = args['self-ensemble'];
+        const name = path.basename(denoiser.file) + (views > 1 ? ` ×${views}` : '');
         // The protocol scores whole images: one tile as large as the image.
         // With --reference the outputs are kept, in case order, to compare with the reference's.
         const recorded: Float32Array[] = [];
         const whole: DenoiseFn = async (x, w, h) => {
-          const out = await denoiser.run(x, w, h, { tile: Math.max(w, h) });
+          const out = await denoiser.run(x, w, h, { tile: Math.max(w, h), ensemble: views });
           if (referenceFile) recorded.push(out);
           return out;
         };
