@@ -187,6 +187,24 @@ describeIfChromium('the demo page in Chromium', () => {
     Object.assign(report, { maxAbsDiffTiled: diff, tiledMsBrowser: last.totalMs });
   });
 
+  it('with 8 views (self-ensemble) gives what the Node side gives with ensemble 8', async () => {
+    await page.selectOption('#ensemble', '8');
+    await denoiseSample(page, 'digits-256');
+    const last = await readLast(page);
+    await page.selectOption('#ensemble', '1');
+    const threads = (await evalHook<number | undefined>(page, '.model?.threads')) ?? 1;
+    const nd = await openNodeDenoiser(modelFile, { threads });
+    try {
+      const image = { data: last.input, channels: 1, height: 256, width: 256 };
+      const [ref, single] = [await nd.denoise(image, { tile: 256, overlap: 64, ensemble: 8 }), await nd.denoise(image, { tile: 256, overlap: 64 })];
+      expect(maxAbsDiff(last.output, ref.output.data)).toBeLessThanOrEqual(1e-3);
+      expect(maxAbsDiff(ref.output.data, single.output.data)).toBeGreaterThan(1e-4); // the views did change the result
+    } finally {
+      await nd.release();
+    }
+    expect(await page.textContent('#stats')).toMatch(/8 views/);
+  });
+
   it('times one 256×256 denoise in the browser and in onnxruntime-node on this machine', async () => {
     await denoiseSample(page, 'digits-256');
     const last = await readLast(page);

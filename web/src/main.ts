@@ -46,6 +46,7 @@ const ui = {
   seed: $<HTMLInputElement>('seed'),
   tile: $<HTMLSelectElement>('tile'),
   overlap: $<HTMLInputElement>('overlap'),
+  ensemble: $<HTMLSelectElement>('ensemble'),
   denoise: $<HTMLButtonElement>('denoise'),
   viewer: $('viewer'),
   compare: $('compare'),
@@ -278,7 +279,8 @@ async function runDenoise(): Promise<void> {
     // Let the status paint before the (synchronous-looking) wasm work starts.
     await new Promise((r) => requestAnimationFrame(() => r(null)));
     const opts = { tile: Number(ui.tile.value), overlap: Math.max(0, Math.trunc(Number(ui.overlap.value)) || 0) };
-    const result = await denoiseImage(input.noisy, info, session.call, { ...opts, now: () => performance.now() });
+    const views = Number(ui.ensemble.value) || 1;
+    const result = await denoiseImage(input.noisy, info, session.call, { ...opts, ensemble: views, now: () => performance.now() });
     const { noisy, clean } = input;
     const psnrNoisy = clean ? psnr(noisy.data, clean.data) : null;
     const psnrDenoised = clean ? psnr(result.output.data, clean.data) : null;
@@ -297,7 +299,7 @@ async function runDenoise(): Promise<void> {
             stat('PSNR denoised', db(psnrDenoised), `${psnrDenoised >= psnrNoisy ? '+' : ''}${(psnrDenoised - psnrNoisy).toFixed(2)} dB`, psnrDenoised > psnrNoisy),
           ]
         : [stat('PSNR', 'n/a', 'no clean image')]),
-      stat('time', `${result.totalMs.toFixed(1)} ms`, `model ${result.modelMs.toFixed(1)} ms`),
+      stat('time', `${result.totalMs.toFixed(1)} ms`, `model ${result.modelMs.toFixed(1)} ms${views > 1 ? `, ${views} views` : ''}`),
       stat('tiles', String(result.tiles.length), result.tiles.length > 1 ? `${JSON.stringify(tiling.tile)} px, overlap ${tiling.overlap}, margin ${tiling.margin ?? 0}` : 'whole image'),
       stat('image', `${noisy.width}×${noisy.height}`, noisy.channels === 1 ? 'gray' : 'RGB'),
       stat('runtime', ep, info.input.type),
