@@ -36,6 +36,47 @@ async function eachOutput(session: OrtSession, feeds: readonly Record<string, Fl
   }
 }
 
+/** Observed min/max of one tensor over the feeds, and its channel count (dim 1 of a 4-D tensor, else 0). */
+export interface ObservedRange extends TensorRange {
+  channels: number;
+}
+
+/** Folds every value of `t` into `r` (min/max) and records its channel count. */
+function observe(r: ObservedRange, t: FloatTensor): void {
+  const d = t.data;
+  let lo = r.min;
+  let hi = r.max;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  r.min = lo;
+  r.max = hi;
+  r.channels = t.dims.length === 4 ? t.dims[1] : 0;
+}
+
+/**
+ * Min/max and channel count of each of `tensors` over the feeds: one run of `model` per feed.
+ * @throws InputError when no feed is given.
+ */
+export async function observeRanges(
+  model: ModelProto,
+  tensors: readonly string[],
+  feeds: readonly Record<string, FloatTensor>[],
+  opts: { threads?: number } = {},
+): Promise<Map<string, ObservedRange>> {
+  if (!feeds.length) throw new InputError('calibration', 'no calibration inputs; give at least one image (16 or more recommended)');
+  const session = await createSession(encodeModel(withExtraOutputs(model, tensors)), { device: 'cpu', threads: opts.threads, label: 'calibration model' });
+  try {
+    const seen = new Map<string, ObservedRange>(tensors.map((t) => [t, { min: Infinity, max: -Infinity, channels: 0 }]));
+    await eachOutput(session, feeds, tensors, (name, t) => observe(seen.get(name) as ObservedRange, t));
+    return seen;
+  } finally {
+    await session.release();
+  }
+}
+
 /**
  * One quantization range per tensor, from running `model` on every feed (see the module comment).
  * @throws InputError when no feed is given.
@@ -50,22 +91,15 @@ export async function calibrateRanges(
   const method = opts.method ?? 'minmax';
   const session = await createSession(encodeModel(withExtraOutputs(model, tensors)), { device: 'cpu', threads: opts.threads, label: 'calibration model' });
   try {
-    const seen = new Map<string, TensorRange>(tensors.map((t) => [t, { min: Infinity, max: -Infinity }]));
-    await eachOutput(session, feeds, tensors, (name, t) => {
-      const r = seen.get(name) as TensorRange;
-      for (let i = 0; i < t.data.length; i++) {
-        const v = t.data[i];
-        if (v < r.min) r.min = v;
-        if (v > r.max) r.max = v;
-      }
-    });
+    const seen = new Map<string, ObservedRange>(tensors.map((t) => [t, { min: Infinity, max: -Infinity, channels: 0 }]));
+    await eachOutput(session, feeds, tensors, (name, t) => observe(seen.get(name) as ObservedRange, t));
     const hists = new Map<string, AbsHistogram>();
     if (method !== 'minmax') {
       for (const [name, r] of seen) hists.set(name, emptyHistogram(Math.max(Math.abs(r.min), Math.abs(r.max))));
       await eachOutput(session, feeds, tensors, (name, t) => addToHistogram(hists.get(name) as AbsHistogram, t.data));
     }
     const ranges = new Map<string, TensorRange>();
-    for (const [name, r] of seen) ranges.set(name, chooseRange(r, method, hists.get(name), opts.percentile));
+    for (const [name, r] of seen) ranges.set(name, chooseRange({ min: r.min, max: r.max }, method, hists.get(name), opts.percentile));
     log.debug(`calibrated ${ranges.size} tensors on ${feeds.length} inputs (${method})`);
     return ranges;
   } finally {

@@ -18,7 +18,7 @@ import { materializeConvWeights } from './weights';
 export { CALIBRATION_METHODS, chooseRange, entropyThreshold, percentileThreshold, type CalibrationMethod, type TensorRange } from './ranges';
 export { KEEP_FLOAT_POLICIES, planQuantization, type KeepFloatPolicy, type PlannedAdd, type PlannedConv, type QuantizationPlan } from './plan';
 export { ACTIVATION_TYPES, activationParams, insertQdq, type ActivationType } from './rewrite';
-export { calibrateRanges, withExtraOutputs } from './calibrate';
+export { calibrateRanges, observeRanges, withExtraOutputs, type ObservedRange } from './calibrate';
 export { loadCalibrationFeeds, type CalibrationDataOptions } from './data';
 export { materializeConvWeights } from './weights';
 export { OUTPUT_CHANNEL_BLOCK, padOutputConvs, type PaddedConv } from './pad-outputs';

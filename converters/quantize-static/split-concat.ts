@@ -7,14 +7,13 @@
  * their own (their own scales), the others stay concatenated, and float Adds sum the parts.
  * The MACs are the same; the Adds are elementwise.
  */
-import { createSession, type FloatTensor } from '../../src/backends/ort';
+import type { FloatTensor } from '../../src/backends/ort';
 import { GraphBuilder } from '../../src/onnx/builder';
-import { encodeModel } from '../../src/onnx/model-io';
 import { DataType, isDefaultDomain, onnx, toNumber, type ModelProto, type NodeProto } from '../../src/onnx/proto';
 import { tensorDims, tensorToFloat32 } from '../../src/onnx/tensor';
 import { cloneNode } from '../../src/onnx/graph-utils';
 import { pruneUnused } from '../model-utils';
-import { withExtraOutputs } from './calibrate';
+import { observeRanges } from './calibrate';
 
 /** Options of {@link splitMixedRangeConcats}. */
 export interface SplitConcatOptions {
@@ -75,24 +74,7 @@ export async function splitMixedRangeConcats(
 
   // Ranges and channel counts of every Concat input, from the float model.
   const tensors = [...new Set(candidates.flatMap((c) => c.cat.input ?? []))];
-  const stats = new Map(tensors.map((t) => [t, { min: Infinity, max: -Infinity, channels: 0 }]));
-  const session = await createSession(encodeModel(withExtraOutputs(model, tensors)), { device: 'cpu', threads: opts.threads, label: 'calibration model' });
-  try {
-    for (const feed of feeds) {
-      const out = await session.run(feed, tensors);
-      for (const t of tensors) {
-        const s = stats.get(t) as { min: number; max: number; channels: number };
-        const v = out[t];
-        s.channels = v.dims.length === 4 ? v.dims[1] : 0;
-        for (let i = 0; i < v.data.length; i++) {
-          if (v.data[i] < s.min) s.min = v.data[i];
-          if (v.data[i] > s.max) s.max = v.data[i];
-        }
-      }
-    }
-  } finally {
-    await session.release();
-  }
+  const stats = await observeRanges(model, tensors, feeds, { threads: opts.threads });
 
   const names = GraphBuilder.fromGraph(graph);
   const replace = new Map<NodeProto, onnx.NodeProto[]>();
