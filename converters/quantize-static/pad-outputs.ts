@@ -41,6 +41,7 @@ export function padOutputConvs(model: ModelProto, opts: { block?: number; exclud
   const padded: PaddedConv[] = [];
   const nodes: onnx.NodeProto[] = [];
   const movedRelus = new Set<unknown>();
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
   for (const n of graph.node ?? []) {
     if (movedRelus.has(n)) continue;
     const [x, wName, bName] = n.input ?? [];
@@ -72,7 +73,6 @@ export function padOutputConvs(model: ModelProto, opts: { block?: number; exclud
     }
     // A lone Relu after the Conv moves with it, so the Q still follows Conv → Relu.
     const next = readers.get(out) ?? [];
-    const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
     const relu = next.length === 1 && next[0].opType === 'Relu' && isDefaultDomain(next[0].domain) && !graphOutputs.has(out) ? next[0] : undefined;
     const sliced = relu ? (relu.output?.[0] ?? '') : out;
     const paddedOut = names.uniqueName(`${out}_padded`);

@@ -68,7 +68,7 @@ export async function denoiseImage(image: Planar, info: DenoiserInfo, call: Mode
   let modelMs = 0;
   const tiling = tilingFor(info, image.height, image.width, opts);
   const views = opts.ensemble ?? 1;
-  ensembleViews(views);
+  ensembleViews(views); // throws for a size other than 1, 2, 4, 8
   if (views > 4 && info.fixedSize && info.fixedSize[0] !== info.fixedSize[1]) {
     throw new RangeError(`the model takes fixed ${info.fixedSize[0]}×${info.fixedSize[1]} inputs: a self-ensemble of ${views} would rotate them; use 4 or fewer`);
   }

@@ -148,7 +148,7 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
         const mark = (s: { psnr: number; noisyPsnr: number }) => (learnedNothing(s.noisyPsnr, s.psnr) ? '; learned nothing (output ≈ input)' : '');
         summaries.push(...r.summaries.map((s) => ({ ...s, note: `onnxruntime ${denoiser.ep}${mark(s)}` })));
         if (referenceFile) {
-          comparison = await compareWithReference(referenceFile, args.device, r.summaries, pairsMode, images, pairs, sigmas, args.seed, recorded);
+          comparison = await compareWithReference(referenceFile, args.device, r.summaries, pairsMode, images, pairs, sigmas, args.seed, recorded, views);
           rows.push(...comparison.rows);
           summaries.push(...comparison.summaries);
         }
@@ -185,19 +185,20 @@ interface ReferenceComparison {
 /**
  * Scores the reference model on the same cases as the model (same order, same noise) and
  * compares: PSNR/SSIM delta per σ and the max abs difference of the two outputs per image.
- * `outputs` are the model's outputs in the order the cases ran (the reference runs them in the same order).
+ * `outputs` are the model's outputs in the order the cases ran (the reference runs them in the same order, with the
+ * same self-ensemble `views`).
  */
 async function compareWithReference(
   file: string, device: Device, modelSummaries: readonly EvalSummary[], pairsMode: boolean,
-  images: LoadedImage[], pairs: EvalPair[], sigmas: number[], seed: number, outputs: readonly Float32Array[],
+  images: LoadedImage[], pairs: EvalPair[], sigmas: number[], seed: number, outputs: readonly Float32Array[], views = 1,
 ): Promise<ReferenceComparison> {
   const reference = await openDenoiser(file, { device });
   try {
-    const name = path.basename(reference.file);
+    const name = path.basename(reference.file) + (views > 1 ? ` ×${views}` : '');
     const maxAbs = new Map<EvalSummary['sigma'], number>();
     let next = 0;
     const both: DenoiseFn = async (x, w, h, _c, sigma) => {
-      const a = await reference.run(x, w, h, { tile: Math.max(w, h) });
+      const a = await reference.run(x, w, h, { tile: Math.max(w, h), ensemble: views });
       const b = outputs[next++];
       const key = pairsMode ? 'real' : sigma;
       let m = maxAbs.get(key) ?? 0;
