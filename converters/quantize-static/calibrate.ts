@@ -56,6 +56,13 @@ function observe(r: ObservedRange, t: FloatTensor): void {
   r.channels = t.dims.length === 4 ? t.dims[1] : 0;
 }
 
+/** {@link observeRanges} on an open session (calibrateRanges reuses it for the histogram pass). */
+async function observeWith(session: OrtSession, feeds: readonly Record<string, FloatTensor>[], tensors: readonly string[]): Promise<Map<string, ObservedRange>> {
+  const seen = new Map<string, ObservedRange>(tensors.map((t) => [t, { min: Infinity, max: -Infinity, channels: 0 }]));
+  await eachOutput(session, feeds, tensors, (name, t) => observe(seen.get(name) as ObservedRange, t));
+  return seen;
+}
+
 /**
  * Min/max and channel count of each of `tensors` over the feeds: one run of `model` per feed.
  * @throws InputError when no feed is given.
@@ -69,9 +76,7 @@ export async function observeRanges(
   if (!feeds.length) throw new InputError('calibration', 'no calibration inputs; give at least one image (16 or more recommended)');
   const session = await createSession(encodeModel(withExtraOutputs(model, tensors)), { device: 'cpu', threads: opts.threads, label: 'calibration model' });
   try {
-    const seen = new Map<string, ObservedRange>(tensors.map((t) => [t, { min: Infinity, max: -Infinity, channels: 0 }]));
-    await eachOutput(session, feeds, tensors, (name, t) => observe(seen.get(name) as ObservedRange, t));
-    return seen;
+    return await observeWith(session, feeds, tensors);
   } finally {
     await session.release();
   }
@@ -91,8 +96,7 @@ export async function calibrateRanges(
   const method = opts.method ?? 'minmax';
   const session = await createSession(encodeModel(withExtraOutputs(model, tensors)), { device: 'cpu', threads: opts.threads, label: 'calibration model' });
   try {
-    const seen = new Map<string, ObservedRange>(tensors.map((t) => [t, { min: Infinity, max: -Infinity, channels: 0 }]));
-    await eachOutput(session, feeds, tensors, (name, t) => observe(seen.get(name) as ObservedRange, t));
+    const seen = await observeWith(session, feeds, tensors);
     const hists = new Map<string, AbsHistogram>();
     if (method !== 'minmax') {
       for (const [name, r] of seen) hists.set(name, emptyHistogram(Math.max(Math.abs(r.min), Math.abs(r.max))));

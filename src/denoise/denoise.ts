@@ -3,7 +3,7 @@
  * to the model's value range, pack to its input dtype, run tile by tile (see tiling.ts), unpack,
  * map back and clip. The page passes an onnxruntime-web call, the CLI an onnxruntime-node one.
  */
-import { ensembleViews, selfEnsemble } from './ensemble';
+import { ensembleViews, selfEnsemble, swapsAxes } from './ensemble';
 import type { DenoiserInfo } from './model-info';
 import { decodeOutput, encodeInput, fromModelRange, toModelRange, type ModelTensorData } from './pixels';
 import { DEFAULT_TILING, runTiled, type Planar, type TileOptions, type TileRect } from './tiling';
@@ -68,8 +68,8 @@ export async function denoiseImage(image: Planar, info: DenoiserInfo, call: Mode
   let modelMs = 0;
   const tiling = tilingFor(info, image.height, image.width, opts);
   const views = opts.ensemble ?? 1;
-  ensembleViews(views); // throws for a size other than 1, 2, 4, 8
-  if (views > 4 && info.fixedSize && info.fixedSize[0] !== info.fixedSize[1]) {
+  // ensembleViews throws for a size other than 1, 2, 4, 8.
+  if (ensembleViews(views).some(swapsAxes) && info.fixedSize && info.fixedSize[0] !== info.fixedSize[1]) {
     throw new RangeError(`the model takes fixed ${info.fixedSize[0]}×${info.fixedSize[1]} inputs: a self-ensemble of ${views} would rotate them; use 4 or fewer`);
   }
   const runOne = async (tile: Planar) => {
