@@ -50,6 +50,8 @@ export interface StaticQuantizeOptions {
   padOutputs?: number;
   /** uint8 nearest Resize and QLinearConcat between quantized Convs (default true; see plan.ts). */
   quantizeLayout?: boolean;
+  /** A Concat's sole-reader inputs quantized onto its output's grid, so QLinearConcat copies them (default true; see plan.ts). */
+  shareConcatGrid?: boolean;
   /**
    * Split a Conv over a channel Concat of inputs with very different ranges (ReLU features next to the raw
    * image) into one Conv per range group plus float Adds, so each group gets its own 8-bit scale (default true).
@@ -83,6 +85,8 @@ export interface StaticQuantizationReport {
   /** Concats reading 8-bit inputs (QLinearConcat), and Resize outputs kept on their input's 8-bit grid. */
   concats: string[];
   resizes: string[];
+  /** Activations quantized onto their Concat output's grid (QLinearConcat copies them; see plan.ts `concatGrid`). */
+  concatGrid: string[];
   keptFloat: Array<{ node: string; reason: string }>;
   /** Per activation: calibrated range and the 8-bit scale / zero point. */
   tensors: Array<{ name: string; range: TensorRange } & ActivationParams>;
@@ -106,7 +110,7 @@ export async function quantizeStatic(
   const keepFloat = opts.keepFloat ?? 'none';
   const { model: padded, padded: paddedConvs } = keepFloat === 'none' ? padOutputConvs(split, { block: opts.padOutputs, excludeNodes: opts.excludeNodes }) : { model: split, padded: [] };
   model = padded;
-  const plan = planQuantization(model, { keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd ?? true, quantizeLayout: opts.quantizeLayout });
+  const plan = planQuantization(model, { keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd ?? true, quantizeLayout: opts.quantizeLayout, shareConcatGrid: opts.shareConcatGrid });
   const ranges = await calibrateRanges(model, plan.activations, feeds, { method, percentile: opts.percentile, threads: opts.threads });
   const { model: out, params } = insertQdq(model, plan, ranges, activations);
   const report: StaticQuantizationReport = {
@@ -123,11 +127,12 @@ export async function quantizeStatic(
     adds: plan.adds.map((a) => ({ node: a.node, fusedRelu: a.fusedRelu })),
     concats: plan.concats,
     resizes: Object.keys(plan.tied),
+    concatGrid: Object.keys(plan.concatGrid),
     keptFloat: plan.keptFloat,
     tensors: plan.activations.map((name) => ({ name, range: ranges.get(name) as TensorRange, ...(params.get(name) as ActivationParams) })),
   };
   const { tensors: _tensors, ...summary } = report;
-  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, splitConvs: splits.length, paddedConvs: paddedConvs.length }) });
+  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, concatGrid: report.concatGrid.length, splitConvs: splits.length, paddedConvs: paddedConvs.length }) });
   return { model: out, report };
 }
 export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';

@@ -40,6 +40,8 @@ export interface PlanOptions {
    * feeding a quantized Conv reads quantized inputs (onnxruntime's QLinearConcat).
    */
   quantizeLayout?: boolean;
+  /** With quantizeLayout: put a Concat's sole-reader inputs on its output's grid ({@link QuantizationPlan.concatGrid}; default true). */
+  shareConcatGrid?: boolean;
 }
 
 /** One Conv that will run on int8. */
@@ -73,6 +75,13 @@ export interface QuantizationPlan {
   tied: Record<string, string>;
   /** Concat nodes that read the quantized (Q → DQ) versions of their inputs. */
   concats: string[];
+  /**
+   * Activations quantized straight onto a Concat output's 8-bit grid (tensor → Concat output): inputs the Concat
+   * alone reads (and the source of a tied Resize the Resize alone reads). onnxruntime's QLinearConcat then copies
+   * them instead of requantizing through a lookup table, and the Conv after it sees the same values (it reads the
+   * Concat's grid either way; one rounding instead of two).
+   */
+  concatGrid: Record<string, string>;
   /** Convs left in float, with the reason. */
   keptFloat: Array<{ node: string; reason: string }>;
 }
@@ -98,7 +107,7 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
     const relu = next.length === 1 && next[0].opType === 'Relu' && isDefaultDomain(next[0].domain) && !graphOutputs.has(out) ? next[0] : undefined;
     return { output: relu ? (relu.output?.[0] ?? out) : out, fusedRelu: Boolean(relu) };
   };
-  const plan: QuantizationPlan = { convs: [], adds: [], activations: [], tied: {}, concats: [], keptFloat: [] };
+  const plan: QuantizationPlan = { convs: [], adds: [], activations: [], tied: {}, concats: [], concatGrid: {}, keptFloat: [] };
   for (const n of graph.node ?? []) {
     if (n.opType !== 'Conv' || !isDefaultDomain(n.domain)) continue;
     const name = n.name || (n.output?.[0] ?? 'Conv');
@@ -160,9 +169,37 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
         if (r && r.opType === 'Resize' && isDefaultDomain(r.domain) && stringAttr(r, 'mode', 'nearest') === 'nearest' && acts.has(src) && onlyConcat) plan.tied[i] = src;
       }
     }
+    if (opts.shareConcatGrid ?? true) shareConcatGrids(plan, graph.node ?? [], readers, graphOutputs);
   }
   plan.activations = [...acts];
   return plan;
+}
+
+/**
+ * Fills `plan.concatGrid` (see there). A tensor qualifies when its only reader is the Concat (or the tied Resize feeding
+ * it), it is no graph output, no Add's scale group has a claim on it and no Relu is folded into its Q.
+ */
+function shareConcatGrids(plan: QuantizationPlan, nodes: readonly NodeProto[], readers: ReadonlyMap<string, NodeProto[]>, graphOutputs: ReadonlySet<string>): void {
+  const inAddGroup = new Set(plan.adds.flatMap((a) => [...a.inputs, a.output]));
+  // A Relu folds into its Q only with the lowest zero point; a Concat that also holds negative values has another one.
+  const afterRelu = new Set([...plan.convs, ...plan.adds].filter((c) => c.fusedRelu).map((c) => c.output));
+  const onlyReader = (t: string, node: NodeProto) => !graphOutputs.has(t) && !inAddGroup.has(t) && !afterRelu.has(t) && (readers.get(t) ?? []).every((r) => r === node);
+  const concats = new Set(plan.concats);
+  for (const n of nodes) {
+    const out = n.output?.[0] ?? '';
+    if (!concats.has(n.name || out) || inAddGroup.has(out)) continue;
+    for (const i of new Set(n.input ?? [])) {
+      if (!onlyReader(i, n)) continue;
+      const src = plan.tied[i];
+      if (src === undefined) {
+        plan.concatGrid[i] = out;
+        continue;
+      }
+      // A tied Resize output follows its source; the source moves onto the Concat's grid when only the Resize reads it.
+      const resize = (readers.get(src) ?? [])[0];
+      if (resize && resize.opType === 'Resize' && onlyReader(src, resize) && !plan.concatGrid[src]) plan.concatGrid[src] = out;
+    }
+  }
 }
 
 /** True when some Conv reads `tensor` or anything computed from it. */

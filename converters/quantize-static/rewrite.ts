@@ -105,10 +105,17 @@ export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: Rea
   const pairs = new Map<string, onnx.NodeProto[]>();
   const dq = new Map<string, string>();
   const tied = plan.tied ?? {};
-  // Tied tensors last: they take the parameters of their source.
-  const order = [...plan.activations.filter((t) => !tied[t]), ...plan.activations.filter((t) => tied[t])];
+  const grid = plan.concatGrid ?? {};
+  // A tied tensor takes its source's parameters, a concat-grid tensor its Concat output's (a Resize output's source may
+  // itself be on a Concat's grid): `root` follows the chain to the tensor whose own range decides.
+  const root = (t: string): string => {
+    let r = t;
+    for (let hops = 0; hops < 8 && (tied[r] ?? grid[r]) !== undefined; hops++) r = (tied[r] ?? grid[r]) as string;
+    return r;
+  };
+  const order = [...plan.activations.filter((t) => root(t) === t), ...plan.activations.filter((t) => root(t) !== t)];
   const rangeOf = (t: string) => {
-    const range = ranges.get(tied[t] ?? t);
+    const range = ranges.get(root(t));
     if (!range) throw new InputError('calibration', `no range for tensor '${t}'; calibrate every tensor of the plan`);
     return range;
   };
@@ -121,7 +128,7 @@ export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: Rea
     const range = rangeOf(t);
     const shared = sharedScale.get(t);
     const own = shared === undefined ? activationParams(range, type) : activationParamsForScale(range, shared, type);
-    const p = tied[t] && params.has(tied[t]) ? (params.get(tied[t]) as ActivationParams) : own;
+    const p = root(t) !== t && params.has(root(t)) ? (params.get(root(t)) as ActivationParams) : own;
     params.set(t, p);
     const s = scalar(`${t}_scale`, DataType.FLOAT, bytesOf(Float32Array.of(p.scale)));
     const zp = scalar(`${t}_zero_point`, qType, bytesOf(type === 'uint8' ? Uint8Array.of(p.zeroPoint) : Int8Array.of(p.zeroPoint)));

@@ -148,7 +148,8 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       lines.push(`mixed-range Concat before ${s.conv}: ${how} (weights ÷ the same)`);
     }
     if (report.concats.length || report.resizes.length) {
-      lines.push(`8-bit layout ops: ${ops.QLinearConcat ?? 0} QLinearConcat, ${report.resizes.length} nearest Resize on its input's 8-bit grid`);
+      lines.push(`8-bit layout ops: ${ops.QLinearConcat ?? 0} QLinearConcat, ${report.resizes.length} nearest Resize on its input's 8-bit grid` +
+          (report.concatGrid.length ? `, ${report.concatGrid.length} tensors quantized onto their Concat's grid (copied, not requantized)` : ''));
     }
     if (report.keptFloat.length) lines.push('kept float:', table(['node', 'why'], report.keptFloat.map((k) => [k.node, k.reason])));
     lines.push(`fp32 → int8 on the calibration images: max abs ${diff.maxAbs.toExponential(2)}, mean abs ${diff.meanAbs.toExponential(2)}`);
