@@ -46,6 +46,14 @@ async function optimizedGraph(model: onnx.ModelProto): Promise<onnx.GraphProto> 
   }
 }
 
+/** [scale, zero point] of the QuantizeLinear reading `tensor`. */
+function quantParams(model: onnx.ModelProto, tensor: string): [number, number | undefined] {
+  const g = model.graph as onnx.GraphProto;
+  const init = new Map(g.initializer.map((t) => [t.name, t]));
+  const q = g.node.find((n) => n.opType === 'QuantizeLinear' && n.input?.[0] === tensor) as onnx.NodeProto;
+  return [tensorToFloat32(init.get(q.input?.[1] as string) as onnx.TensorProto)[0], (init.get(q.input?.[2] as string) as onnx.TensorProto).rawData?.[0]];
+}
+
 const testFeed = feeds(1, 24).map((f) => ({ noisy: { ...f.noisy, data: seeded(24 * 24, 77).map((v) => 0.5 + 0.45 * v) } }))[0];
 
 describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
@@ -129,11 +137,7 @@ describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
   it("quantizes the Concat's sole-reader inputs onto its grid (QLinearConcat copies them), keeping every Relu folded", async () => {
     const { model, report } = await quantizeStatic(fp32, feeds(4));
     const g = model.graph as onnx.GraphProto;
-    const init = new Map(g.initializer.map((t) => [t.name, t]));
-    const qParams = (t: string) => {
-      const q = g.node.find((n) => n.opType === 'QuantizeLinear' && n.input?.[0] === t) as onnx.NodeProto;
-      return [tensorToFloat32(init.get(q.input?.[1] as string) as onnx.TensorProto)[0], (init.get(q.input?.[2] as string) as onnx.TensorProto).rawData?.[0]];
-    };
+    const qParams = (t: string) => quantParams(model, t);
     // The equalized inputs (c1's features scaled for the Concat only, the image scaled and channel-padded) are read by
     // the Concat alone; the Relu'd upsampled features keep their own grid (zero point 0: onnxruntime still drops the Relu).
     const prod = new Map(g.node.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
@@ -150,5 +154,14 @@ describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
     expect(own.report.concatGrid).toEqual([]);
     const [dShared, dOwn] = [await maxDiff(fp32, model, testFeed), await maxDiff(fp32, own.model, testFeed)];
     expect(dShared.mean).toBeLessThanOrEqual(dOwn.mean * 1.02);
+    // Without the Relu before the Resize, its source moves onto the Concat's grid too, and the Resize output with it.
+    const g32 = fp32.graph as onnx.GraphProto;
+    const noRelu = { ...fp32, graph: { ...g32, node: g32.node.filter((n) => !(n.opType === 'Relu' && n.input?.[0] === 'c2')).map((n) => (n.opType === 'Resize' ? { ...n, input: ['c2', ...(n.input ?? []).slice(1)] } : n)) } } as onnx.ModelProto;
+    const linear = await quantizeStatic(noRelu, feeds(4));
+    expect(linear.report.concatGrid).toContain('c2');
+    const lq = (t: string) => quantParams(linear.model, t);
+    expect(lq('c2')).toEqual(lq('cat'));
+    expect(lq('up')).toEqual(lq('cat'));
+    expect(await optimizedOpCounts(linear.model)).toMatchObject({ QLinearConv: 4, QLinearConcat: 1 });
   });
 });
