@@ -112,10 +112,7 @@ describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
     expect(report.resizes).toEqual(['up']);
     expect(report.concats).toEqual(['cat/Concat']);
     const g = model.graph as onnx.GraphProto;
-    const init = new Map(g.initializer.map((t) => [t.name, t]));
-    const qOf = (t: string) => g.node.find((n) => n.opType === 'QuantizeLinear' && n.input?.[0] === t) as onnx.NodeProto;
-    const [qUp, qSrc] = [qOf('up'), qOf('c2_relu')];
-    expect(tensorToFloat32(init.get(qUp.input?.[1] as string) as onnx.TensorProto)).toEqual(tensorToFloat32(init.get(qSrc.input?.[1] as string) as onnx.TensorProto));
+    expect(quantParams(model, 'up')).toEqual(quantParams(model, 'c2_relu'));
     // Every Concat input is a DequantizeLinear.
     const prod = new Map(g.node.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
     const cat = g.node.find((n) => n.opType === 'Concat') as onnx.NodeProto;
