@@ -8,6 +8,7 @@ import type { FloatTensor } from '../../src/backends/ort';
 import { setMetadata } from '../../src/onnx/metadata';
 import type { ModelProto, onnx } from '../../src/onnx/proto';
 import { calibrateRanges } from './calibrate';
+import { padInputConvs } from './pad-inputs';
 import { padOutputConvs, type PaddedConv } from './pad-outputs';
 import { planQuantization, type KeepFloatPolicy } from './plan';
 import { type CalibrationMethod, type TensorRange } from './ranges';
@@ -22,6 +23,7 @@ export { calibrateRanges, observeRanges, withExtraOutputs, type ObservedRange } 
 export { loadCalibrationFeeds, type CalibrationDataOptions } from './data';
 export { materializeConvWeights } from './weights';
 export { OUTPUT_CHANNEL_BLOCK, padOutputConvs, type PaddedConv } from './pad-outputs';
+export { INPUT_CHANNEL_GROUP, padInputConvs } from './pad-inputs';
 export { splitMixedRangeConcats, type ConcatSplit, type SplitConcatOptions } from './split-concat';
 
 /** Metadata key holding the JSON {@link StaticQuantizationReport} summary. */
@@ -48,6 +50,11 @@ export interface StaticQuantizeOptions {
    * after (pad-outputs.ts; default 16, onnxruntime's int8 output-channel block; 0 = off).
    */
   padOutputs?: number;
+  /**
+   * With keepFloat 'none': a Conv reading fewer input channels than this gets zero channels up to it by a float Pad
+   * (pad-inputs.ts; default 4, the input-channel group of onnxruntime's int8 kernels; 0 = off).
+   */
+  padInputs?: number;
   /** uint8 nearest Resize and QLinearConcat between quantized Convs (default true; see plan.ts). */
   quantizeLayout?: boolean;
   /** A Concat's sole-reader inputs quantized onto its output's grid, so QLinearConcat copies them (default true; see plan.ts). */
@@ -78,6 +85,8 @@ export interface StaticQuantizationReport {
   splitConvs: ConcatSplit[];
   /** Last Convs given zero output channels up to onnxruntime's int8 block (see `padOutputs`). */
   paddedConvs: PaddedConv[];
+  /** Convs given zero input channels up to onnxruntime's int8 input group (see `padInputs`). */
+  paddedInputs: PaddedConv[];
   /** Convs running on int8 (with a Relu folded in when `fusedRelu`). */
   quantized: Array<{ node: string; fusedRelu: boolean }>;
   /** Adds running on int8 (QLinearAdd). */
@@ -109,7 +118,8 @@ export async function quantizeStatic(
   const { model: split, splits } = opts.splitConcat === false ? { model: prepared, splits: [] } : await splitMixedRangeConcats(prepared, feeds, { threads: opts.threads, mode: opts.splitConcatMode });
   const keepFloat = opts.keepFloat ?? 'none';
   const { model: padded, padded: paddedConvs } = keepFloat === 'none' ? padOutputConvs(split, { block: opts.padOutputs, excludeNodes: opts.excludeNodes }) : { model: split, padded: [] };
-  model = padded;
+  const { model: widened, padded: paddedInputs } = keepFloat === 'none' ? padInputConvs(padded, { group: opts.padInputs, excludeNodes: opts.excludeNodes }) : { model: padded, padded: [] };
+  model = widened;
   const plan = planQuantization(model, { keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd ?? true, quantizeLayout: opts.quantizeLayout, shareConcatGrid: opts.shareConcatGrid });
   const ranges = await calibrateRanges(model, plan.activations, feeds, { method, percentile: opts.percentile, threads: opts.threads });
   const { model: out, params } = insertQdq(model, plan, ranges, activations);
@@ -123,6 +133,7 @@ export async function quantizeStatic(
     materializedWeights: materialized,
     splitConvs: splits,
     paddedConvs,
+    paddedInputs,
     quantized: plan.convs.map((c) => ({ node: c.node, fusedRelu: c.fusedRelu })),
     adds: plan.adds.map((a) => ({ node: a.node, fusedRelu: a.fusedRelu })),
     concats: plan.concats,
@@ -132,7 +143,7 @@ export async function quantizeStatic(
     tensors: plan.activations.map((name) => ({ name, range: ranges.get(name) as TensorRange, ...(params.get(name) as ActivationParams) })),
   };
   const { tensors: _tensors, ...summary } = report;
-  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, concatGrid: report.concatGrid.length, splitConvs: splits.length, paddedConvs: paddedConvs.length }) });
+  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, concatGrid: report.concatGrid.length, splitConvs: splits.length, paddedConvs: paddedConvs.length, paddedInputs: paddedInputs.length }) });
   return { model: out, report };
 }
 export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';

@@ -141,18 +141,33 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
   }
   const acts = new Set<string>();
   for (const c of plan.convs) acts.add(c.input).add(c.output);
-  // Adds whose inputs are both int8 already (a residual between quantized convs); in graph order, so chains of blocks follow.
+  // Adds whose inputs are both int8 already (a residual between quantized convs), or one of them and a shortcut that
+  // only moves a quantized tensor's values (a CIFAR ResNet's strided Slice + zero channel Pad): that shortcut is
+  // quantized as well. In graph order, so chains of blocks follow.
+  const producer = new Map<string, NodeProto>();
+  for (const n of graph.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
+  const movesQuantized = (t: string): boolean => {
+    for (let at = t, hops = 0; hops < 8; hops++) {
+      if (acts.has(at)) return hops > 0;
+      const p = producer.get(at);
+      if (!p || !isDefaultDomain(p.domain) || !LAYOUT_OPS.has(p.opType ?? '') || (p.opType === 'Pad' && stringAttr(p, 'mode', 'constant') !== 'constant')) return false;
+      if (p.opType === 'Pad' && p.input?.[2]) return false; // a non-zero constant would not stay on the grid's zero
+      at = p.input?.[0] ?? '';
+    }
+    return false;
+  };
   for (const n of opts.quantizeAdd ? (graph.node ?? []) : []) {
     const [a, b] = n.input ?? [];
     const name = n.name || (n.output?.[0] ?? 'Add');
-    if (n.opType !== 'Add' || !isDefaultDomain(n.domain) || excluded.has(name) || !acts.has(a) || !acts.has(b)) continue;
+    if (n.opType !== 'Add' || !isDefaultDomain(n.domain) || excluded.has(name)) continue;
+    const shortcut = (x: string, y: string) => acts.has(x) && !acts.has(y) && (readers.get(y) ?? []).length === 1 && !graphOutputs.has(y) && movesQuantized(y);
+    if (!(acts.has(a) && acts.has(b)) && !shortcut(a, b) && !shortcut(b, a)) continue;
+    acts.add(a).add(b);
     const { output, fusedRelu } = afterRelu(n);
     plan.adds.push({ node: name, inputs: [a, b], output, fusedRelu });
     acts.add(output);
   }
   if (opts.quantizeLayout ?? true) {
-    const producer = new Map<string, NodeProto>();
-    for (const n of graph.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
     // Concats feeding a quantized Conv: every input quantized (QLinearConcat). Then a nearest Resize whose output is
     // one of those inputs and whose input is quantized keeps its input's parameters (uint8 Resize, no rounding).
     for (const n of graph.node ?? []) {
@@ -201,6 +216,9 @@ function shareConcatGrids(plan: QuantizationPlan, nodes: readonly NodeProto[], r
     }
   }
 }
+
+/** Ops that only move, drop or zero-pad values (their first input's): a tensor they make from a quantized one fits an 8-bit grid. */
+const LAYOUT_OPS = new Set(['Slice', 'Pad', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'MaxPool']);
 
 /** True when some Conv reads `tensor` or anything computed from it. */
 export function reachesConv(tensor: string, readers: ReadonlyMap<string, NodeProto[]>): boolean {

@@ -56,3 +56,39 @@ export function unetDenoiser(gain = 16): onnx.ModelProto {
   b.addOutput('denoised', ['N', 1, 'H', 'W']);
   return b.toModel({ opset: 17, metadata: { 'onnxtune.task': 'denoise' } });
 }
+
+/**
+ * A denoiser with a CIFAR ResNet downsampling block ("option A" shortcut, as in resnet20): conv 1→8 relu → [conv 8→16
+ * stride 2 relu → conv 16→16] + [Slice every 2nd row and column of the block input → Pad 4 zero channels each side]
+ * → Relu → nearest Resize ×2 → conv 16→1 → noisy − noise. With `padValue`, the shortcut's Pad fills that constant.
+ */
+export function stridedShortcutDenoiser(padValue?: number): onnx.ModelProto {
+  const b = new GraphBuilder('tiny-resnet-a');
+  b.addInput('noisy', ['N', 1, 'H', 'W']);
+  const conv = (name: string, x: string, cin: number, cout: number, seed: number, stride = 1) => {
+    b.addInitializer(`${name}.w`, [cout, cin, 3, 3], seeded(cout * cin * 9, seed).map((v) => v / Math.sqrt(cin * 4)));
+    b.addInitializer(`${name}.b`, [cout], seeded(cout, seed + 100).map((v) => v * 0.1));
+    b.addNode('Conv', [x, `${name}.w`, `${name}.b`], [name], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [stride, stride] }, `${name}/Conv`);
+    return name;
+  };
+  const relu = (x: string) => b.addNode('Relu', [x], [`${x}_relu`]).output[0];
+  const r1 = relu(conv('c1', 'noisy', 1, 8, 21));
+  const c3 = conv('c3', relu(conv('c2', r1, 8, 16, 22, 2)), 16, 16, 23);
+  b.addInt64Initializer('sc.starts', [2], [0, 0]);
+  b.addInt64Initializer('sc.ends', [2], [2 ** 31 - 1, 2 ** 31 - 1]);
+  b.addInt64Initializer('sc.axes', [2], [2, 3]);
+  b.addInt64Initializer('sc.steps', [2], [2, 2]);
+  b.addNode('Slice', [r1, 'sc.starts', 'sc.ends', 'sc.axes', 'sc.steps'], ['sc.strided'], {}, 'sc/Slice');
+  b.addInt64Initializer('sc.pads', [8], [0, 4, 0, 0, 0, 4, 0, 0]);
+  const padInputs = ['sc.strided', 'sc.pads'];
+  if (padValue !== undefined) padInputs.push(b.addInitializer('sc.value', [], Float32Array.of(padValue)));
+  b.addNode('Pad', padInputs, ['sc'], {}, 'sc/Pad');
+  b.addNode('Add', [c3, 'sc'], ['block'], {}, 'block/Add');
+  const r3 = relu('block');
+  b.addInitializer('up.scales', [4], Float32Array.of(1, 1, 2, 2));
+  b.addNode('Resize', [r3, '', 'up.scales'], ['up'], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, 'up/Resize');
+  const noise = conv('c4', 'up', 16, 1, 24);
+  b.addNode('Sub', ['noisy', noise], ['denoised'], {}, 'residual/Sub');
+  b.addOutput('denoised', ['N', 1, 'H', 'W']);
+  return b.toModel({ opset: 17, metadata: { 'onnxtune.task': 'denoise' } });
+}

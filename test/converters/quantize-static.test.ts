@@ -17,7 +17,7 @@ import {
   QUANTIZATION_METADATA_KEY, type StaticQuantizationReport, type TensorRange,
 } from '../../converters/quantize-static';
 import { runModel, seeded } from '../onnx/fixtures';
-import { residualDenoiser } from './quantize-fixtures';
+import { residualDenoiser, stridedShortcutDenoiser } from './quantize-fixtures';
 import { describeIfShared, sharedPath } from '../helpers/shared-data';
 import { listImages, loadImageAs } from '../../src/data/folder';
 import { noisyImage } from '../../src/eval/evaluate';
@@ -181,6 +181,31 @@ describe('quantizeStatic on a small residual denoiser', () => {
   it('refuses opset < 13 and an empty calibration set with InputError', async () => {
     await expect(quantizeStatic(residualDenoiser(11), feeds(1))).rejects.toThrow(/opset 11.*--opset 13/);
     await expect(quantizeStatic(fp32, [])).rejects.toThrow(InputError);
+  });
+});
+
+describe('quantizeStatic on a CIFAR ResNet downsampling block (strided Slice + zero Pad shortcut)', () => {
+  it('quantizes the shortcut and runs the block Add on int8; a Pad with another constant stays float', async () => {
+    const fp32 = stridedShortcutDenoiser();
+    const plan = planQuantization(fp32, { quantizeAdd: true });
+    expect(plan.adds).toEqual([{ node: 'block/Add', inputs: ['c3', 'sc'], output: 'block_relu', fusedRelu: true }]);
+    expect(plan.activations).toContain('sc');
+    expect(planQuantization(fp32, { quantizeAdd: false }).adds).toEqual([]);
+    expect(planQuantization(stridedShortcutDenoiser(0.25), { quantizeAdd: true }).adds).toEqual([]);
+
+    const { model, report } = await quantizeStatic(fp32, feeds(4, 16));
+    expectCompleteQdq(model, report);
+    const ops = await optimizedOpCounts(model);
+    expect(ops).toMatchObject({ QLinearConv: 4, QLinearAdd: 1 });
+    expect(ops.Conv ?? 0).toBe(0);
+    expect(ops.Add ?? 0).toBe(0);
+    const t = (name: string) => report.tensors.find((u) => u.name === name);
+    expect(new Set(['c3', 'sc', 'block_relu'].map((n) => t(n)?.scale)).size).toBe(1);
+    const x = { noisy: { data: seeded(2 * 24 * 40, 98).map((v) => 0.5 + 0.4 * v), dims: [2, 1, 24, 40] } };
+    const [a, b] = [(await runModel(fp32, x)).denoised, (await runModel(model, x)).denoised];
+    const err = a.data.reduce((m, v, i) => Math.max(m, Math.abs(v - b.data[i])), 0);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(0.05);
   });
 });
 
