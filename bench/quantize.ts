@@ -1,7 +1,8 @@
 /**
  * Benchmark: fp32 vs fp16 vs static int8 (QDQ) of the same model in onnxruntime-node (1 and 2
  * threads) and onnxruntime-web wasm in headless Chromium, at 256² and 512². The three variants run
- * interleaved (fp32, fp16, int8, fp32, …) in one process so machine load hits them alike; medians
+ * interleaved (fp32, fp16, int8, fp32, …) in one process so machine load hits them alike (with a pause before each
+ * multi-threaded run, see {@link SPIN_PAUSE_MS}); medians
  * of `--repeats` runs, ratios fp32/x, model bytes, and the int8 output difference: web vs node
  * (same model) and int8 vs fp32 (node). Writes bench/results/quantize.json.
  *   node dist/bench/quantize.js [model.onnx ...] [--calibrate DIR] [--sigma 25] [--sizes 256,512] [--threads 1,2]
@@ -22,6 +23,16 @@ import { ArgCursor, sharedDir } from './cli';
 import { WEB_THREADS, webTimings, type WebTiming } from './quantize-web';
 
 export const VARIANTS = ['fp32', 'fp16', 'int8'] as const;
+
+/**
+ * Pause before each timed run with more than one intra-op thread. onnxruntime's worker threads spin for a while after
+ * a run (intra_op.allow_spinning, on by default); interleaved, the previous session's spinning workers then compete
+ * with the next session for the cores. Measured on 2 cores (gray-s25 fp32 / int8 at 256², 2 threads, three sessions
+ * interleaved): no pause 100.9 / 51.4 ms, 20 ms 79.4 / 34.2, 100 ms 74.8 / 33.1, spinning off 74.9 / 31.6 — a
+ * session running alone, as a user runs it, is what the pause measures.
+ */
+export const SPIN_PAUSE_MS = 100;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export type Variant = (typeof VARIANTS)[number];
 
 export interface QuantizeBenchRow {
@@ -80,6 +91,7 @@ async function nodeTimings(files: Record<Variant, string>, input: string, channe
         for (const v of VARIANTS) last[v] = Object.values(await sessions[v].run(feed))[0].data; // warm-up
         for (let r = 0; r < repeats; r++) {
           for (const v of VARIANTS) {
+            if (t > 1) await pause(SPIN_PAUSE_MS);
             const t0 = performance.now();
             await sessions[v].run(feed);
             samples[v].push(performance.now() - t0);
