@@ -7,10 +7,10 @@
  * reading the same tensor share one Pad. The input model is not modified.
  */
 import { GraphBuilder } from '../../src/onnx/builder';
-import { isDefaultDomain, onnx, type ModelProto } from '../../src/onnx/proto';
-import { floatTensor, int64Tensor, tensorDims, tensorToFloat32 } from '../../src/onnx/tensor';
+import { onnx, type ModelProto } from '../../src/onnx/proto';
+import { floatTensor, int64Tensor, tensorToFloat32 } from '../../src/onnx/tensor';
 import { defaultOpset } from '../model-utils';
-import type { PaddedConv } from './pad-outputs';
+import { plainFloatConvDims, type PaddedConv } from './pad-outputs';
 
 /** onnxruntime's int8 Conv kernels take input channels in groups of this many. */
 export const INPUT_CHANNEL_GROUP = 4;
@@ -33,15 +33,10 @@ export function padInputConvs(model: ModelProto, opts: { group?: number; exclude
   const padded: PaddedConv[] = [];
   const nodes: onnx.NodeProto[] = [];
   for (const n of graph.node ?? []) {
-    const [x, wName, bName] = n.input ?? [];
+    const [x, wName] = n.input ?? [];
     const w = inits.get(wName ?? '');
-    const b = bName ? inits.get(bName) : undefined;
-    const groups = Number((n.attribute ?? []).find((a) => a.name === 'group')?.i ?? 1);
-    const dims = w ? tensorDims(w) : [];
-    const eligible =
-      n.opType === 'Conv' && isDefaultDomain(n.domain) && !excluded.has(n.name || (n.output?.[0] ?? '')) && x && w && w.dataType === onnx.TensorProto.DataType.FLOAT &&
-      (!bName || b?.dataType === onnx.TensorProto.DataType.FLOAT) && groups === 1 && dims.length === 4 && dims[1] < group;
-    if (!eligible) {
+    const dims = plainFloatConvDims(n, inits, excluded);
+    if (!x || !w || !dims || dims[1] >= group) {
       nodes.push(n as onnx.NodeProto);
       continue;
     }

@@ -16,6 +16,21 @@ import { reachesConv } from './plan';
 /** onnxruntime's int8 Conv kernels compute output channels in blocks of this many. */
 export const OUTPUT_CHANNEL_BLOCK = 16;
 
+/**
+ * The weight dims [out, in, kh, kw] of a Conv the padding passes may rewrite: default domain, group 1, 2-D, float
+ * initializer weight (and bias), not excluded by name; otherwise undefined.
+ */
+export function plainFloatConvDims(n: onnx.INodeProto, inits: ReadonlyMap<string, onnx.ITensorProto>, excluded: ReadonlySet<string>): number[] | undefined {
+  if (n.opType !== 'Conv' || !isDefaultDomain(n.domain) || excluded.has(n.name || (n.output?.[0] ?? ''))) return undefined;
+  const [, wName, bName] = n.input ?? [];
+  const w = inits.get(wName ?? '');
+  const b = bName ? inits.get(bName) : undefined;
+  const group = Number((n.attribute ?? []).find((a) => a.name === 'group')?.i ?? 1);
+  if (!w || w.dataType !== onnx.TensorProto.DataType.FLOAT || (bName && b?.dataType !== onnx.TensorProto.DataType.FLOAT) || group !== 1) return undefined;
+  const dims = tensorDims(w);
+  return dims.length === 4 ? dims : undefined;
+}
+
 /** One padded Conv. */
 export interface PaddedConv {
   node: string;
@@ -48,11 +63,8 @@ export function padOutputConvs(model: ModelProto, opts: { block?: number; exclud
     const out = n.output?.[0] ?? '';
     const w = inits.get(wName ?? '');
     const b = bName ? inits.get(bName) : undefined;
-    const group = Number((n.attribute ?? []).find((a) => a.name === 'group')?.i ?? 1);
-    const dims = w ? tensorDims(w) : [];
-    const eligible =
-      n.opType === 'Conv' && isDefaultDomain(n.domain) && !excluded.has(n.name || out) && w && w.dataType === onnx.TensorProto.DataType.FLOAT &&
-      (!bName || b?.dataType === onnx.TensorProto.DataType.FLOAT) && group === 1 && dims.length === 4 && dims[0] < block && out && !reachesConv(out, readers);
+    const dims = plainFloatConvDims(n, inits, excluded) ?? [];
+    const eligible = w && dims.length && dims[0] < block && out && !reachesConv(out, readers);
     if (!eligible) {
       nodes.push(n as onnx.NodeProto);
       continue;

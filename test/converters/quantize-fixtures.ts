@@ -3,16 +3,19 @@ import { GraphBuilder } from '../../src/onnx/builder';
 import type { onnx } from '../../src/onnx/proto';
 import { seeded } from '../onnx/fixtures';
 
+/** Adds a 3×3 Conv (pads 1) with seeded weights scaled by 1/√(4·cin) and small biases; returns its output name. */
+export function addConv(b: GraphBuilder, name: string, x: string, cin: number, cout: number, seed: number, stride = 1): string {
+  b.addInitializer(`${name}.w`, [cout, cin, 3, 3], seeded(cout * cin * 9, seed).map((v) => v / Math.sqrt(cin * 4)));
+  b.addInitializer(`${name}.b`, [cout], seeded(cout, seed + 100).map((v) => v * 0.1));
+  b.addNode('Conv', [x, `${name}.w`, `${name}.b`], [name], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [stride, stride] }, `${name}/Conv`);
+  return name;
+}
+
 /** noisy [N,1,H,W] → conv 1→8 relu → conv 8→8 relu → conv 8→8 (+ skip) relu → conv 8→8 relu → conv 8→1 → noisy − noise. */
 export function residualDenoiser(opset = 17): onnx.ModelProto {
   const b = new GraphBuilder('tiny-dncnn');
   b.addInput('noisy', ['N', 1, 'H', 'W']);
-  const conv = (name: string, x: string, cin: number, cout: number, seed: number) => {
-    b.addInitializer(`${name}.w`, [cout, cin, 3, 3], seeded(cout * cin * 9, seed).map((v) => v / Math.sqrt(cin * 4)));
-    b.addInitializer(`${name}.b`, [cout], seeded(cout, seed + 100).map((v) => v * 0.1));
-    b.addNode('Conv', [x, `${name}.w`, `${name}.b`], [name], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, `${name}/Conv`);
-    return name;
-  };
+  const conv = (name: string, x: string, cin: number, cout: number, seed: number) => addConv(b, name, x, cin, cout, seed);
   const relu = (x: string) => b.addNode('Relu', [x], [`${x}_relu`]).output[0];
   const r1 = relu(conv('c1', 'noisy', 1, 8, 1));
   const r2 = relu(conv('c2', r1, 8, 8, 2));
@@ -65,12 +68,7 @@ export function unetDenoiser(gain = 16): onnx.ModelProto {
 export function stridedShortcutDenoiser(padValue?: number): onnx.ModelProto {
   const b = new GraphBuilder('tiny-resnet-a');
   b.addInput('noisy', ['N', 1, 'H', 'W']);
-  const conv = (name: string, x: string, cin: number, cout: number, seed: number, stride = 1) => {
-    b.addInitializer(`${name}.w`, [cout, cin, 3, 3], seeded(cout * cin * 9, seed).map((v) => v / Math.sqrt(cin * 4)));
-    b.addInitializer(`${name}.b`, [cout], seeded(cout, seed + 100).map((v) => v * 0.1));
-    b.addNode('Conv', [x, `${name}.w`, `${name}.b`], [name], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [stride, stride] }, `${name}/Conv`);
-    return name;
-  };
+  const conv = (name: string, x: string, cin: number, cout: number, seed: number, stride = 1) => addConv(b, name, x, cin, cout, seed, stride);
   const relu = (x: string) => b.addNode('Relu', [x], [`${x}_relu`]).output[0];
   const r1 = relu(conv('c1', 'noisy', 1, 8, 21));
   const c3 = conv('c3', relu(conv('c2', r1, 8, 16, 22, 2)), 16, 16, 23);

@@ -7,7 +7,7 @@ import { optimizedOpCounts, padInputConvs, quantizeStatic } from '../../converte
 import { GraphBuilder } from '../../src/onnx/builder';
 import { tensorDims, tensorToFloat32 } from '../../src/onnx/tensor';
 import { runModel, seeded } from '../onnx/fixtures';
-import { residualDenoiser } from './quantize-fixtures';
+import { addConv, residualDenoiser } from './quantize-fixtures';
 
 const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
@@ -15,19 +15,13 @@ const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.
 function twoReaders() {
   const b = new GraphBuilder('two-readers');
   b.addInput('x', ['N', 3, 'H', 'W']);
-  const conv = (name: string, x: string, cin: number, cout: number, seed: number, stride = 1) => {
-    b.addInitializer(`${name}.w`, [cout, cin, 3, 3], seeded(cout * cin * 9, seed).map((v) => v / Math.sqrt(cin * 4)));
-    b.addInitializer(`${name}.b`, [cout], seeded(cout, seed + 50).map((v) => v * 0.1));
-    b.addNode('Conv', [x, `${name}.w`, `${name}.b`], [name], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [stride, stride] }, `${name}/Conv`);
-    return name;
-  };
-  conv('a', 'x', 3, 8, 1);
-  conv('b', 'x', 3, 8, 2, 2);
+  addConv(b, 'a', 'x', 3, 8, 1);
+  addConv(b, 'b', 'x', 3, 8, 2, 2);
   b.addInitializer('up.scales', [4], Float32Array.of(1, 1, 2, 2));
   b.addNode('Resize', ['b', '', 'up.scales'], ['up'], { mode: 'nearest' }, 'up/Resize');
   b.addNode('Add', ['a', 'up'], ['sum']);
   b.addNode('Relu', ['sum'], ['r']);
-  conv('c', 'r', 8, 3, 3);
+  addConv(b, 'c', 'r', 8, 3, 3);
   b.addOutput('c', ['N', 3, 'H', 'W']);
   return b.toModel({ opset: 17 });
 }
