@@ -24,6 +24,8 @@ import { WEB_THREADS, webTimings, type WebTiming } from './quantize-web';
 
 export const VARIANTS = ['fp32', 'fp16', 'int8'] as const;
 
+export type Variant = (typeof VARIANTS)[number];
+
 /**
  * Pause before each timed run with more than one intra-op thread. onnxruntime's worker threads spin for a while after
  * a run (intra_op.allow_spinning, on by default); interleaved, the previous session's spinning workers then compete
@@ -33,7 +35,6 @@ export const VARIANTS = ['fp32', 'fp16', 'int8'] as const;
  */
 export const SPIN_PAUSE_MS = 100;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-export type Variant = (typeof VARIANTS)[number];
 
 export interface QuantizeBenchRow {
   model: string;
