@@ -23,7 +23,6 @@ import { ArgCursor, sharedDir } from './cli';
 import { WEB_THREADS, webTimings, type WebTiming } from './quantize-web';
 
 export const VARIANTS = ['fp32', 'fp16', 'int8'] as const;
-
 export type Variant = (typeof VARIANTS)[number];
 
 /**
