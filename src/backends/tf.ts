@@ -53,7 +53,9 @@ function firstLine(err: unknown): string {
 function loadNative(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Tf {
   // NOTE: TF reads TF_ENABLE_ONEDNN_OPTS once, when the binding loads; set it before the require.
   const why = guardOneDnn();
-  if (why) log.warn(`oneDNN custom ops off (TF_ENABLE_ONEDNN_OPTS=0): ${why}; native TF would crash with SIGFPE`);
+  // Trade-off measured on such a VM (bench/README.md): training ≈ 2× slower without oneDNN, and many models (onnxtune's
+  // decoder heads) run fine with it, but e.g. DenseNet's 1×1 convs crash; the user may choose with the variable.
+  if (why) log.warn(`oneDNN custom ops off (TF_ENABLE_ONEDNN_OPTS=0): ${why}; native TF would crash with SIGFPE on some models (native training ≈ 2× slower without oneDNN; TF_ENABLE_ONEDNN_OPTS=1 forces it on at that risk)`);
   // NOTE: a plain require; these packages are optionalDependencies and may be absent or unbuilt.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(pkg) as Tf;
