@@ -36,13 +36,21 @@ let current: Promise<TfRuntime> | undefined;
 /**
  * Test-only hook for the CLI supervisor's tests (test/cli/supervisor.test.ts): ONNXTUNE_TEST_CRASH=SIGFPE
  * kills this process with that signal when native TF loads, as a crash inside TF would;
- * ONNXTUNE_TEST_CRASH=SIGSEGV:all does it on every backend.
+ * ONNXTUNE_TEST_CRASH=SIGSEGV:all does it on every backend, ONNXTUNE_TEST_CRASH=SIGFPE:onednn only on native TF
+ * with oneDNN on.
  */
 function testCrashHook(name: TfBackendName): void {
   const spec = process.env.ONNXTUNE_TEST_CRASH;
   if (!spec) return;
   const [signal, scope] = spec.split(':');
-  if (scope === 'all' || name === 'tensorflow' || name === 'tensorflow-gpu') process.kill(process.pid, signal as NodeJS.Signals);
+  const native = name === 'tensorflow' || name === 'tensorflow-gpu';
+  // 'onednn': only when native TF would load with oneDNN on (as the guard will decide), like the real division by zero.
+  const oneDnnOn = () => {
+    const env = { ...process.env };
+    guardOneDnn(env);
+    return env.TF_ENABLE_ONEDNN_OPTS !== '0';
+  };
+  if (scope === 'all' || (native && (scope !== 'onednn' || oneDnnOn()))) process.kill(process.pid, signal as NodeJS.Signals);
 }
 
 function firstLine(err: unknown): string {

@@ -3,18 +3,21 @@
  * untrusted models through native TF.js/onnxruntime run in one child process (same argv, stdio
  * inherited, so --json, stdin, exit codes and Ctrl-C behave as before); when that worker dies by
  * a crash signal, the user gets one line naming the file, the signal, the likely cause and the
- * workaround, and the command is retried once on the wasm backend. Node-only imports: bin/onnxtune.js
- * loads this module without the CLI, so the parent stays small.
+ * workaround, and the command is retried: after a SIGFPE with oneDNN on (TF's default), first on native
+ * TF with oneDNN off (src/backends/onednn-guard.ts explains the division by zero; native without oneDNN
+ * is ≈ 2.4× faster than wasm), then on the wasm backend; after other crashes, on wasm. Node-only imports:
+ * bin/onnxtune.js loads this module without the CLI, so the parent stays small.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
+import { guardOneDnn } from '../backends/onednn-guard';
 
 /** Commands that load models into native runtimes. */
 export const SUPERVISED_COMMANDS: ReadonlySet<string> = new Set(['run', 'convert', 'eval', 'denoise', 'finetune', 'verify', 'pretrain', 'demo']);
 /** Signals that mean the worker crashed (rather than was stopped). */
 export const CRASH_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set(['SIGFPE', 'SIGSEGV', 'SIGILL', 'SIGBUS', 'SIGABRT']);
-/** Set in the worker's environment: its attempt number (1, or 2 for the wasm retry). */
+/** Set in the worker's environment: its attempt number (1, then 2, 3 for the retries). */
 export const WORKER_ENV = 'ONNXTUNE_SUPERVISED_ATTEMPT';
 /** `ONNXTUNE_SUPERVISE=0` runs every command in-process (no child, no retry). */
 export const SUPERVISE_ENV = 'ONNXTUNE_SUPERVISE';
@@ -54,11 +57,32 @@ function subjectOf(argv: readonly string[]): string | undefined {
   });
 }
 
+/** What runs after a crash: native TF with oneDNN off, the wasm backend, or nothing. */
+export type Retry = 'onednn-off' | 'wasm' | false;
+
+/** The environment change of each retry. */
+const RETRY_ENV: Readonly<Record<Exclude<Retry, false>, NodeJS.ProcessEnv>> = Object.freeze({
+  'onednn-off': { TF_ENABLE_ONEDNN_OPTS: '0' },
+  wasm: { ONNXTUNE_TF_BACKEND: 'wasm' },
+});
+
+/**
+ * The retries after a first crash, in order.
+ * @param backend ONNXTUNE_TF_BACKEND or 'native'
+ * @param env the worker's environment, to tell whether its native TF ran with oneDNN on (the guard's own decision)
+ */
+export function retriesAfter(signal: NodeJS.Signals, backend: string, env: NodeJS.ProcessEnv): Exclude<Retry, false>[] {
+  if (backend === 'wasm' || backend === 'cpu') return [];
+  const probe = { ...env };
+  guardOneDnn(probe);
+  return signal === 'SIGFPE' && probe.TF_ENABLE_ONEDNN_OPTS !== '0' ? ['onednn-off', 'wasm'] : ['wasm'];
+}
+
 /**
  * The one-line explanation of a worker crash.
- * @param retrying whether a wasm retry follows
+ * @param retry what runs next
  */
-export function crashMessage(argv: readonly string[], signal: NodeJS.Signals, backend: string, retrying: boolean): string {
+export function crashMessage(argv: readonly string[], signal: NodeJS.Signals, backend: string, retry: Retry): string {
   const cmd = commandOf(argv) ?? 'command';
   const subject = subjectOf(argv);
   const on = subject ? ` on ${subject}` : '';
@@ -66,9 +90,12 @@ export function crashMessage(argv: readonly string[], signal: NodeJS.Signals, ba
     signal === 'SIGFPE'
       ? 'most likely oneDNN inside native TensorFlow dividing by a cache size this CPU/VM reports as 0'
       : 'a crash inside a native library (TensorFlow/oneDNN or onnxruntime)';
-  const next = retrying
-    ? 'retrying once on the wasm backend (slower)'
-    : `no retry left${backend === 'wasm' ? ' (it crashed on wasm too, so onnxruntime is the likely culprit)' : ''}`;
+  const next =
+    retry === 'onednn-off'
+      ? 'retrying on native TensorFlow with oneDNN off (TF_ENABLE_ONEDNN_OPTS=0)'
+      : retry === 'wasm'
+        ? 'retrying once on the wasm backend (slower)'
+        : `no retry left${backend === 'wasm' ? ' (it crashed on wasm too, so onnxruntime is the likely culprit)' : ''}`;
   return (
     `onnxtune: the ${cmd} worker died with ${signal}${on} (${backend} backend): ${cause}; ${next}. ` +
     'Workarounds: TF_ENABLE_ONEDNN_OPTS=0 (keeps native speed) or ONNXTUNE_TF_BACKEND=wasm.'
@@ -107,17 +134,23 @@ function runWorker(script: string, argv: readonly string[], env: NodeJS.ProcessE
  * @returns the exit code for this process
  */
 export async function supervise(argv: readonly string[], script: string): Promise<number> {
-  const backend = process.env.ONNXTUNE_TF_BACKEND ?? 'native';
-  const first = await runWorker(script, argv, { ...process.env, [WORKER_ENV]: '1' });
+  let backend = process.env.ONNXTUNE_TF_BACKEND ?? 'native';
+  let env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: '1' };
+  const first = await runWorker(script, argv, env);
   if (!first.signal) return first.code ?? 1;
   if (!CRASH_SIGNALS.has(first.signal)) return stoppedBy(first.signal);
-  const retry = backend !== 'wasm' && backend !== 'cpu';
-  process.stderr.write(crashMessage(argv, first.signal, backend, retry) + '\n');
-  if (!retry) return 1;
-  const second = await runWorker(script, argv, { ...process.env, [WORKER_ENV]: '2', ONNXTUNE_TF_BACKEND: 'wasm' });
-  if (!second.signal) return second.code ?? 1;
-  if (!CRASH_SIGNALS.has(second.signal)) return stoppedBy(second.signal);
-  process.stderr.write(crashMessage(argv, second.signal, 'wasm', false) + '\n');
+  const retries = retriesAfter(first.signal, backend, process.env);
+  let signal: NodeJS.Signals = first.signal;
+  for (const [i, retry] of retries.entries()) {
+    process.stderr.write(crashMessage(argv, signal, backend, retry) + '\n');
+    env = { ...env, ...RETRY_ENV[retry], [WORKER_ENV]: String(i + 2) };
+    backend = retry === 'wasm' ? 'wasm' : `${backend}, oneDNN off`;
+    const next = await runWorker(script, argv, env);
+    if (!next.signal) return next.code ?? 1;
+    if (!CRASH_SIGNALS.has(next.signal)) return stoppedBy(next.signal);
+    signal = next.signal;
+  }
+  process.stderr.write(crashMessage(argv, signal, backend, false) + '\n');
   return 1;
 }
 

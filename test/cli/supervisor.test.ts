@@ -1,6 +1,7 @@
 /**
  * The CLI supervisor (src/cli/supervisor.ts): a worker that dies by a crash signal becomes one
- * line naming the file, the signal, the cause and the workaround, and one retry on wasm; exit
+ * line naming the file, the signal, the cause and the workaround, and a retry (after a SIGFPE with
+ * oneDNN on: native TF with oneDNN off, then wasm; otherwise wasm); exit
  * codes, --json stdout and plain runs are unchanged. The crashes come from the test-only hook
  * ONNXTUNE_TEST_CRASH in src/backends/tf.ts and, where this CPU allows CPUID faulting, from the
  * real oneDNN division by zero under an emulated AMD-without-topoext CPU (bench/tools/cpuid-fake.c).
@@ -8,7 +9,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { commandOf, crashMessage, shouldSupervise } from '../../src/cli/supervisor';
+import { commandOf, crashMessage, retriesAfter, shouldSupervise } from '../../src/cli/supervisor';
 import { encodeModel } from '../../src/onnx/model-io';
 import { nativeTfInstalled } from '../helpers/native-tf';
 import { describeIfShared, sharedPath } from '../helpers/shared-data';
@@ -16,6 +17,7 @@ import { tmpDir } from '../helpers/tmp';
 import { convReluConvRelu } from '../onnx/fixtures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+const itNative = nativeTfInstalled('supervisor') ? test : test.skip;
 const ENTRY = path.join(ROOT, 'test/helpers/supervised-cli-entry.ts');
 const REGISTER = path.join(ROOT, 'test/helpers/ts-register.js');
 
@@ -49,13 +51,28 @@ describe('supervisor decisions', () => {
   test('the message names the file, the signal, the cause and both workarounds', () => {
     const file = path.join(tmpDir(), 'm.onnx');
     fs.writeFileSync(file, 'x');
-    const m = crashMessage(['convert', file, 'out/model.json'], 'SIGFPE', 'native', true);
+    const m = crashMessage(['convert', file, 'out/model.json'], 'SIGFPE', 'native', 'wasm');
     expect(m).toContain(`convert worker died with SIGFPE on ${file}`);
     expect(m).toContain('oneDNN');
     expect(m).toContain('retrying once on the wasm backend');
     expect(m).toContain('TF_ENABLE_ONEDNN_OPTS=0');
     expect(m).toContain('ONNXTUNE_TF_BACKEND=wasm');
     expect(m.includes('\n')).toBe(false);
+    expect(crashMessage(['convert', file], 'SIGFPE', 'native', 'onednn-off')).toContain('retrying on native TensorFlow with oneDNN off');
+  });
+
+  test('after a SIGFPE with oneDNN on, native with oneDNN off comes before wasm; otherwise wasm alone', () => {
+    expect(retriesAfter('SIGFPE', 'native', { TF_ENABLE_ONEDNN_OPTS: '1' })).toEqual(['onednn-off', 'wasm']);
+    expect(retriesAfter('SIGFPE', 'tensorflow', { TF_ENABLE_ONEDNN_OPTS: '1' })).toEqual(['onednn-off', 'wasm']);
+    expect(retriesAfter('SIGFPE', 'native', { TF_ENABLE_ONEDNN_OPTS: '0' })).toEqual(['wasm']);
+    expect(retriesAfter('SIGSEGV', 'native', { TF_ENABLE_ONEDNN_OPTS: '1' })).toEqual(['wasm']);
+    expect(retriesAfter('SIGFPE', 'wasm', {})).toEqual([]);
+    expect(retriesAfter('SIGFPE', 'cpu', {})).toEqual([]);
+    // On a CPU the guard finds hazardous, the worker already ran with oneDNN off: straight to wasm.
+    const root = path.join(tmpDir(), 'fake-root');
+    fs.mkdirSync(path.join(root, 'proc'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'proc/cpuinfo'), 'processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2\n\n');
+    expect(retriesAfter('SIGFPE', 'native', { ONNXTUNE_TEST_CPUINFO_ROOT: root })).toEqual(['wasm']);
   });
 });
 
@@ -70,7 +87,8 @@ describe('supervised CLI in a child process', () => {
 
   test('a worker killed by SIGFPE is reported in one line and retried on wasm; --json stdout stays one document', () => {
     const out = path.join(dir, 'a', 'model.json');
-    const r = cli(['--json', 'convert', model, out, '--check-size', '8'], { ONNXTUNE_TEST_CRASH: 'SIGFPE' });
+    // oneDNN already off: the SIGFPE is not oneDNN's, so wasm is the one retry.
+    const r = cli(['--json', 'convert', model, out, '--check-size', '8'], { ONNXTUNE_TEST_CRASH: 'SIGFPE', TF_ENABLE_ONEDNN_OPTS: '0' });
     expect(r.signal).toBeNull();
     expect(r.code).toBe(0);
     const lines = crashLines(r.stderr);
@@ -80,6 +98,28 @@ describe('supervised CLI in a child process', () => {
     const report = JSON.parse(r.stdout) as { check: { outputs: Array<{ maxAbs: number }> } };
     expect(report.check.outputs[0].maxAbs).toBeLessThanOrEqual(1e-4);
     expect(fs.existsSync(out)).toBe(true);
+  });
+
+  itNative('a SIGFPE with oneDNN on is retried on native TF with oneDNN off: one line, native speed kept', () => {
+    const out = path.join(dir, 'e', 'model.json');
+    const r = cli(['convert', model, out, '--check-size', '8'], { ONNXTUNE_TEST_CRASH: 'SIGFPE:onednn', TF_ENABLE_ONEDNN_OPTS: '1', ONNXTUNE_TF_BACKEND: undefined });
+    expect({ signal: r.signal, code: r.code }).toEqual({ signal: null, code: 0 });
+    const lines = crashLines(r.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('retrying on native TensorFlow with oneDNN off');
+    expect(r.stderr).toContain('TensorFlow.js backend: tensorflow');
+    expect(fs.existsSync(out)).toBe(true);
+  });
+
+  itNative('a crash again with oneDNN off goes on to wasm: two lines', () => {
+    const r = cli(['convert', model, path.join(dir, 'f', 'model.json'), '--check-size', '8'], { ONNXTUNE_TEST_CRASH: 'SIGFPE', TF_ENABLE_ONEDNN_OPTS: '1', ONNXTUNE_TF_BACKEND: undefined });
+    expect({ signal: r.signal, code: r.code }).toEqual({ signal: null, code: 0 });
+    const lines = crashLines(r.stderr);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('oneDNN off');
+    expect(lines[1]).toContain('(native, oneDNN off backend)');
+    expect(lines[1]).toContain('retrying once on the wasm backend');
+    expect(r.stderr).toContain('TensorFlow.js backend: wasm');
   });
 
   test('a crash on wasm too ends with exit 1 and a second line, never a signal', () => {
@@ -173,7 +213,7 @@ describe('a real oneDNN crash (emulated AMD VM without topoext)', () => {
     fs.writeFileSync(file, encodeModel(b.toModel({ opset: 17 })));
   }
 
-  itReal('native TF dies with SIGFPE unsupervised; supervised, the command recovers on wasm', () => {
+  itReal('native TF dies with SIGFPE unsupervised; supervised, the command recovers on native TF with oneDNN off', () => {
     const dir = tmpDir();
     const file = path.join(dir, 'transition.onnx');
     transitionConvModel(file);
@@ -184,7 +224,9 @@ describe('a real oneDNN crash (emulated AMD VM without topoext)', () => {
     const supervised = cli(['convert', file, path.join(dir, 'b', 'model.json')], env);
     expect(supervised.code).toBe(0);
     expect(crashLines(supervised.stderr)[0]).toContain(`died with SIGFPE on ${file}`);
-    expect(supervised.stderr).toContain('TensorFlow.js backend: wasm');
+    // Recovered on native TF with oneDNN off (the division by zero is oneDNN's), not on wasm.
+    expect(crashLines(supervised.stderr)).toHaveLength(1);
+    expect(supervised.stderr).toContain('TensorFlow.js backend: tensorflow');
   });
 
   itReal('the guard reads the same description from /proc/cpuinfo, turns oneDNN off, and native TF converts', () => {
