@@ -16,6 +16,7 @@ import { ConfigError, InputError, OnnxtuneError, StageError } from '../src/error
 import { fsyncDir, readJson, writeFileAtomic, writeJsonAtomic } from '../src/io/atomic';
 import { canonicalJson, sha256 } from '../src/io/hash';
 import { addFileSink } from '../src/io/log-file';
+import { reportRunDir } from '../src/io/run-dir-report';
 import { log } from '../src/log';
 import { toolVersions } from '../src/version';
 import { preflight } from './preflight';
@@ -231,6 +232,8 @@ export async function runJob(opts: RunJobOptions): Promise<RunJobResult> {
   } catch (err) {
     throw new OnnxtuneError('E_IO', `cannot write ${path.join(runDir, JOB_FILE)}: ${failureMessage(err, runDir)}`, { cause: err });
   }
+  // Resumable from here: a supervisor retrying after a native crash continues this run.
+  reportRunDir(runDir);
   const closeLog = addFileSink(path.join(runDir, 'log.txt'));
   try {
     log.info(`${isNew ? 'Run' : 'Resuming run'} ${runDir}`);

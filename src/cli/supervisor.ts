@@ -5,13 +5,16 @@
  * a crash signal, the user gets one line naming the file, the signal, the likely cause and the
  * workaround, and the command is retried: after a SIGFPE with oneDNN on (TF's default), first on native
  * TF with oneDNN off (src/backends/onednn-guard.ts explains the division by zero; native without oneDNN
- * is ≈ 2.4× faster than wasm), then on the wasm backend; after other crashes, on wasm. Node-only imports:
+ * is ≈ 2.4× faster than wasm), then on the wasm backend; after other crashes, on wasm. A crashed `run` is
+ * retried as `run --resume DIR` on the run directory its worker reported, so finished stages are kept. Node-only imports:
  * bin/onnxtune.js loads this module without the CLI, so the parent stays small.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { constants } from 'node:os';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { guardOneDnn } from '../backends/onednn-guard';
+import { RUN_DIR_FILE_ENV, reportedRunDir } from '../io/run-dir-report';
 
 /** Commands that load models into native runtimes. */
 export const SUPERVISED_COMMANDS: ReadonlySet<string> = new Set(['run', 'convert', 'eval', 'denoise', 'finetune', 'verify', 'pretrain', 'demo']);
@@ -135,23 +138,50 @@ function runWorker(script: string, argv: readonly string[], env: NodeJS.ProcessE
  */
 export async function supervise(argv: readonly string[], script: string): Promise<number> {
   let backend = process.env.ONNXTUNE_TF_BACKEND ?? 'native';
-  let env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: '1' };
-  const first = await runWorker(script, argv, env);
-  if (!first.signal) return first.code ?? 1;
-  if (!CRASH_SIGNALS.has(first.signal)) return stoppedBy(first.signal);
-  const retries = retriesAfter(first.signal, backend, process.env);
-  let signal: NodeJS.Signals = first.signal;
-  for (const [i, retry] of retries.entries()) {
-    process.stderr.write(crashMessage(argv, signal, backend, retry) + '\n');
-    env = { ...env, ...RETRY_ENV[retry], [WORKER_ENV]: String(i + 2) };
-    backend = retry === 'wasm' ? 'wasm' : `${backend}, oneDNN off`;
-    const next = await runWorker(script, argv, env);
-    if (!next.signal) return next.code ?? 1;
-    if (!CRASH_SIGNALS.has(next.signal)) return stoppedBy(next.signal);
-    signal = next.signal;
+  const runDirFile = commandOf(argv) === 'run' ? path.join(os.tmpdir(), `onnxtune-run-dir-${process.pid}-${Date.now()}`) : undefined;
+  let env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: '1', ...(runDirFile ? { [RUN_DIR_FILE_ENV]: runDirFile } : {}) };
+  try {
+    const first = await runWorker(script, argv, env);
+    if (!first.signal) return first.code ?? 1;
+    if (!CRASH_SIGNALS.has(first.signal)) return stoppedBy(first.signal);
+    const retries = retriesAfter(first.signal, backend, process.env);
+    let signal: NodeJS.Signals = first.signal;
+    for (const [i, retry] of retries.entries()) {
+      process.stderr.write(crashMessage(argv, signal, backend, retry) + '\n');
+      env = { ...env, ...RETRY_ENV[retry], [WORKER_ENV]: String(i + 2) };
+      backend = retry === 'wasm' ? 'wasm' : `${backend}, oneDNN off`;
+      const runDir = runDirFile ? reportedRunDir(runDirFile) : undefined;
+      const next = await runWorker(script, runDir ? resumeArgv(argv, runDir) : argv, env);
+      if (!next.signal) return next.code ?? 1;
+      if (!CRASH_SIGNALS.has(next.signal)) return stoppedBy(next.signal);
+      signal = next.signal;
+    }
+    process.stderr.write(crashMessage(argv, signal, backend, false) + '\n');
+    return 1;
+  } finally {
+    if (runDirFile) fs.rmSync(runDirFile, { force: true });
   }
-  process.stderr.write(crashMessage(argv, signal, backend, false) + '\n');
-  return 1;
+}
+
+/** `run` options a resume keeps (with their value when they take one); the job, --set, --out and --from are the run's own now. */
+const RESUME_KEEPS: ReadonlyMap<string, boolean> = new Map([['--until', true], ['--log-level', true], ['--json', false], ['--verbose', false]]);
+
+/**
+ * The argv that resumes `runDir` in place of a `run` command line: global options before the command stay, then
+ * `run --resume DIR` and the options in {@link RESUME_KEEPS}.
+ */
+export function resumeArgv(argv: readonly string[], runDir: string): string[] {
+  const at = argv.indexOf(commandOf(argv) as string);
+  const out = [...argv.slice(0, at), 'run', '--resume', runDir];
+  for (let i = at + 1; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.split('=')[0];
+    const takesValue = RESUME_KEEPS.get(name);
+    if (takesValue === undefined) continue;
+    out.push(a);
+    if (takesValue && !a.includes('=') && i + 1 < argv.length) out.push(argv[++i]);
+  }
+  return out;
 }
 
 /**
@@ -171,5 +201,5 @@ export function launch(
 function stoppedBy(signal: NodeJS.Signals): number {
   process.kill(process.pid, signal);
   // Only reached if the signal is ignored or handled here: report it as a shell would.
-  return 128 + (constants.signals[signal] ?? 0);
+  return 128 + (os.constants.signals[signal] ?? 0);
 }

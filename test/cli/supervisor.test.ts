@@ -9,7 +9,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { commandOf, crashMessage, retriesAfter, shouldSupervise } from '../../src/cli/supervisor';
+import { commandOf, crashMessage, resumeArgv, retriesAfter, shouldSupervise } from '../../src/cli/supervisor';
+import { quickJob, writeJob } from '../helpers/jobs';
 import { encodeModel } from '../../src/onnx/model-io';
 import { nativeTfInstalled } from '../helpers/native-tf';
 import { describeIfShared, sharedPath } from '../helpers/shared-data';
@@ -59,6 +60,13 @@ describe('supervisor decisions', () => {
     expect(m).toContain('ONNXTUNE_TF_BACKEND=wasm');
     expect(m.includes('\n')).toBe(false);
     expect(crashMessage(['convert', file], 'SIGFPE', 'native', 'onednn-off')).toContain('retrying on native TensorFlow with oneDNN off');
+  });
+
+  test('a crashed run is retried as run --resume DIR, keeping --until and the global options', () => {
+    expect(resumeArgv(['--log-level', 'debug', 'run', 'job.yaml', '--set', 'train.epochs=2', '--out', 'runs/x', '--until', 'train', '--json'], '/abs/runs/x'))
+      .toEqual(['--log-level', 'debug', 'run', '--resume', '/abs/runs/x', '--until', 'train', '--json']);
+    expect(resumeArgv(['run', '--resume', 'runs/x', '--from=featurize', '--until=evaluate'], '/abs/runs/x'))
+      .toEqual(['run', '--resume', '/abs/runs/x', '--until=evaluate']);
   });
 
   test('after a SIGFPE with oneDNN on, native with oneDNN off comes before wasm; otherwise wasm alone', () => {
@@ -120,6 +128,21 @@ describe('supervised CLI in a child process', () => {
     expect(lines[1]).toContain('(native, oneDNN off backend)');
     expect(lines[1]).toContain('retrying once on the wasm backend');
     expect(r.stderr).toContain('TensorFlow.js backend: wasm');
+  });
+
+  test('a run that crashes in its train stage resumes in the same run directory: finished stages are loaded, not redone', () => {
+    const jobDir = tmpDir();
+    const out = path.join(jobDir, 'run');
+    const job = writeJob(jobDir, quickJob());
+    // The hook fires when native TF loads, i.e. in the train stage, after data, encoder and featurize finished.
+    const r = cli(['run', job, '--out', out], { ONNXTUNE_TEST_CRASH: 'SIGFPE', TF_ENABLE_ONEDNN_OPTS: '0', ONNXTUNE_TF_BACKEND: undefined });
+    expect({ signal: r.signal, code: r.code }).toEqual({ signal: null, code: 0 });
+    expect(crashLines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toContain(`Resuming run ${out}`);
+    for (const stage of ['data', 'encoder', 'featurize']) expect(r.stderr).toContain(`Loaded stage ${stage} from the run directory`);
+    expect(r.stderr).toContain('TensorFlow.js backend: wasm');
+    expect(fs.existsSync(path.join(out, 'verify', 'DONE'))).toBe(true);
+    expect(fs.readdirSync(jobDir).sort()).toEqual(['job.yaml', 'run']);
   });
 
   test('a crash on wasm too ends with exit 1 and a second line, never a signal', () => {
