@@ -143,7 +143,7 @@ export async function supervise(argv: readonly string[], script: string): Promis
   try {
     const first = await runWorker(script, argv, env);
     if (!first.signal) return first.code ?? 1;
-    if (!CRASH_SIGNALS.has(first.signal)) return stoppedBy(first.signal);
+    if (!CRASH_SIGNALS.has(first.signal)) return stoppedBy(first.signal, runDirFile);
     const retries = retriesAfter(first.signal, backend, process.env);
     let signal: NodeJS.Signals = first.signal;
     for (const [i, retry] of retries.entries()) {
@@ -153,7 +153,7 @@ export async function supervise(argv: readonly string[], script: string): Promis
       const runDir = runDirFile ? reportedRunDir(runDirFile) : undefined;
       const next = await runWorker(script, runDir ? resumeArgv(argv, runDir) : argv, env);
       if (!next.signal) return next.code ?? 1;
-      if (!CRASH_SIGNALS.has(next.signal)) return stoppedBy(next.signal);
+      if (!CRASH_SIGNALS.has(next.signal)) return stoppedBy(next.signal, runDirFile);
       signal = next.signal;
     }
     process.stderr.write(crashMessage(argv, signal, backend, false) + '\n');
@@ -198,7 +198,9 @@ export function launch(
 }
 
 /** The worker was stopped (Ctrl-C, kill): stop this process the same way, so callers see the same status. */
-function stoppedBy(signal: NodeJS.Signals): number {
+function stoppedBy(signal: NodeJS.Signals, tempFile?: string): number {
+  // The signal may end this process before a finally block runs.
+  if (tempFile) fs.rmSync(tempFile, { force: true });
   process.kill(process.pid, signal);
   // Only reached if the signal is ignored or handled here: report it as a shell would.
   return 128 + (os.constants.signals[signal] ?? 0);
