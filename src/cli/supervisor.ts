@@ -131,7 +131,7 @@ function runWorker(script: string, argv: readonly string[], env: NodeJS.ProcessE
 }
 
 /**
- * Runs the CLI in a worker process and recovers from a crash once.
+ * Runs the CLI in a worker process and retries after a crash ({@link retriesAfter}; a `run` resumes its run directory).
  * @param argv the CLI arguments
  * @param script the launcher to start the worker with (bin/onnxtune.js)
  * @returns the exit code for this process
