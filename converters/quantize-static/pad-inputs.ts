@@ -10,7 +10,7 @@ import { GraphBuilder } from '../../src/onnx/builder';
 import { onnx, type ModelProto } from '../../src/onnx/proto';
 import { floatTensor, int64Tensor, tensorToFloat32 } from '../../src/onnx/tensor';
 import { defaultOpset } from '../model-utils';
-import { plainFloatConvDims, type PaddedConv } from './pad-outputs';
+import { plainFloatConvDims, withNodes, type PaddedConv } from './pad-outputs';
 
 /** onnxruntime's int8 Conv kernels take input channels in groups of this many. */
 export const INPUT_CHANNEL_GROUP = 4;
@@ -63,9 +63,5 @@ export function padInputConvs(model: ModelProto, opts: { group?: number; exclude
     padded.push({ node: n.name || (n.output?.[0] ?? ''), from: cin, to: group });
   }
   if (!padded.length) return { model: onnx.ModelProto.create(model), padded };
-  // A weight another node still reads stays.
-  for (const n of nodes) for (const i of n.input ?? []) replaced.delete(i);
-  const initializer = [...(graph.initializer ?? []).filter((t) => !replaced.has(t.name ?? '')), ...newInits] as onnx.TensorProto[];
-  const input = (graph.input ?? []).filter((vi) => !replaced.has(vi.name ?? '')).map((vi) => onnx.ValueInfoProto.create(vi));
-  return { model: onnx.ModelProto.create({ ...model, graph: onnx.GraphProto.create({ ...graph, node: nodes, initializer, input }) }), padded };
+  return { model: withNodes(model, graph, nodes, newInits, replaced), padded };
 }

@@ -31,6 +31,17 @@ export function plainFloatConvDims(n: onnx.INodeProto, inits: ReadonlyMap<string
   return dims.length === 4 ? dims : undefined;
 }
 
+/**
+ * `model` with `nodes` as its graph's nodes, `newInits` added and the initializers (and graph inputs) in `replaced`
+ * dropped, except those a node still reads.
+ */
+export function withNodes(model: ModelProto, graph: onnx.IGraphProto, nodes: onnx.NodeProto[], newInits: onnx.TensorProto[], replaced: Set<string>): onnx.ModelProto {
+  for (const n of nodes) for (const i of n.input ?? []) replaced.delete(i);
+  const initializer = [...(graph.initializer ?? []).filter((t) => !replaced.has(t.name ?? '')), ...newInits] as onnx.TensorProto[];
+  const input = (graph.input ?? []).filter((vi) => !replaced.has(vi.name ?? '')).map((vi) => onnx.ValueInfoProto.create(vi));
+  return onnx.ModelProto.create({ ...model, graph: onnx.GraphProto.create({ ...graph, node: nodes, initializer, input }) });
+}
+
 /** One padded Conv. */
 export interface PaddedConv {
   node: string;
@@ -102,9 +113,5 @@ export function padOutputConvs(model: ModelProto, opts: { block?: number; exclud
     padded.push({ node: n.name || out, from: cout, to: block });
   }
   if (!padded.length) return { model: onnx.ModelProto.create(model), padded };
-  // A weight another node still reads stays.
-  for (const n of nodes) for (const i of n.input ?? []) replaced.delete(i);
-  const initializer = [...(graph.initializer ?? []).filter((t) => !replaced.has(t.name ?? '')), ...newInits] as onnx.TensorProto[];
-  const input = (graph.input ?? []).filter((vi) => !replaced.has(vi.name ?? '')).map((vi) => onnx.ValueInfoProto.create(vi));
-  return { model: onnx.ModelProto.create({ ...model, graph: onnx.GraphProto.create({ ...graph, node: nodes, initializer, input }) }), padded };
+  return { model: withNodes(model, graph, nodes, newInits, replaced), padded };
 }

@@ -111,3 +111,10 @@ export function guardOneDnn(
   env.TF_ENABLE_ONEDNN_OPTS = '0';
   return hazard.reason;
 }
+
+/** Whether native TF started with `env` would run oneDNN's ops: the user's TF_ENABLE_ONEDNN_OPTS, else the guard's decision. */
+export function oneDnnWouldBeOn(env: NodeJS.ProcessEnv = process.env): boolean {
+  const probe = { ...env };
+  guardOneDnn(probe);
+  return probe.TF_ENABLE_ONEDNN_OPTS !== '0';
+}

@@ -7,7 +7,7 @@
 import { BackendUnavailableError } from '../errors';
 import { log } from '../log';
 import type { Device } from './device';
-import { guardOneDnn } from './onednn-guard';
+import { guardOneDnn, oneDnnWouldBeOn } from './onednn-guard';
 import type { Tf } from './tf-types';
 import { registerCpuTrainingKernels, registerWasmTrainingKernels } from './wasm-kernels';
 
@@ -45,12 +45,7 @@ function testCrashHook(name: TfBackendName): void {
   const [signal, scope] = spec.split(':');
   const native = name === 'tensorflow' || name === 'tensorflow-gpu';
   // 'onednn': only when native TF would load with oneDNN on (as the guard will decide), like the real division by zero.
-  const oneDnnOn = () => {
-    const env = { ...process.env };
-    guardOneDnn(env);
-    return env.TF_ENABLE_ONEDNN_OPTS !== '0';
-  };
-  if (scope === 'all' || (native && (scope !== 'onednn' || oneDnnOn()))) process.kill(process.pid, signal as NodeJS.Signals);
+  if (scope === 'all' || (native && (scope !== 'onednn' || oneDnnWouldBeOn()))) process.kill(process.pid, signal as NodeJS.Signals);
 }
 
 function firstLine(err: unknown): string {

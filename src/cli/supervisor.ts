@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { guardOneDnn } from '../backends/onednn-guard';
+import { oneDnnWouldBeOn } from '../backends/onednn-guard';
 import { RUN_DIR_FILE_ENV, reportedRunDir } from '../io/run-dir-report';
 
 /** Commands that load models into native runtimes. */
@@ -76,9 +76,7 @@ const RETRY_ENV: Readonly<Record<Exclude<Retry, false>, NodeJS.ProcessEnv>> = Ob
  */
 export function retriesAfter(signal: NodeJS.Signals, backend: string, env: NodeJS.ProcessEnv): Exclude<Retry, false>[] {
   if (backend === 'wasm' || backend === 'cpu') return [];
-  const probe = { ...env };
-  guardOneDnn(probe);
-  return signal === 'SIGFPE' && probe.TF_ENABLE_ONEDNN_OPTS !== '0' ? ['onednn-off', 'wasm'] : ['wasm'];
+  return signal === 'SIGFPE' && oneDnnWouldBeOn(env) ? ['onednn-off', 'wasm'] : ['wasm'];
 }
 
 /**
