@@ -96,20 +96,36 @@ export function readCpuDescription(root = ''): CpuDescription | undefined {
 }
 
 /**
- * Sets TF_ENABLE_ONEDNN_OPTS=0 in this process's environment when the CPU description is hazardous
- * and the user has not chosen a value. Must run before the tfjs-node binding loads (TF reads it once).
- * @returns the reason when it changed the environment
+ * Set by the CLI supervisor (src/cli/supervisor.ts) in its first worker: on a hazardous CPU, keep oneDNN on
+ * (≈ 2× faster native training, bench/README.md) because a crash it causes is retried with oneDNN off.
+ */
+export const ONEDNN_SUPERVISED_ENV = 'ONNXTUNE_ONEDNN_SUPERVISED';
+
+/** What the guard did on a hazardous CPU. */
+export interface OneDnnGuardDecision {
+  /** What was found and what it breaks. */
+  reason: string;
+  /** 'off': TF_ENABLE_ONEDNN_OPTS=0 was set; 'on-supervised': left on, since a supervisor retries a crash with it off. */
+  oneDnn: 'off' | 'on-supervised';
+}
+
+/**
+ * On a hazardous CPU where the user has not chosen TF_ENABLE_ONEDNN_OPTS, sets it to 0 in this process's
+ * environment, unless the CLI supervisor runs this process ({@link ONEDNN_SUPERVISED_ENV}). Must run before the
+ * tfjs-node binding loads (TF reads the variable once).
+ * @returns what it decided, when the CPU is hazardous and the choice was the guard's
  */
 export function guardOneDnn(
   env: NodeJS.ProcessEnv = process.env,
   // Test-only: ONNXTUNE_TEST_CPUINFO_ROOT points at a fake /proc + /sys tree (test/cli/supervisor.test.ts).
   cpu: CpuDescription | undefined = readCpuDescription(env.ONNXTUNE_TEST_CPUINFO_ROOT ?? ''),
-): string | undefined {
+): OneDnnGuardDecision | undefined {
   if (env.TF_ENABLE_ONEDNN_OPTS !== undefined || !cpu) return undefined;
   const hazard = oneDnnHazard(cpu);
   if (!hazard) return undefined;
+  if (env[ONEDNN_SUPERVISED_ENV] === '1') return { reason: hazard.reason, oneDnn: 'on-supervised' };
   env.TF_ENABLE_ONEDNN_OPTS = '0';
-  return hazard.reason;
+  return { reason: hazard.reason, oneDnn: 'off' };
 }
 
 /** Whether native TF started with `env` would run oneDNN's ops: the user's TF_ENABLE_ONEDNN_OPTS, else the guard's decision. */
@@ -117,4 +133,9 @@ export function oneDnnWouldBeOn(env: NodeJS.ProcessEnv = process.env): boolean {
   const probe = { ...env };
   guardOneDnn(probe);
   return probe.TF_ENABLE_ONEDNN_OPTS !== '0';
+}
+
+/** Whether native TF started with `env` runs oneDNN on a CPU the guard finds hazardous only because a supervisor watches it. */
+export function oneDnnOnUnderSupervision(env: NodeJS.ProcessEnv = process.env): boolean {
+  return guardOneDnn({ ...env })?.oneDnn === 'on-supervised';
 }

@@ -53,12 +53,17 @@ function firstLine(err: unknown): string {
   return msg.split('\n')[0].trim();
 }
 
+let keptOnLogged = false;
+
 function loadNative(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Tf {
   // NOTE: TF reads TF_ENABLE_ONEDNN_OPTS once, when the binding loads; set it before the require.
-  const why = guardOneDnn();
+  const guard = guardOneDnn();
   // Trade-off measured on such a VM (bench/README.md): training ≈ 2× slower without oneDNN, and many models (onnxtune's
   // decoder heads) run fine with it, but e.g. DenseNet's 1×1 convs crash; the user may choose with the variable.
-  if (why) log.warn(`oneDNN custom ops off (TF_ENABLE_ONEDNN_OPTS=0): ${why}; native TF would crash with SIGFPE on some models (native training ≈ 2× slower without oneDNN; TF_ENABLE_ONEDNN_OPTS=1 forces it on at that risk)`);
+  if (guard?.oneDnn === 'off') log.warn(`oneDNN custom ops off (TF_ENABLE_ONEDNN_OPTS=0): ${guard.reason}; native TF would crash with SIGFPE on some models (native training ≈ 2× slower without oneDNN; TF_ENABLE_ONEDNN_OPTS=1 forces it on at that risk)`);
+  if (guard?.oneDnn === 'on-supervised' && !keptOnLogged) log.info(`oneDNN custom ops kept on although ${guard.reason}: native training is ≈ 2× faster with them, and if a model makes oneDNN crash (SIGFPE), the command is retried with them off (TF_ENABLE_ONEDNN_OPTS=0 skips the try)`);
+  // Both native packages are tried in turn; the decision is the same, say it once.
+  keptOnLogged ||= guard?.oneDnn === 'on-supervised';
   // NOTE: a plain require; these packages are optionalDependencies and may be absent or unbuilt.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(pkg) as Tf;
@@ -80,10 +85,13 @@ async function choose(opts: TfOptions): Promise<TfRuntime> {
       : ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
   for (const name of candidates) {
-    testCrashHook(name);
+    const native = name === 'tensorflow-gpu' || name === 'tensorflow';
+    if (!native) testCrashHook(name);
     try {
-      if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+      if (native) {
         const tf = loadNative(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+        // After the binding loaded and the guard logged its decision, where oneDNN's real division by zero happens.
+        testCrashHook(name);
         await tf.ready();
         if (tf.getBackend() !== 'tensorflow') throw new Error(`backend is '${tf.getBackend()}'`);
         const versions = tf.version as Record<string, string>;

@@ -5,7 +5,9 @@
  * a crash signal, the user gets one line naming the file, the signal, the likely cause and the
  * workaround, and the command is retried: after a SIGFPE with oneDNN on (TF's default), first on native
  * TF with oneDNN off (src/backends/onednn-guard.ts explains the division by zero; native without oneDNN
- * is ≈ 2.4× faster than wasm), then on the wasm backend; after other crashes, on wasm. A crashed `run` is
+ * is ≈ 2.4× faster than wasm), then on the wasm backend; after other crashes, on wasm. Because of that retry,
+ * the first worker keeps oneDNN on even on a CPU the guard finds hazardous (≈ 2× faster training; most
+ * models never reach the division), and any crash there is retried with oneDNN off first. A crashed `run` is
  * retried as `run --resume DIR` on the run directory its worker reported, so finished stages are kept. Node-only imports:
  * bin/onnxtune.js loads this module without the CLI, so the parent stays small.
  */
@@ -13,7 +15,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { oneDnnWouldBeOn } from '../backends/onednn-guard';
+import { ONEDNN_SUPERVISED_ENV, oneDnnOnUnderSupervision, oneDnnWouldBeOn } from '../backends/onednn-guard';
 import { RUN_DIR_FILE_ENV, reportedRunDir } from '../io/run-dir-report';
 
 /** Commands that load models into native runtimes. */
@@ -70,13 +72,15 @@ const RETRY_ENV: Readonly<Record<Exclude<Retry, false>, NodeJS.ProcessEnv>> = Ob
 });
 
 /**
- * The retries after a first crash, in order.
+ * The retries after a first crash, in order: native TF with oneDNN off first after a SIGFPE with oneDNN on, or
+ * after any crash with oneDNN on where the guard let it stay on only because this supervisor watches.
  * @param backend ONNXTUNE_TF_BACKEND or 'native'
  * @param env the worker's environment, to tell whether its native TF ran with oneDNN on (the guard's own decision)
  */
 export function retriesAfter(signal: NodeJS.Signals, backend: string, env: NodeJS.ProcessEnv): Exclude<Retry, false>[] {
   if (backend === 'wasm' || backend === 'cpu') return [];
-  return signal === 'SIGFPE' && oneDnnWouldBeOn(env) ? ['onednn-off', 'wasm'] : ['wasm'];
+  const oneDnnSuspect = (signal === 'SIGFPE' && oneDnnWouldBeOn(env)) || oneDnnOnUnderSupervision(env);
+  return oneDnnSuspect ? ['onednn-off', 'wasm'] : ['wasm'];
 }
 
 /**
@@ -137,12 +141,13 @@ function runWorker(script: string, argv: readonly string[], env: NodeJS.ProcessE
 export async function supervise(argv: readonly string[], script: string): Promise<number> {
   let backend = process.env.ONNXTUNE_TF_BACKEND ?? 'native';
   const runDirFile = commandOf(argv) === 'run' ? path.join(os.tmpdir(), `onnxtune-run-dir-${process.pid}-${Date.now()}`) : undefined;
-  let env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: '1', ...(runDirFile ? { [RUN_DIR_FILE_ENV]: runDirFile } : {}) };
+  // ONEDNN_SUPERVISED_ENV: on a CPU the oneDNN guard finds hazardous, the first worker keeps oneDNN on (≈ 2× faster); a crash is retried with it off.
+  let env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: '1', [ONEDNN_SUPERVISED_ENV]: '1', ...(runDirFile ? { [RUN_DIR_FILE_ENV]: runDirFile } : {}) };
   try {
     const first = await runWorker(script, argv, env);
     if (!first.signal) return first.code ?? 1;
     if (!CRASH_SIGNALS.has(first.signal)) return stoppedBy(first.signal, runDirFile);
-    const retries = retriesAfter(first.signal, backend, process.env);
+    const retries = retriesAfter(first.signal, backend, env);
     let signal: NodeJS.Signals = first.signal;
     for (const [i, retry] of retries.entries()) {
       process.stderr.write(crashMessage(argv, signal, backend, retry) + '\n');

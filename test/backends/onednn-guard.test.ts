@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { guardOneDnn, oneDnnHazard, readCpuDescription } from '../../src/backends/onednn-guard';
+import { guardOneDnn, ONEDNN_SUPERVISED_ENV, oneDnnHazard, readCpuDescription } from '../../src/backends/onednn-guard';
 import { tmpDir } from '../helpers/tmp';
 
 interface FakeCache {
@@ -65,7 +65,7 @@ test('guardOneDnn sets TF_ENABLE_ONEDNN_OPTS=0 only when hazardous and the user 
   const bad = readCpuDescription(fakeRoot('AuthenticAMD', 'fpu', SANE));
   const good = readCpuDescription(fakeRoot('AuthenticAMD', 'fpu topoext', SANE));
   const env: NodeJS.ProcessEnv = {};
-  expect(guardOneDnn(env, bad)).toMatch(/topoext/);
+  expect(guardOneDnn(env, bad)).toEqual({ oneDnn: 'off', reason: expect.stringMatching(/topoext/) as unknown });
   expect(env.TF_ENABLE_ONEDNN_OPTS).toBe('0');
   const chosen: NodeJS.ProcessEnv = { TF_ENABLE_ONEDNN_OPTS: '1' };
   expect(guardOneDnn(chosen, bad)).toBeUndefined();
@@ -76,4 +76,17 @@ test('guardOneDnn sets TF_ENABLE_ONEDNN_OPTS=0 only when hazardous and the user 
   // No readable CPU description (here: a fake root with nothing in it): nothing is changed.
   expect(guardOneDnn({ ONNXTUNE_TEST_CPUINFO_ROOT: path.join(tmpDir(), 'nothing') })).toBeUndefined();
   expect(readCpuDescription(path.join(tmpDir(), 'nothing'))).toBeUndefined();
+});
+
+test('under the CLI supervisor the guard leaves oneDNN on where it is hazardous (a crash is retried with it off)', () => {
+  const bad = readCpuDescription(fakeRoot('AuthenticAMD', 'fpu', SANE));
+  const good = readCpuDescription(fakeRoot('AuthenticAMD', 'fpu topoext', SANE));
+  const env: NodeJS.ProcessEnv = { [ONEDNN_SUPERVISED_ENV]: '1' };
+  expect(guardOneDnn(env, bad)).toEqual({ oneDnn: 'on-supervised', reason: expect.stringMatching(/topoext/) as unknown });
+  expect(env.TF_ENABLE_ONEDNN_OPTS).toBeUndefined();
+  expect(guardOneDnn({ [ONEDNN_SUPERVISED_ENV]: '1' }, good)).toBeUndefined();
+  // The user's choice still wins, supervised or not.
+  const chosen: NodeJS.ProcessEnv = { [ONEDNN_SUPERVISED_ENV]: '1', TF_ENABLE_ONEDNN_OPTS: '0' };
+  expect(guardOneDnn(chosen, bad)).toBeUndefined();
+  expect(chosen.TF_ENABLE_ONEDNN_OPTS).toBe('0');
 });

@@ -10,6 +10,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commandOf, crashMessage, resumeArgv, retriesAfter, shouldSupervise } from '../../src/cli/supervisor';
+import { ONEDNN_SUPERVISED_ENV, oneDnnHazard, readCpuDescription } from '../../src/backends/onednn-guard';
 import { quickJob, writeJob } from '../helpers/jobs';
 import { encodeModel } from '../../src/onnx/model-io';
 import { nativeTfInstalled } from '../helpers/native-tf';
@@ -81,6 +82,11 @@ describe('supervisor decisions', () => {
     fs.mkdirSync(path.join(root, 'proc'), { recursive: true });
     fs.writeFileSync(path.join(root, 'proc/cpuinfo'), 'processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2\n\n');
     expect(retriesAfter('SIGFPE', 'native', { ONNXTUNE_TEST_CPUINFO_ROOT: root })).toEqual(['wasm']);
+    // Under the supervisor the guard keeps oneDNN on there, so any crash tries oneDNN off first.
+    const supervised = { ONNXTUNE_TEST_CPUINFO_ROOT: root, [ONEDNN_SUPERVISED_ENV]: '1' };
+    expect(retriesAfter('SIGFPE', 'native', supervised)).toEqual(['onednn-off', 'wasm']);
+    expect(retriesAfter('SIGSEGV', 'native', supervised)).toEqual(['onednn-off', 'wasm']);
+    expect(retriesAfter('SIGSEGV', 'native', { ...supervised, TF_ENABLE_ONEDNN_OPTS: '0' })).toEqual(['wasm']);
   });
 });
 
@@ -130,6 +136,24 @@ describe('supervised CLI in a child process', () => {
     expect(r.stderr).toContain('TensorFlow.js backend: wasm');
   });
 
+  itNative('on a CPU the guard finds hazardous the worker keeps oneDNN on, and its crash is retried with oneDNN off', () => {
+    const root = path.join(dir, 'amd-root');
+    fs.mkdirSync(path.join(root, 'proc'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'proc/cpuinfo'), 'processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2\n\n');
+    const env = { ONNXTUNE_TEST_CRASH: 'SIGFPE:onednn', ONNXTUNE_TEST_CPUINFO_ROOT: root, TF_ENABLE_ONEDNN_OPTS: undefined, ONNXTUNE_TF_BACKEND: undefined };
+    const r = cli(['convert', model, path.join(dir, 'g', 'model.json'), '--check-size', '8'], env);
+    expect({ signal: r.signal, code: r.code }).toEqual({ signal: null, code: 0 });
+    expect(r.stderr).toMatch(/oneDNN custom ops kept on although AMD CPU without the topoext/);
+    const lines = crashLines(r.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('retrying on native TensorFlow with oneDNN off');
+    expect(r.stderr).toContain('TensorFlow.js backend: tensorflow');
+    // In-process (library use, ONNXTUNE_SUPERVISE=0) nobody would retry: the guard turns oneDNN off, and the hook never fires.
+    const bare = cli(['convert', model, path.join(dir, 'h', 'model.json'), '--check-size', '8'], { ...env, ONNXTUNE_SUPERVISE: '0' });
+    expect({ signal: bare.signal, code: bare.code }).toEqual({ signal: null, code: 0 });
+    expect(bare.stderr).toMatch(/oneDNN custom ops off \(TF_ENABLE_ONEDNN_OPTS=0\)/);
+  });
+
   test('a run that crashes in its train stage resumes in the same run directory: finished stages are loaded, not redone', () => {
     const jobDir = tmpDir();
     const out = path.join(jobDir, 'run');
@@ -146,7 +170,8 @@ describe('supervised CLI in a child process', () => {
   });
 
   test('a crash on wasm too ends with exit 1 and a second line, never a signal', () => {
-    const r = cli(['convert', model, path.join(dir, 'b', 'model.json')], { ONNXTUNE_TEST_CRASH: 'SIGSEGV:all' });
+    // oneDNN off: on a CPU the guard finds hazardous, a crash with oneDNN on would first be retried with it off.
+    const r = cli(['convert', model, path.join(dir, 'b', 'model.json')], { ONNXTUNE_TEST_CRASH: 'SIGSEGV:all', TF_ENABLE_ONEDNN_OPTS: '0' });
     expect(r.signal).toBeNull();
     expect(r.code).toBe(1);
     const lines = crashLines(r.stderr);
@@ -217,24 +242,24 @@ function cpuidFakeLibrary(): string | undefined {
   return lib;
 }
 
+/** DenseNet-121's 1024→512 transition conv, alone: oneDNN's brgemm 1×1 blocking divides by the 1-byte L2. */
+function transitionConvModel(file: string): void {
+  const { GraphBuilder } = require('../../src/onnx/builder') as typeof import('../../src/onnx/builder');
+  const { seeded } = require('../helpers/seeded') as typeof import('../helpers/seeded');
+  const b = new GraphBuilder('transition');
+  b.addInput('x', [1, 1024, 14, 14]);
+  b.addInitializer('w', [512, 1024, 1, 1], seeded(512 * 1024, 9));
+  b.addNode('Conv', ['x', 'w'], ['y'], { kernel_shape: [1, 1] });
+  b.addOutput('y', [1, 512, 14, 14]);
+  fs.writeFileSync(file, encodeModel(b.toModel({ opset: 17 })));
+}
+
 /** AuthenticAMD, no leaf 0x8000001D data (what a VM without topoext returns). */
 const AMD_NO_TOPOEXT = '0:ebx=0x68747541,edx=0x69746e65,ecx=0x444d4163;0x8000001d:eax=0,ebx=0,ecx=0,edx=0;0x80000000:eax=0x80000008';
 
 describe('a real oneDNN crash (emulated AMD VM without topoext)', () => {
   const lib = cpuidFakeLibrary();
   const itReal = lib ? test : test.skip;
-
-  // DenseNet-121's 1024→512 transition conv, alone: oneDNN's brgemm 1×1 blocking divides by the 1-byte L2.
-  function transitionConvModel(file: string): void {
-    const { GraphBuilder } = require('../../src/onnx/builder') as typeof import('../../src/onnx/builder');
-    const { seeded } = require('../helpers/seeded') as typeof import('../helpers/seeded');
-    const b = new GraphBuilder('transition');
-    b.addInput('x', [1, 1024, 14, 14]);
-    b.addInitializer('w', [512, 1024, 1, 1], seeded(512 * 1024, 9));
-    b.addNode('Conv', ['x', 'w'], ['y'], { kernel_shape: [1, 1] });
-    b.addOutput('y', [1, 512, 14, 14]);
-    fs.writeFileSync(file, encodeModel(b.toModel({ opset: 17 })));
-  }
 
   itReal('native TF dies with SIGFPE unsupervised; supervised, the command recovers on native TF with oneDNN off', () => {
     const dir = tmpDir();
@@ -270,6 +295,40 @@ describe('a real oneDNN crash (emulated AMD VM without topoext)', () => {
     });
     expect({ signal: r.signal, code: r.code }).toEqual({ signal: null, code: 0 });
     expect(r.stderr).toMatch(/oneDNN custom ops off \(TF_ENABLE_ONEDNN_OPTS=0\): AMD CPU without the topoext/);
+    expect(r.stderr).toContain('TensorFlow.js backend: tensorflow');
+    const report = JSON.parse(r.stdout) as { check: { outputs: Array<{ maxAbs: number }> } };
+    expect(report.check.outputs[0].maxAbs).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+/** This machine's own CPU, when the oneDNN guard finds it hazardous (e.g. an AMD EPYC VM listing no caches). */
+function hazardousHere(): string | undefined {
+  const skip = (reason: string) => {
+    process.stdout.write(`supervisor: real-VM test skipped: ${reason}\n`);
+    return undefined;
+  };
+  const cpu = readCpuDescription();
+  const hazard = cpu && oneDnnHazard(cpu);
+  if (!hazard) return skip("this CPU's description is safe for oneDNN (the guard does not fire here)");
+  if (!nativeTfInstalled('supervisor')) return skip('tfjs-node not built');
+  return hazard.reason;
+}
+
+describe('on this machine, where the oneDNN guard fires', () => {
+  const reason = hazardousHere();
+  const itHere = reason ? test : test.skip;
+
+  itHere('the supervised convert of the DenseNet transition conv keeps native TF and ends with exit 0', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'transition.onnx');
+    transitionConvModel(file);
+    const r = cli(['--json', 'convert', file, path.join(dir, 'a', 'model.json')], { ONNXTUNE_TF_BACKEND: 'tensorflow', TF_ENABLE_ONEDNN_OPTS: undefined });
+    expect({ signal: r.signal, code: r.code }).toEqual({ signal: null, code: 0 });
+    expect(r.stderr).toContain(`oneDNN custom ops kept on although ${reason as string}`);
+    // Where oneDNN divides by zero on this conv (it did on the AMD EPYC VM this was written on), one retry without it.
+    const lines = crashLines(r.stderr);
+    expect(lines.length).toBeLessThanOrEqual(1);
+    for (const l of lines) expect(l).toMatch(/died with SIGFPE .*retrying on native TensorFlow with oneDNN off/);
     expect(r.stderr).toContain('TensorFlow.js backend: tensorflow');
     const report = JSON.parse(r.stdout) as { check: { outputs: Array<{ maxAbs: number }> } };
     expect(report.check.outputs[0].maxAbs).toBeLessThanOrEqual(1e-4);
