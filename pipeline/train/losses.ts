@@ -1,6 +1,6 @@
 /**
  * Training losses, a frozen registry keyed by `train.loss`. Each maps (target, prediction) to a
- * scalar mean over every element. `bce` expects probabilities (a sigmoid output) and clips them
+ * scalar mean over every element (`psnr`: over the samples of the batch axis, of each sample's log MSE). `bce` expects probabilities (a sigmoid output) and clips them
  * to [ε, 1 − ε] before the logs, as Keras does for probability inputs.
  */
 import type * as TfModule from '@tensorflow/tfjs';
@@ -12,6 +12,8 @@ export type LossFn = (y: TfModule.Tensor, p: TfModule.Tensor) => TfModule.Scalar
 
 /** Clipping of probabilities for `bce` (Keras' backend epsilon). */
 export const BCE_EPSILON = 1e-7;
+/** Added to each sample's MSE by the `psnr` loss: 1e-5 is 50 dB, beyond which a sample earns no more. */
+export const PSNR_LOSS_EPS = 1e-5;
 
 interface LossSpec {
   description: string;
@@ -26,6 +28,17 @@ export const LOSSES: Readonly<Record<LossName, LossSpec>> = Object.freeze({
     make: (tf, cfg) => (y, p) => {
       const eps2 = cfg.charbonnier_eps * cfg.charbonnier_eps;
       return tf.mean(tf.sqrt(tf.add(tf.squaredDifference(y, p), eps2))) as TfModule.Scalar;
+    },
+  },
+  psnr: {
+    description: 'minus the mean per-sample PSNR (peak 1, dB): every sample counts in dB, so low-noise patches are not drowned by high-noise ones',
+    make: (tf) => (y, p) => {
+      // Per sample: the mean over all axes but the batch axis (a rank-1 tensor: one value per sample).
+      const axes = Array.from({ length: Math.max(0, y.rank - 1) }, (_, i) => i + 1);
+      const se = tf.squaredDifference(y, p);
+      const mse = axes.length ? tf.mean(se, axes) : se;
+      // 10·log10(mse + ε): ε caps a sample's credit at 50 dB, so a near-perfect patch (σ ≈ 0) cannot dominate the gradient.
+      return tf.mean(tf.mul(10 / Math.LN10, tf.log(tf.add(mse, PSNR_LOSS_EPS)))) as TfModule.Scalar;
     },
   },
   bce: {

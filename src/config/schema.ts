@@ -16,7 +16,7 @@ const posInt = (what: string) =>
 export const CALIBRATION_METHODS = Object.freeze(['minmax', 'percentile', 'entropy'] as const);
 
 /** Training losses (`pipeline/train/losses.ts` holds the implementations under the same names). */
-export const LOSS_NAMES = Object.freeze(['mse', 'l1', 'charbonnier', 'bce'] as const);
+export const LOSS_NAMES = Object.freeze(['mse', 'l1', 'charbonnier', 'psnr', 'bce'] as const);
 /** Optimizers (`pipeline/train/optimizers.ts`). */
 export const OPTIMIZER_NAMES = Object.freeze(['adam', 'adamw', 'sgd'] as const);
 /** Learning-rate schedules (`pipeline/train/schedules.ts`). */
@@ -83,7 +83,7 @@ export type FinetuneConfig = z.output<typeof finetuneSchema>;
 export const trainSchema = z
   .object({
     loss: z.enum(LOSS_NAMES).default('mse')
-      .describe('mse; l1; charbonnier: sqrt(d² + ε²), a smooth L1; bce: binary cross-entropy (outputs must be probabilities, e.g. a sigmoid layer)'),
+      .describe('mse; l1; charbonnier: sqrt(d² + ε²), a smooth L1; psnr: minus the mean per-sample PSNR in dB (each patch counts equally in dB, e.g. for blind noise ranges; the loss is negative); bce: binary cross-entropy (outputs must be probabilities, e.g. a sigmoid layer)'),
     charbonnier_eps: positive('a positive number').default(1e-3).describe("'charbonnier': ε"),
     optimizer: z.enum(OPTIMIZER_NAMES).default('adam').describe('adam; adamw: Adam with decoupled weight decay; sgd: SGD with momentum'),
     lr: positive('a positive number').default(1e-3).describe('initial learning rate'),

@@ -53,7 +53,20 @@ describe('losses', () => {
       return -(t * Math.log(q) + (1 - t) * Math.log(1 - q));
     });
     expect(val('bce')).toBeCloseTo(bce.reduce((a, v) => a + v, 0) / 4, 5);
-    expect(() => makeLoss(tf, 'huber')).toThrow(/unknown loss 'huber'; losses: mse, l1, charbonnier, bce/);
+    // psnr on a rank-1 batch: each element is one sample, 10·log10(d² + 1e-5) averaged.
+    expect(val('psnr')).toBeCloseTo(d.reduce((a, v) => a + 10 * Math.log10(v * v + 1e-5), 0) / 4, 4);
+    expect(() => makeLoss(tf, 'huber')).toThrow(/unknown loss 'huber'; losses: mse, l1, charbonnier, psnr, bce/);
+    tf.dispose([y, p]);
+  });
+
+  it('psnr is minus the mean PSNR of the samples of a batch (per sample over H, W, C), not the PSNR of the batch', () => {
+    // Two 2×2×1 samples: errors 0.1 everywhere (MSE 1e-2, 20 dB) and 0.01 everywhere (MSE 1e-4, 40 dB).
+    const y = tf.zeros([2, 2, 2, 1]);
+    const p = tf.tensor4d([0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01], [2, 2, 2, 1]);
+    const psnr = (mse: number) => -10 * Math.log10(mse + 1e-5);
+    expect(makeLoss(tf, 'psnr')(y, p).dataSync()[0]).toBeCloseTo(-(psnr(1e-2) + psnr(1e-4)) / 2, 3);
+    // ≈ −29.8 dB; the PSNR of the pooled MSE would be ≈ −23.0: the clean-ish sample counts as much as the noisy one.
+    expect(makeLoss(tf, 'psnr')(y, p).dataSync()[0]).toBeLessThan(-29);
     tf.dispose([y, p]);
   });
 });
