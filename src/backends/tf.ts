@@ -53,17 +53,16 @@ function firstLine(err: unknown): string {
   return msg.split('\n')[0].trim();
 }
 
-let keptOnLogged = false;
-
-function loadNative(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Tf {
-  // NOTE: TF reads TF_ENABLE_ONEDNN_OPTS once, when the binding loads; set it before the require.
+/** Runs the oneDNN guard (before any native binding loads: TF reads TF_ENABLE_ONEDNN_OPTS once) and logs its decision. */
+function guardOneDnnLogged(): void {
   const guard = guardOneDnn();
   // Trade-off measured on such a VM (bench/README.md): training ≈ 2× slower without oneDNN, and many models (onnxtune's
   // decoder heads) run fine with it, but e.g. DenseNet's 1×1 convs crash; the user may choose with the variable.
   if (guard?.oneDnn === 'off') log.warn(`oneDNN custom ops off (TF_ENABLE_ONEDNN_OPTS=0): ${guard.reason}; native TF would crash with SIGFPE on some models (native training ≈ 2× slower without oneDNN; TF_ENABLE_ONEDNN_OPTS=1 forces it on at that risk)`);
-  if (guard?.oneDnn === 'on-supervised' && !keptOnLogged) log.info(`oneDNN custom ops kept on although ${guard.reason}: native training is ≈ 2× faster with them, and if a model makes oneDNN crash (SIGFPE), the command is retried with them off (TF_ENABLE_ONEDNN_OPTS=0 skips the try)`);
-  // Both native packages are tried in turn; the decision is the same, say it once.
-  keptOnLogged ||= guard?.oneDnn === 'on-supervised';
+  if (guard?.oneDnn === 'on-supervised') log.info(`oneDNN custom ops kept on although ${guard.reason}: native training is ≈ 2× faster with them, and if a model makes oneDNN crash (SIGFPE), the command is retried with them off (TF_ENABLE_ONEDNN_OPTS=0 skips the try)`);
+}
+
+function loadNative(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Tf {
   // NOTE: a plain require; these packages are optionalDependencies and may be absent or unbuilt.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(pkg) as Tf;
@@ -84,8 +83,10 @@ async function choose(opts: TfOptions): Promise<TfRuntime> {
       ? ['tensorflow', 'wasm', 'cpu']
       : ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
+  const isNative = (name: TfBackendName) => name === 'tensorflow-gpu' || name === 'tensorflow';
+  if (candidates.some(isNative)) guardOneDnnLogged();
   for (const name of candidates) {
-    const native = name === 'tensorflow-gpu' || name === 'tensorflow';
+    const native = isNative(name);
     if (!native) testCrashHook(name);
     try {
       if (native) {
