@@ -33,6 +33,9 @@ export interface TfOptions {
 
 let current: Promise<TfRuntime> | undefined;
 
+/** Whether `name` is a native TensorFlow binding (tfjs-node or tfjs-node-gpu). */
+const isNative = (name: TfBackendName) => name === 'tensorflow-gpu' || name === 'tensorflow';
+
 /**
  * Test-only hook for the CLI supervisor's tests (test/cli/supervisor.test.ts): ONNXTUNE_TEST_CRASH=SIGFPE
  * kills this process with that signal when native TF loads, as a crash inside TF would;
@@ -43,7 +46,7 @@ function testCrashHook(name: TfBackendName): void {
   const spec = process.env.ONNXTUNE_TEST_CRASH;
   if (!spec) return;
   const [signal, scope] = spec.split(':');
-  const native = name === 'tensorflow' || name === 'tensorflow-gpu';
+  const native = isNative(name);
   // 'onednn': only when native TF would load with oneDNN on (as the guard will decide), like the real division by zero.
   if (scope === 'all' || (native && (scope !== 'onednn' || oneDnnWouldBeOn()))) process.kill(process.pid, signal as NodeJS.Signals);
 }
@@ -83,7 +86,6 @@ async function choose(opts: TfOptions): Promise<TfRuntime> {
       ? ['tensorflow', 'wasm', 'cpu']
       : ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
-  const isNative = (name: TfBackendName) => name === 'tensorflow-gpu' || name === 'tensorflow';
   if (candidates.some(isNative)) guardOneDnnLogged();
   for (const name of candidates) {
     const native = isNative(name);
