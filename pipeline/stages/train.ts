@@ -21,7 +21,12 @@ import { decoderDir, onlyGroup, readEncoderIo, readManifest, trainableModelFile 
 import { defineStage } from '../define-stage';
 import type { Callback } from '../train/callbacks';
 import { DirCheckpointStore } from '../train/checkpoint';
-import { buildDecoder } from '../train/decoder';
+import { buildDecoder, type TapShape } from '../train/decoder';
+import { initHeadFrom } from '../train/init-head';
+import type * as TfModule from '@tensorflow/tfjs';
+import type { Tf } from '../../src/backends/tf-types';
+import { sha256File } from '../../src/io/hash';
+import { resolveModel } from '../../pretrained/shipped';
 import { ImageGrid } from '../train/image-grid';
 import { JsonlLogger } from '../train/jsonl-logger';
 import { LearningCheck, learningWarning, noisyInputPsnr } from '../train/learning-check';
@@ -33,6 +38,23 @@ import { terminalProgress } from '../train/terminal-progress';
 import { buildEncoderLayers, composeTrainingModel, encoderParamGroup, finetuneTapStats } from '../train/encoder-layers';
 import { writeFinetunedEncoder } from './export-finetuned';
 import { loadGroup } from './split-inputs';
+
+/**
+ * `decoder.init_from`: the head's weights (tap standardization included) from a shipped denoiser or
+ * an onnxtune export, before training (a resumed run's checkpoint then overrides them).
+ */
+function warmStart(tf: Tf, decoder: TfModule.LayersModel, taps: readonly TapShape[], initFrom: string): { model: string; layers: number } {
+  const file = resolveModel(initFrom, 'decoder.init_from');
+  const init = initHeadFrom(tf, decoder, loadModel(file), taps, initFrom);
+  log.info(`Decoder starts from ${file === initFrom ? file : `${initFrom} (${path.basename(file)})`}: ${init.layers} layers, ${init.values} weights, its tap standardization included`);
+  if (init.finetunedStages.length) {
+    log.warn(
+      `decoder.init_from ${initFrom} was trained on features of its fine-tuned encoder stages ${init.finetunedStages.join(', ')}; ` +
+        'this job starts from encoder.onnx as given, so its head first sees other features',
+    );
+  }
+  return { model: initFrom, layers: init.layers };
+}
 
 /** Output std below this on validation images means the head predicts a constant. */
 const COLLAPSE_STD = 1e-3;
@@ -47,7 +69,18 @@ export const trainStage = defineStage({
   version: 2,
   description: 'train the TensorFlow.js decoder head on the cached features',
   inputs: ['data', 'encoder', 'featurize'],
-  configSlice: (job) => ({ decoder: job.decoder, train: job.train, seed: job.seed, ...(job.encoder.trainable ? { finetune: job.encoder.trainable } : {}) }),
+  configSlice: (job) => {
+    // A warm start is keyed by the starting model's bytes, not by its path or name.
+    const { init_from: initFrom, ...decoder } = job.decoder;
+    const init = initFrom ? resolveModel(initFrom, 'decoder.init_from') : undefined;
+    return {
+      decoder,
+      train: job.train,
+      seed: job.seed,
+      ...(job.encoder.trainable ? { finetune: job.encoder.trainable } : {}),
+      ...(init ? { initFrom: { file: path.basename(init), sha256: sha256File(init) } } : {}),
+    };
+  },
   resumable: true,
   async run(ctx) {
     const { job } = ctx;
@@ -89,11 +122,13 @@ export const trainStage = defineStage({
 
     tf.engine().startScope();
     try {
-      const decoder = buildDecoder(tf, io.taps, manifest.channels, job.decoder, job.seed, normalized ? { tapNorms: stats.map(tapNorm) } : {});
+      const { init_from: initFrom, ...design } = job.decoder;
+      const decoder = buildDecoder(tf, io.taps, manifest.channels, design, job.seed, normalized ? { tapNorms: stats.map(tapNorm) } : {});
       log.info(
         `Decoder: ${job.decoder.type} head, ${decoder.countParams()} parameters, ${job.decoder.output} output, ` +
           `inputs ${decoder.inputLayers.map((l) => l.name).join(', ')}`,
       );
+      const init = initFrom ? warmStart(tf, decoder, io.taps, initFrom) : undefined;
       const ft = job.encoder.trainable;
       const model = enc ? composeTrainingModel(tf, enc, decoder, io) : decoder;
       const paramGroups = enc && ft ? [encoderParamGroup(enc, ft.lr_multiplier, ft.at_epoch)] : undefined;
@@ -167,6 +202,7 @@ export const trainStage = defineStage({
         metricsLog: TRAIN_LOGS.metrics,
         tensorboard: tb ? TRAIN_LOGS.tensorboard : null,
         ...(finetune ? { finetune } : {}),
+        ...(init ? { initFrom: init } : {}),
       };
     } finally {
       tf.engine().endScope();

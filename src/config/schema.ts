@@ -136,6 +136,9 @@ export interface PathChecks {
   isDir(abs: string): boolean;
 }
 
+/** A `decoder.init_from` value naming a file (a path or an .onnx name) rather than a shipped denoiser. */
+export const looksLikeFile = (v: string): boolean => /[\\/]|\.onnx$/i.test(v);
+
 /**
  * Builds the schema for a job file in `baseDir` (paths in the file are relative to it).
  * @param paths the filesystem checks (NODE_PATHS from src/config/node-paths.ts in Node)
@@ -255,7 +258,23 @@ export function jobSchema(baseDir: string, paths: PathChecks) {
       device: z.enum(DEVICES).default('auto').describe('auto: CUDA when present, else CPU (logged); cpu; cuda'),
       data: data.describe('where the images come from, how they are split and which noise is added'),
       encoder: encoder.describe('the frozen ONNX encoder and the tensors (taps) the decoder reads'),
-      decoder: decoderSchema.prefault({}).describe('the TensorFlow.js decoder head that is trained'),
+      decoder: decoderSchema
+        .extend({
+          init_from: z
+            .string({ error: 'expected a shipped denoiser name or a path to an .onnx exported by onnxtune' })
+            .min(1)
+            .refine((v) => !looksLikeFile(v) || paths.exists(paths.resolve(baseDir, v)), {
+              error: (iss) => `file not found: ${paths.resolve(baseDir, String(iss.input))} (paths are relative to the job file)`,
+            })
+            .transform((v) => (looksLikeFile(v) ? paths.resolve(baseDir, v) : v))
+            .optional()
+            .describe(
+              "warm start: the head starts from the decoder weights of a model onnxtune exported — a shipped denoiser's name (onnxtune models) or an .onnx path — " +
+                'instead of random weights (e.g. adapt color-blind to real camera noise); its decoder design and taps must be this job\'s',
+            ),
+        })
+        .prefault({})
+        .describe('the TensorFlow.js decoder head that is trained'),
       train: trainSchema.prefault({}).describe('how the decoder is trained'),
       evaluate: evaluateSchema.prefault({}).describe('test-split evaluation (MSE, PSNR, SSIM, a before/after grid and report.html)'),
       export: z

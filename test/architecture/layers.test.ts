@@ -39,6 +39,7 @@ const RUNTIME_FREE_ENTRIES = [
   'src/backends/wasm-kernels.ts',
   'converters/tfjs-to-onnx/index.ts',
   'pipeline/train/decoder.ts',
+  'pipeline/train/init-head.ts',
   'pipeline/train/losses.ts',
   'pipeline/train/schedules.ts',
   'pipeline/train/optimizers.ts',
