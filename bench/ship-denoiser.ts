@@ -184,7 +184,10 @@ async function main(): Promise<void> {
   const regression = { set: spec.regression.set, kind: spec.regression.kind, images: regImages.map((n) => path.basename(n)), crop: spec.regression.crop, sigmas: spec.regression.sigmas, seed: 0, psnr: [] as number[] };
   regression.psnr = await measureRegression(target, regression, DATA, spec.channels);
 
-  const trainRun = readJson<{ wallSeconds: number; config: { train: { epochs: number } } }>(path.join(runDir, 'train', 'run.json'));
+  const trainRun = readJson<{ wallSeconds: number; config: { train: { epochs: number }; initFrom?: { file: string; sha256: string } } }>(path.join(runDir, 'train', 'run.json'));
+  // A warm-started head (decoder.init_from) carries what it started from into the card.
+  const init = trainRun.config.initFrom;
+  const data = init ? `${spec.data}; head warm-started from ${init.file} (decoder.init_from, sha256 ${init.sha256.slice(0, 16)}…)` : spec.data;
   const ds = readJson<{ splits: { train: Array<{ count: number; realizations: number }> } }>(path.join(runDir, 'data', 'dataset.json'));
   const parity = readJson<{ maxAbsDiff: number }>(path.join(runDir, 'verify', 'parity.json'));
   const backendLine = fs.readFileSync(path.join(runDir, 'log.txt'), 'utf8').match(/TensorFlow\.js backend: (\S+(?: \([^)\n]*\))?)/)?.[1] ?? 'unknown';
@@ -193,7 +196,7 @@ async function main(): Promise<void> {
     training: {
       job: `configs/denoiser-${name}.yaml`,
       command: `onnxtune run configs/denoiser-${name}.yaml && node dist/bench/ship-denoiser.js ${name} runs/denoiser-${name}-<stamp>`,
-      data: spec.data, licence: spec.licence,
+      data, licence: spec.licence,
       trainSeconds: Math.round(trainRun.wallSeconds),
       samples: ds.splits.train.reduce((a, s) => a + s.count * s.realizations, 0),
       epochs: trainRun.config.train.epochs,

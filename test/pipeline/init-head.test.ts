@@ -56,12 +56,6 @@ async function bothHeads(model: ModelProto, head: tf.LayersModel, taps: readonly
   }
 }
 
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
-
 describe('decoder.init_from: a head started from an export', () => {
   let dir: string;
   let baseFile: string;
@@ -85,12 +79,12 @@ describe('decoder.init_from: a head started from an export', () => {
     // Another seed and no tap standardization given: everything must come from the export.
     const head = buildDecoder(tfm, taps, 1, DESIGN, 99, { tapNorms: taps.map((t) => ({ mean: new Array<number>(t.channels).fill(0.3), scale: new Array<number>(t.channels).fill(2) })) });
     const [before, fresh] = await bothHeads(model, head, taps);
-    expect(maxAbs(before, fresh)).toBeGreaterThan(1e-3);
+    expect(fresh).not.toBeCloseToArray(before, { atol: 1e-3 });
     const init = initHeadFrom(tfm, head, model, taps, 'base.onnx');
     expect(init.layers).toBe(head.layers.filter((l) => l.getWeights().length > 0).length);
     expect(init.finetunedStages).toEqual([]);
     const [ort, mine] = await bothHeads(model, head, taps);
-    expect(maxAbs(ort, mine)).toBeLessThan(tol);
+    expect(mine).toBeCloseToArray(ort, { atol: tol });
     head.dispose();
   });
 
@@ -140,7 +134,7 @@ describe('decoder.init_from: a head started from an export', () => {
       outs.push(Object.values(await s.run(feeds))[0].data);
       await s.release();
     }
-    expect(maxAbs(outs[0], outs[1])).toBeLessThan(1e-5);
+    expect(outs[1]).toBeCloseToArray(outs[0], { atol: 1e-5 });
     expect(fs.existsSync(path.join(run.runDir, 'train', 'decoder'))).toBe(true);
   }, 180_000);
 });
