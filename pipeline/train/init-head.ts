@@ -9,6 +9,7 @@
  */
 import type * as TfModule from '@tensorflow/tfjs';
 import type { Tf } from '../../src/backends/tf-types';
+import { convKernel } from '../../converters/onnx-to-tfjs/layout';
 import { InputError } from '../../src/errors';
 import { constantResolver } from '../../src/onnx/constants';
 import { getMetadata } from '../../src/onnx/metadata';
@@ -25,20 +26,6 @@ export interface HeadInit {
   values: number;
   /** Encoder stages the source model had fine-tuned (its head was trained on those features, not the job's encoder). */
   finetunedStages: string[];
-}
-
-/** ONNX Conv weight [O, I/g, kh, kw] → tfjs layout: Conv2D [kh, kw, I, O]; DepthwiseConv2D (multiplier 1) [kh, kw, C, 1]. */
-function toTfLayout(data: Float64Array, dims: readonly number[]): Float32Array {
-  const [o, i, kh, kw] = dims;
-  const out = new Float32Array(data.length);
-  for (let a = 0; a < o; a++) {
-    for (let b = 0; b < i; b++) {
-      for (let y = 0; y < kh; y++) {
-        for (let x = 0; x < kw; x++) out[((y * kw + x) * i + b) * o + a] = data[((a * i + b) * kh + y) * kw + x];
-      }
-    }
-  }
-  return out;
 }
 
 /**
@@ -96,7 +83,8 @@ export function initHeadFrom(tf: Tf, head: TfModule.LayersModel, model: ModelPro
           `[${want.join(', ')}] (tfjs layout) and [${current[1].shape.join(', ')}]; give this job the decoder: block of the job that made it`,
       );
     }
-    const weights = [tf.tensor(toTfLayout(kernel.data, kernel.dims), shape), tf.tensor1d(Float32Array.from(bias.data))];
+    // Depthwise [C, 1, kh, kw] permutes to [kh, kw, 1, C]: the same element order as tfjs's [kh, kw, C, 1].
+    const weights = [tf.tensor(convKernel(kernel).data, shape), tf.tensor1d(Float32Array.from(bias.data))];
     layer.setWeights(weights);
     tf.dispose(weights);
     values += kernel.data.length + bias.data.length;
