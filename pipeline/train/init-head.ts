@@ -3,8 +3,8 @@
  * (a shipped denoiser or any run's export) into a freshly built head of the same design, so a job
  * can adapt, say, `color-blind` to real camera noise instead of starting from random weights.
  * Weights are matched by layer name (export keeps the tfjs layer names as `decoder/<layer>/Conv`)
- * and read through the constant resolver, so float16 (Cast) and int8 (DequantizeLinear) storage
- * work too. The tap standardization layers are copied as well: the head starts as that model.
+ * and read through the constant resolver, so float16 (Cast) storage works too
+ * (tested; an int8 QDQ model's weight DequantizeLinear resolves the same way, untested). The tap standardization layers are copied as well: the head starts as that model.
  * Runtime-free.
  */
 import type * as TfModule from '@tensorflow/tfjs';
