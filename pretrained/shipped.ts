@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { looksLikeFile } from '../src/config/schema';
 import { InputError } from '../src/errors';
 import { suggestClosest } from '../src/text';
 import { PROJECT_ROOT } from '../src/version';
@@ -119,10 +120,9 @@ export function resolveModel(arg: string, what = 'model', dir = DENOISERS_DIR): 
   if (card) return path.join(dir, card.file);
   const names = cards.map((c) => c.name);
   const close = suggestClosest(arg, names);
-  const looksLikeFile = /[\\/]|\.onnx$/i.test(arg);
   throw new InputError(
     arg,
-    `${what}: ${looksLikeFile ? 'no such file' : 'neither a file nor a shipped denoiser'}` +
+    `${what}: ${looksLikeFile(arg) ? 'no such file' : 'neither a file nor a shipped denoiser'}` +
       (names.length ? `; shipped denoisers: ${names.join(', ')} (onnxtune models)` : '') +
       (close ? `; did you mean '${close}'?` : ''),
   );

@@ -136,7 +136,7 @@ export interface PathChecks {
   isDir(abs: string): boolean;
 }
 
-/** A `decoder.init_from` value naming a file (a path or an .onnx name) rather than a shipped denoiser. */
+/** A model argument naming a file (a path or an .onnx name) rather than a shipped denoiser (`decoder.init_from`, `--model`). */
 export const looksLikeFile = (v: string): boolean => /[\\/]|\.onnx$/i.test(v);
 
 /**
