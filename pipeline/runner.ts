@@ -16,7 +16,7 @@ import { ConfigError, InputError, OnnxtuneError, StageError } from '../src/error
 import { fsyncDir, readJson, writeFileAtomic, writeJsonAtomic } from '../src/io/atomic';
 import { canonicalJson, sha256 } from '../src/io/hash';
 import { addFileSink } from '../src/io/log-file';
-import { reportRunDir } from '../src/io/run-dir-report';
+import { RUN_JOB_FILE, reportRunDir } from '../src/io/run-dir-report';
 import { log } from '../src/log';
 import { toolVersions } from '../src/version';
 import { preflight } from './preflight';
@@ -49,7 +49,6 @@ export interface RunJobResult {
   summaries: Partial<Record<StageName, StageSummary>>;
 }
 
-const JOB_FILE = 'job.yaml';
 
 function stamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -69,9 +68,9 @@ function loadJob(file: string, overrides: string[] | undefined): { job: JobConfi
 function resolveJob(opts: RunJobOptions): { job: JobConfig; runDir: string; isNew: boolean; errorAt: ErrorAt } {
   if (opts.resume) {
     const runDir = path.resolve(opts.resume);
-    const stored = path.join(runDir, JOB_FILE);
+    const stored = path.join(runDir, RUN_JOB_FILE);
     if (!fs.existsSync(stored)) {
-      throw new InputError(runDir, `not an onnxtune run directory (no ${JOB_FILE}); pass the folder printed by 'onnxtune run'`);
+      throw new InputError(runDir, `not an onnxtune run directory (no ${RUN_JOB_FILE}); pass the folder printed by 'onnxtune run'`);
     }
     if (opts.jobFile) return { ...loadJob(opts.jobFile, opts.overrides), runDir, isNew: false };
     const r = parseYamlWithSchema(fs.readFileSync(stored, 'utf8'), stored, jobSchema(runDir, NODE_PATHS), { overrides: opts.overrides });
@@ -198,7 +197,7 @@ function plan(job: JobConfig, runDir: string, opts: RunJobOptions): PlannedStage
       steps.push({ name: stage.name, key, parents, action: 'load' });
     } else {
       throw new ConfigError(
-        path.join(runDir, JOB_FILE),
+        path.join(runDir, RUN_JOB_FILE),
         '',
         `stage ${stage.name} was finished with a different configuration (key ${doneKey}, now ${key})` +
           `${keyChangeReason(path.join(runDir, stage.name), stage.name, job, parents)}; ` +
@@ -228,9 +227,9 @@ export async function runJob(opts: RunJobOptions): Promise<RunJobResult> {
   // The resolved job (absolute paths, defaults filled) is what --resume reads back. It is written
   // before anything else, so a kill at any point leaves either a resumable run or nothing but temp files.
   try {
-    writeFileAtomic(path.join(runDir, JOB_FILE), YAML.stringify(job));
+    writeFileAtomic(path.join(runDir, RUN_JOB_FILE), YAML.stringify(job));
   } catch (err) {
-    throw new OnnxtuneError('E_IO', `cannot write ${path.join(runDir, JOB_FILE)}: ${failureMessage(err, runDir)}`, { cause: err });
+    throw new OnnxtuneError('E_IO', `cannot write ${path.join(runDir, RUN_JOB_FILE)}: ${failureMessage(err, runDir)}`, { cause: err });
   }
   // Resumable from here: a supervisor retrying after a native crash continues this run.
   reportRunDir(runDir);

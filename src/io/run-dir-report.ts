@@ -6,6 +6,9 @@
  */
 import * as fs from 'node:fs';
 
+/** The job file inside a run directory: `run --resume` reads it, so a folder without it is not resumable. */
+export const RUN_JOB_FILE = 'job.yaml';
+
 /** Environment variable naming the file the run directory is written to. */
 export const RUN_DIR_FILE_ENV = 'ONNXTUNE_RUN_DIR_FILE';
 
@@ -21,10 +24,10 @@ export function reportRunDir(runDir: string, env: NodeJS.ProcessEnv = process.en
 }
 
 /** The run directory a worker reported, if it still holds a resumable run. */
-export function reportedRunDir(file: string, jobFile = 'job.yaml'): string | undefined {
+export function reportedRunDir(file: string): string | undefined {
   try {
     const dir = fs.readFileSync(file, 'utf8').trim();
-    return dir && fs.existsSync(`${dir}/${jobFile}`) ? dir : undefined;
+    return dir && fs.existsSync(`${dir}/${RUN_JOB_FILE}`) ? dir : undefined;
   } catch {
     return undefined;
   }

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runJob } from '../../../pipeline/runner';
+import { RUN_JOB_FILE } from '../../io/run-dir-report';
 import { log } from '../../log';
 import { PROJECT_ROOT } from '../../version';
 
@@ -28,7 +29,7 @@ export async function ensureDefaultModel(runDir = DEFAULT_MODEL_DIR): Promise<st
   const ready = exportedModel(runDir);
   if (ready) return ready;
   log.info(`No model given: training the default demo model (${path.basename(DEFAULT_MODEL_JOB)}, ${DEFAULT_MODEL_OVERRIDES.join(', ')}) into ${runDir}`);
-  const resume = fs.existsSync(path.join(runDir, 'job.yaml'));
+  const resume = fs.existsSync(path.join(runDir, RUN_JOB_FILE));
   await runJob(
     resume
       ? { resume: runDir, until: 'export' }
