@@ -144,13 +144,13 @@ export const looksLikeFile = (v: string): boolean => /[\\/]|\.onnx$/i.test(v);
  * @param paths the filesystem checks (NODE_PATHS from src/config/node-paths.ts in Node)
  */
 export function jobSchema(baseDir: string, paths: PathChecks) {
+  const fileNotFound = (iss: { input: unknown }) =>
+    `file not found: ${paths.resolve(baseDir, String(iss.input))} (paths are relative to the job file)`;
   const existingFile = (what: string) =>
     z
       .string({ error: `expected a path to ${what}` })
       .min(1)
-      .refine((p) => paths.exists(paths.resolve(baseDir, p)), {
-        error: (iss) => `file not found: ${paths.resolve(baseDir, String(iss.input))} (paths are relative to the job file)`,
-      })
+      .refine((p) => paths.exists(paths.resolve(baseDir, p)), { error: fileNotFound })
       .transform((p) => paths.resolve(baseDir, p));
 
   const split = z
@@ -263,9 +263,7 @@ export function jobSchema(baseDir: string, paths: PathChecks) {
           init_from: z
             .string({ error: 'expected a shipped denoiser name or a path to an .onnx exported by onnxtune' })
             .min(1)
-            .refine((v) => !looksLikeFile(v) || paths.exists(paths.resolve(baseDir, v)), {
-              error: (iss) => `file not found: ${paths.resolve(baseDir, String(iss.input))} (paths are relative to the job file)`,
-            })
+            .refine((v) => !looksLikeFile(v) || paths.exists(paths.resolve(baseDir, v)), { error: fileNotFound })
             .transform((v) => (looksLikeFile(v) ? paths.resolve(baseDir, v) : v))
             .optional()
             .describe(
