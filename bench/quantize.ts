@@ -6,7 +6,7 @@
  * of `--repeats` runs, ratios fp32/x, model bytes, and the int8 output difference: web vs node
  * (same model) and int8 vs fp32 (node). Writes bench/results/quantize.json.
  *   node dist/bench/quantize.js [model.onnx ...] [--calibrate DIR] [--sigma 25] [--sizes 256,512] [--threads 1,2]
- *     [--repeats 7] [--method percentile|minmax|entropy] [--keep-float none|output-convs|image-convs] [--no-int8-add] [--no-web] [--out FILE]
+ *     [--repeats 7] [--method percentile|minmax|entropy] [--keep-float none|output-convs|image-convs] [--no-int8-add] [--[no-]fold-upsample] [--no-web] [--out FILE]
  * Without models: ../shared/models/dncnn_25.onnx and the newest runs/*\/export/*.onnx.
  */
 import * as fs from 'node:fs';
@@ -49,7 +49,7 @@ export interface QuantizeBenchReport {
   date: string;
   machine: { cpus: number; model?: string; load: { start: number[]; end: number[] }; note: string };
   repeats: number;
-  calibration: { dir: string; sigma: number; method: CalibrationMethod; keepFloat: KeepFloatPolicy; quantizeAdd: boolean };
+  calibration: { dir: string; sigma: number; method: CalibrationMethod; keepFloat: KeepFloatPolicy; quantizeAdd: boolean; foldUpsample?: boolean };
   models: Array<{
     model: string;
     bytes: Record<Variant, number>;
@@ -149,6 +149,7 @@ async function main(argv: string[]): Promise<void> {
   let keepFloat: KeepFloatPolicy = 'none';
   let web = true;
   let quantizeAdd = true;
+  let foldUpsample: boolean | undefined;
   let out = path.join(PROJECT_ROOT, 'bench', 'results', 'quantize.json');
   for (let a = args.next(); a !== undefined; a = args.next()) {
     if (a === '--calibrate') calibrate = args.value(a);
@@ -161,6 +162,8 @@ async function main(argv: string[]): Promise<void> {
     else if (a === '--no-web') web = false;
     else if (a === '--int8-add') quantizeAdd = true;
     else if (a === '--no-int8-add') quantizeAdd = false;
+    else if (a === '--fold-upsample') foldUpsample = true;
+    else if (a === '--no-fold-upsample') foldUpsample = false;
     else if (a === '--out') out = args.value(a);
     else if (a.startsWith('--')) throw new Error(`unknown flag ${a}`);
     else models.push(a);
@@ -172,7 +175,7 @@ async function main(argv: string[]): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: { start: loadStart, end: [] }, note: 'shared machine: other jobs ran alongside; compare ratios measured in one run, not absolute ms' },
     repeats,
-    calibration: { dir: calibrate, sigma, method, keepFloat, quantizeAdd },
+    calibration: { dir: calibrate, sigma, method, keepFloat, quantizeAdd, foldUpsample },
     models: [],
     rows: [],
   };
@@ -185,7 +188,7 @@ async function main(argv: string[]): Promise<void> {
       const cdim = Number(fp32.graph?.input?.[0]?.type?.tensorType?.shape?.dim?.[1]?.dimValue ?? 1);
       const channels = cdim === 3 ? 3 : 1;
       const { feeds } = await loadCalibrationFeeds({ paths: [calibrate], inputName: input, channels, sigma, limit: 16 });
-      const { model: int8, report: q } = await quantizeStatic(fp32, feeds, { method, keepFloat, quantizeAdd });
+      const { model: int8, report: q } = await quantizeStatic(fp32, feeds, { method, keepFloat, quantizeAdd, foldUpsample });
       const files: Record<Variant, string> = { fp32: file, fp16: path.join(tmp, `${name}.fp16.onnx`), int8: path.join(tmp, `${name}.int8.onnx`) };
       fs.writeFileSync(files.fp16, encodeModel(convertToFloat16(fp32).model));
       fs.writeFileSync(files.int8, encodeModel(int8));

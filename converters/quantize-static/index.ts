@@ -8,6 +8,7 @@ import type { FloatTensor } from '../../src/backends/ort';
 import { setMetadata } from '../../src/onnx/metadata';
 import type { ModelProto, onnx } from '../../src/onnx/proto';
 import { calibrateRanges } from './calibrate';
+import { foldUpsampleConvs, type FoldedUpsample } from './fold-upsample';
 import { padInputConvs } from './pad-inputs';
 import { padOutputConvs, type PaddedConv } from './pad-outputs';
 import { planQuantization, type KeepFloatPolicy } from './plan';
@@ -22,6 +23,7 @@ export { ACTIVATION_TYPES, activationParams, insertQdq, type ActivationType } fr
 export { calibrateRanges, observeRanges, withExtraOutputs, type ObservedRange } from './calibrate';
 export { loadCalibrationFeeds, type CalibrationDataOptions } from './data';
 export { materializeConvWeights } from './weights';
+export { foldUpsampleConvs, upsamplePhaseWeights, type FoldedUpsample } from './fold-upsample';
 export { OUTPUT_CHANNEL_BLOCK, padOutputConvs, type PaddedConv } from './pad-outputs';
 export { INPUT_CHANNEL_GROUP, padInputConvs } from './pad-inputs';
 export { splitMixedRangeConcats, type ConcatSplit, type SplitConcatOptions } from './split-concat';
@@ -66,6 +68,12 @@ export interface StaticQuantizeOptions {
   splitConcat?: boolean;
   /** How (see split-concat.ts): 'scale' (default) or 'split'. */
   splitConcatMode?: 'scale' | 'split';
+  /**
+   * Fold a nearest ×2 Resize that a Concat feeds into a 3×3 Conv into that Conv: a phase Conv at low resolution,
+   * DepthToSpace and an int8 Add (fold-upsample.ts; exact in float, no upsampled tensor). Default true: gray-s25 int8
+   * 5–8 % faster at 1 thread (node and wasm) and at 2 threads, 24 % larger (the phase kernels hold zeros).
+   */
+  foldUpsample?: boolean;
   /** What the calibration inputs were, written to the metadata (e.g. `{ source: 'train400', count: 16, sigma: 25 }`). */
   calibration?: Record<string, unknown>;
   threads?: number;
@@ -81,6 +89,8 @@ export interface StaticQuantizationReport {
   calibration: Record<string, unknown>;
   /** Conv weights/biases read from Cast (float16 storage), Constant or other constant chains, made float initializers first. */
   materializedWeights: number;
+  /** Convs whose nearest ×2 upsampled input was folded into them (see `foldUpsample`). */
+  foldedUpsamples: FoldedUpsample[];
   /** Convs split over their mixed-range Concat inputs (see `splitConcat`). */
   splitConvs: ConcatSplit[];
   /** Last Convs given zero output channels up to onnxruntime's int8 block (see `padOutputs`). */
@@ -94,6 +104,8 @@ export interface StaticQuantizationReport {
   /** Concats reading 8-bit inputs (QLinearConcat), and Resize outputs kept on their input's 8-bit grid. */
   concats: string[];
   resizes: string[];
+  /** DepthToSpace outputs (from `foldUpsample`) kept on their input's 8-bit grid. */
+  depthToSpace: string[];
   /** Activations quantized onto their Concat output's grid (QLinearConcat copies them; see plan.ts `concatGrid`). */
   concatGrid: string[];
   keptFloat: Array<{ node: string; reason: string }>;
@@ -114,7 +126,8 @@ export async function quantizeStatic(
   const method = opts.method ?? 'percentile';
   const activations = opts.activations ?? 'uint8';
   // float16 weight storage (shipped denoisers) and Constant-node weights: plain float initializers first.
-  const { model: prepared, materialized } = materializeConvWeights(model);
+  const { model: materializedModel, materialized } = materializeConvWeights(model);
+  const { model: prepared, folded } = (opts.foldUpsample ?? true) ? await foldUpsampleConvs(materializedModel, feeds, { threads: opts.threads, excludeNodes: opts.excludeNodes }) : { model: materializedModel, folded: [] };
   const { model: split, splits } = opts.splitConcat === false ? { model: prepared, splits: [] } : await splitMixedRangeConcats(prepared, feeds, { threads: opts.threads, mode: opts.splitConcatMode });
   const keepFloat = opts.keepFloat ?? 'none';
   const { model: padded, padded: paddedConvs } = keepFloat === 'none' ? padOutputConvs(split, { block: opts.padOutputs, excludeNodes: opts.excludeNodes }) : { model: split, padded: [] };
@@ -123,6 +136,8 @@ export async function quantizeStatic(
   const plan = planQuantization(model, { keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd ?? true, quantizeLayout: opts.quantizeLayout, shareConcatGrid: opts.shareConcatGrid });
   const ranges = await calibrateRanges(model, plan.activations, feeds, { method, percentile: opts.percentile, threads: opts.threads });
   const { model: out, params } = insertQdq(model, plan, ranges, activations);
+  const producers = new Map((model.graph?.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.opType] as const)));
+  const tiedBy = (op: string) => Object.keys(plan.tied).filter((t) => producers.get(t) === op);
   const report: StaticQuantizationReport = {
     scheme: 'qdq-static',
     weights: 'int8 symmetric per output channel',
@@ -131,19 +146,21 @@ export async function quantizeStatic(
     ...(method === 'percentile' ? { percentile: opts.percentile ?? 99.999 } : {}),
     calibration: { inputs: feeds.length, ...opts.calibration },
     materializedWeights: materialized,
+    foldedUpsamples: folded,
     splitConvs: splits,
     paddedConvs,
     paddedInputs,
     quantized: plan.convs.map((c) => ({ node: c.node, fusedRelu: c.fusedRelu })),
     adds: plan.adds.map((a) => ({ node: a.node, fusedRelu: a.fusedRelu })),
     concats: plan.concats,
-    resizes: Object.keys(plan.tied),
+    resizes: tiedBy('Resize'),
+    depthToSpace: tiedBy('DepthToSpace'),
     concatGrid: Object.keys(plan.concatGrid),
     keptFloat: plan.keptFloat,
     tensors: plan.activations.map((name) => ({ name, range: ranges.get(name) as TensorRange, ...(params.get(name) as ActivationParams) })),
   };
   const { tensors: _tensors, ...summary } = report;
-  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, concatGrid: report.concatGrid.length, splitConvs: splits.length, paddedConvs: paddedConvs.length, paddedInputs: paddedInputs.length }) });
+  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, depthToSpace: report.depthToSpace.length, concatGrid: report.concatGrid.length, foldedUpsamples: folded.length, splitConvs: splits.length, paddedConvs: paddedConvs.length, paddedInputs: paddedInputs.length }) });
   return { model: out, report };
 }
 export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';

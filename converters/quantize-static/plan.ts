@@ -184,6 +184,12 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
         if (r && r.opType === 'Resize' && isDefaultDomain(r.domain) && stringAttr(r, 'mode', 'nearest') === 'nearest' && acts.has(src) && onlyConcat) plan.tied[i] = src;
       }
     }
+    // A DepthToSpace between quantized tensors (fold-upsample.ts) only moves values: its output keeps its input's grid.
+    for (const n of graph.node ?? []) {
+      const [src] = n.input ?? [];
+      const out = n.output?.[0] ?? '';
+      if (n.opType === 'DepthToSpace' && isDefaultDomain(n.domain) && acts.has(src) && acts.has(out) && (readers.get(src) ?? []).length === 1) plan.tied[out] = src;
+    }
     if (opts.shareConcatGrid ?? true) shareConcatGrids(plan, graph.node ?? [], readers, graphOutputs);
   }
   plan.activations = [...acts];
@@ -218,7 +224,7 @@ function shareConcatGrids(plan: QuantizationPlan, nodes: readonly NodeProto[], r
 }
 
 /** Ops that only move, drop or zero-pad values (their first input's): a tensor they make from a quantized one fits an 8-bit grid. */
-const LAYOUT_OPS = new Set(['Slice', 'Pad', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'MaxPool']);
+const LAYOUT_OPS = new Set(['Slice', 'Pad', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'MaxPool', 'DepthToSpace', 'SpaceToDepth']);
 
 /** True when some Conv reads `tensor` or anything computed from it. */
 export function reachesConv(tensor: string, readers: ReadonlyMap<string, NodeProto[]>): boolean {

@@ -18,6 +18,9 @@ import { tensorToFloat32 } from '../../src/onnx/tensor';
 import { runModel, seeded } from '../onnx/fixtures';
 import { unetDenoiser } from './quantize-fixtures';
 
+/** The layout tests below are about the unfolded U-Net (a Resize and Concat that stay): quantize-fold-upsample.test.ts covers the fold. */
+const unfolded = (model: onnx.ModelProto, calib: Record<string, FloatTensor>[], opts: Parameters<typeof quantizeStatic>[2] = {}) => quantizeStatic(model, calib, { foldUpsample: false, ...opts });
+
 function feeds(n: number, size = 16): Record<string, FloatTensor>[] {
   return Array.from({ length: n }, (_, i) => ({ noisy: { data: seeded(size * size, 31 + i).map((v) => 0.5 + 0.45 * v), dims: [1, 1, size, size] } }));
 }
@@ -72,7 +75,7 @@ describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
     // Values are the float16-rounded weights, as the Cast made them.
     const [a, b] = [(await runModel(half, testFeed)).denoised.data, (await runModel(mat, testFeed)).denoised.data];
     expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-6);
-    const { report } = await quantizeStatic(half, feeds(4));
+    const { report } = await unfolded(half, feeds(4));
     expect(report.materializedWeights).toBe(8);
     expect(report.quantized).toHaveLength(4); // the last conv (8 → 1) too, padded to 16 output channels
     expect(report.keptFloat).toEqual([]);
@@ -100,15 +103,15 @@ describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
   });
 
   it('int8 error drops with the equalized Concat', async () => {
-    const plain = await quantizeStatic(fp32, feeds(4), { splitConcat: false });
-    const eq = await quantizeStatic(fp32, feeds(4));
+    const plain = await unfolded(fp32, feeds(4), { splitConcat: false });
+    const eq = await unfolded(fp32, feeds(4));
     const [dPlain, dEq] = [await maxDiff(fp32, plain.model, testFeed), await maxDiff(fp32, eq.model, testFeed)];
     expect(eq.report.splitConvs).toHaveLength(1);
     expect(dEq.mean).toBeLessThan(dPlain.mean / 2);
   });
 
   it('keeps the nearest Resize on its input 8-bit grid and the Concat on 8 bits, as onnxruntime fuses them', async () => {
-    const { model, report } = await quantizeStatic(fp32, feeds(4));
+    const { model, report } = await unfolded(fp32, feeds(4));
     expect(report.resizes).toEqual(['up']);
     expect(report.concats).toEqual(['cat/Concat']);
     const g = model.graph as onnx.GraphProto;
@@ -126,13 +129,13 @@ describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
     const resize = opt.node.find((n) => n.opType === 'Resize') as onnx.NodeProto;
     expect(optProd.get(resize.input?.[0] as string)?.opType).toBe('QLinearConv');
     // Without the option the Concat and Resize stay float.
-    const off = await quantizeStatic(fp32, feeds(4), { quantizeLayout: false });
+    const off = await unfolded(fp32, feeds(4), { quantizeLayout: false });
     expect(off.report.concats).toEqual([]);
     expect((await optimizedOpCounts(off.model)).QLinearConcat ?? 0).toBe(0);
   });
 
   it("quantizes the Concat's sole-reader inputs onto its grid (QLinearConcat copies them), keeping every Relu folded", async () => {
-    const { model, report } = await quantizeStatic(fp32, feeds(4));
+    const { model, report } = await unfolded(fp32, feeds(4));
     const g = model.graph as onnx.GraphProto;
     const qParams = (t: string) => quantParams(model, t);
     // The equalized inputs (c1's features scaled for the Concat only, the image scaled and channel-padded) are read by
@@ -147,14 +150,14 @@ describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
     expect(qParams('c2_relu')[1]).toBe(0);
     expect(await optimizedOpCounts(model)).toMatchObject({ QLinearConv: 4, QLinearConcat: 1 });
     // One rounding instead of two: the int8 error is no larger than with each input on its own grid.
-    const own = await quantizeStatic(fp32, feeds(4), { shareConcatGrid: false });
+    const own = await unfolded(fp32, feeds(4), { shareConcatGrid: false });
     expect(own.report.concatGrid).toEqual([]);
     const [dShared, dOwn] = [await maxDiff(fp32, model, testFeed), await maxDiff(fp32, own.model, testFeed)];
     expect(dShared.mean).toBeLessThanOrEqual(dOwn.mean * 1.02);
     // Without the Relu before the Resize, its source moves onto the Concat's grid too, and the Resize output with it.
     const g32 = fp32.graph as onnx.GraphProto;
     const noRelu = { ...fp32, graph: { ...g32, node: g32.node.filter((n) => !(n.opType === 'Relu' && n.input?.[0] === 'c2')).map((n) => (n.opType === 'Resize' ? { ...n, input: ['c2', ...(n.input ?? []).slice(1)] } : n)) } } as onnx.ModelProto;
-    const linear = await quantizeStatic(noRelu, feeds(4));
+    const linear = await unfolded(noRelu, feeds(4));
     expect(linear.report.concatGrid).toContain('c2');
     const lq = (t: string) => quantParams(linear.model, t);
     expect(lq('c2')).toEqual(lq('cat'));

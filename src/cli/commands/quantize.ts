@@ -37,6 +37,7 @@ interface QuantizeArgs extends GlobalArgs {
   'pad-inputs': number;
   'mixed-concat': 'scale' | 'split' | 'off';
   'int8-layout': boolean;
+  'fold-upsample': boolean;
   limit: number;
   seed: number;
   channels?: number;
@@ -90,6 +91,11 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
         default: true,
         describe: 'nearest Resize and Concat between quantized Convs run on 8-bit data (--no-int8-layout: float)',
       })
+      .option('fold-upsample', {
+        type: 'boolean',
+        default: true,
+        describe: 'a 3×3 conv over a concat with a nearest ×2 upsampling (a U-Net level) becomes a half-resolution phase conv + DepthToSpace + int8 Add: exact in float, no upsampled tensor, faster (gray-s25 256²/512²: 2.8× → 3.0× at 1 thread), file 24 % larger; --no-fold-upsample: keep the uint8 Resize + QLinearConcat',
+      })
       .option('limit', { type: 'number', default: 16, describe: 'calibration images used at most' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the calibration noise' })
       .option('channels', { type: 'number', choices: [1, 3], describe: 'image channels when the model input does not fix them' })
@@ -133,6 +139,7 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       splitConcat: args['mixed-concat'] !== 'off',
       splitConcatMode: args['mixed-concat'] === 'split' ? 'split' : 'scale',
       quantizeLayout: args['int8-layout'],
+      foldUpsample: args['fold-upsample'],
       calibration: source,
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -152,12 +159,16 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
     for (const p of report.paddedConvs) lines.push(`last conv ${p.node}: ${p.from} → ${p.to} output channels on int8 (zeros), sliced back to ${p.from}`);
     for (const p of report.paddedInputs) lines.push(`conv ${p.node}: ${p.from} → ${p.to} input channels on int8 (zeros appended by a Pad)`);
     if (report.materializedWeights) lines.push(`weights read through Cast/Constant (e.g. float16 storage): ${report.materializedWeights} made float initializers first`);
+    for (const f of report.foldedUpsamples) {
+      lines.push(`upsampling ${f.resize} folded into ${f.conv}: a ${f.channels.upsampled}-channel phase conv at half resolution + DepthToSpace` + (f.channels.rest ? `, plus the other ${f.channels.rest} channels' conv (int8 Add)` : ''));
+    }
     for (const s of report.splitConvs) {
       const how = s.mode === 'scale' ? Object.entries(s.factors ?? {}).map(([t, f]) => `${t} ×${f}`).join(', ') : `${s.parts.length} Convs summed`;
       lines.push(`mixed-range Concat before ${s.conv}: ${how} (weights ÷ the same)`);
     }
-    if (report.concats.length || report.resizes.length) {
-      lines.push(`8-bit layout ops: ${ops.QLinearConcat ?? 0} QLinearConcat, ${report.resizes.length} nearest Resize on its input's 8-bit grid` +
+    if (report.concats.length || report.resizes.length || report.depthToSpace.length) {
+      const moved = [...(report.resizes.length ? [`${report.resizes.length} nearest Resize`] : []), ...(report.depthToSpace.length ? [`${report.depthToSpace.length} DepthToSpace`] : [])];
+      lines.push(`8-bit layout ops: ${ops.QLinearConcat ?? 0} QLinearConcat` + (moved.length ? `, ${moved.join(' and ')} on their input's 8-bit grid` : '') +
           (report.concatGrid.length ? `, ${report.concatGrid.length} tensors quantized onto their Concat's grid (copied, not requantized)` : ''));
     }
     if (report.keptFloat.length) lines.push('kept float:', table(['node', 'why'], report.keptFloat.map((k) => [k.node, k.reason])));
