@@ -45,14 +45,11 @@ const strAttr = (n: NodeProto, name: string, dflt: string): string => {
  */
 function isNearestUpsample2(n: NodeProto, scalesOf: (name: string) => number[] | undefined): boolean {
   if (n.opType !== 'Resize' || !isDefaultDomain(n.domain) || strAttr(n, 'mode', 'nearest') !== 'nearest') return false;
-  const inputs = n.input ?? [];
-  // opset 10: [X, scales]; 11+: [X, roi, scales, sizes] (sizes could be anything: not folded).
-  const scalesName = inputs.length === 2 ? inputs[1] : inputs[2];
-  if (!scalesName || (inputs.length > 3 && inputs[3])) return false;
+  // Resize-11+ (the caller folds opset ≥ 11 models only): [X, roi, scales, sizes]; sizes could be anything, not folded.
+  const [, , scalesName, sizesName] = n.input ?? [];
+  if (!scalesName || sizesName) return false;
   const scales = scalesOf(scalesName);
-  if (!scales || scales.length !== 4 || scales.join() !== '1,1,2,2') return false;
-  if (inputs.length === 2) return true; // Resize-10: asymmetric, floor
-  if (intsAttr(n, 'axes')) return false;
+  if (!scales || scales.length !== 4 || scales.join() !== '1,1,2,2' || intsAttr(n, 'axes')) return false;
   const ct = strAttr(n, 'coordinate_transformation_mode', 'half_pixel');
   const nm = strAttr(n, 'nearest_mode', 'round_prefer_floor');
   if (ct === 'asymmetric') return nm === 'floor' || nm === 'round_prefer_floor';

@@ -92,6 +92,23 @@ describe('folding a nearest ×2 upsampling into the 3×3 Conv after it', () => {
     }
   });
 
+  it('leaves alone a Conv without pad 1, a Concat that something else reads, and a Resize given by sizes', async () => {
+    const f = { x: { data: seeded(3 * 16, 1), dims: [1, 3, 4, 4] }, r: { data: seeded(2 * 64, 2), dims: [1, 2, 8, 8] } };
+    expect((await foldUpsampleConvs(upsampleConvModel('asymmetric', 'floor'), [f])).folded).toHaveLength(1);
+    const unpadded = upsampleConvModel('asymmetric', 'floor');
+    const conv = unpadded.graph?.node?.find((n) => n.opType === 'Conv') as onnx.NodeProto;
+    conv.attribute = (conv.attribute ?? []).map((a) => (a.name === 'pads' ? { ...a, ints: [0, 0, 0, 0] } : a)) as onnx.AttributeProto[];
+    expect((await foldUpsampleConvs(unpadded, [f])).folded).toEqual([]);
+    const shared = upsampleConvModel('asymmetric', 'floor');
+    shared.graph?.output?.push({ ...(shared.graph.output[0] as onnx.ValueInfoProto), name: 'cat' } as onnx.ValueInfoProto);
+    expect((await foldUpsampleConvs(shared, [f])).folded).toEqual([]);
+    const sized = upsampleConvModel('asymmetric', 'floor');
+    const resize = sized.graph?.node?.find((n) => n.opType === 'Resize') as onnx.NodeProto;
+    resize.input = ['x', '', '', 'sizes'];
+    sized.graph?.initializer?.push({ name: 'sizes', dims: [4], dataType: 7, int64Data: [1, 3, 8, 8] } as unknown as onnx.TensorProto);
+    expect((await foldUpsampleConvs(sized, [f])).folded).toEqual([]);
+  });
+
   it('quantized: every Conv on int8, DepthToSpace on 8 bits and the sum as QLinearAdd, about as close to float as unfolded', async () => {
     const fp32 = unetDenoiser();
     const calib = [feed(16, 16, 31), feed(16, 16, 32), feed(16, 16, 33), feed(16, 16, 34)];
