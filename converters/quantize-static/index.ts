@@ -5,9 +5,10 @@
  * outputs and dynamic sizes, and records how it was calibrated in its metadata.
  */
 import type { FloatTensor } from '../../src/backends/ort';
-import { setMetadata } from '../../src/onnx/metadata';
+import { getMetadata, setMetadata } from '../../src/onnx/metadata';
 import type { ModelProto, onnx } from '../../src/onnx/proto';
 import { calibrateRanges } from './calibrate';
+import { compareOutputs } from './check';
 import { foldUpsampleConvs, type FoldedUpsample } from './fold-upsample';
 import { padInputConvs } from './pad-inputs';
 import { padOutputConvs, type PaddedConv } from './pad-outputs';
@@ -27,6 +28,13 @@ export { foldUpsampleConvs, upsamplePhaseWeights, type FoldedUpsample } from './
 export { OUTPUT_CHANNEL_BLOCK, padOutputConvs, type PaddedConv } from './pad-outputs';
 export { INPUT_CHANNEL_GROUP, padInputConvs } from './pad-inputs';
 export { splitMixedRangeConcats, type ConcatSplit, type SplitConcatOptions } from './split-concat';
+
+/**
+ * `foldUpsample: 'auto'` keeps the fold when its int8 error (mean abs vs fp32 on the calibration inputs) is at most
+ * this many times the unfolded model's. gray-s25 1.007 (BSD68 σ = 25: −0.004 dB; kept), color-blind 1.27 (CBSD68
+ * σ = 25: −0.050 dB; not kept).
+ */
+export const AUTO_FOLD_MAX_ERROR_GROWTH = 1.05;
 
 /** Metadata key holding the JSON {@link StaticQuantizationReport} summary. */
 export const QUANTIZATION_METADATA_KEY = 'onnxtune.quantization';
@@ -70,10 +78,13 @@ export interface StaticQuantizeOptions {
   splitConcatMode?: 'scale' | 'split';
   /**
    * Fold a nearest ×2 Resize that a Concat feeds into a 3×3 Conv into that Conv: a phase Conv at low resolution,
-   * DepthToSpace and an int8 Add (fold-upsample.ts; exact in float, no upsampled tensor). Default true: gray-s25 int8
-   * 5–8 % faster at 1 thread (node and wasm) and at 2 threads, 24 % larger (the phase kernels hold zeros).
+   * DepthToSpace and an int8 Add (fold-upsample.ts; exact in float, no upsampled tensor). gray-s25 int8 5–8 % faster
+   * at 1 thread (node and wasm) and at 2 threads, but the Add's one shared scale can coarsen the Conv's output:
+   * color-blind loses 0.05 dB more on int8. Default 'auto': quantize both ways and keep the fold only when its fp32 →
+   * int8 mean abs difference on the calibration inputs is at most {@link AUTO_FOLD_MAX_ERROR_GROWTH} × the unfolded
+   * one's (twice the calibration time for models it applies to); true / false force it.
    */
-  foldUpsample?: boolean;
+  foldUpsample?: boolean | 'auto';
   /** What the calibration inputs were, written to the metadata (e.g. `{ source: 'train400', count: 16, sigma: 25 }`). */
   calibration?: Record<string, unknown>;
   threads?: number;
@@ -91,6 +102,8 @@ export interface StaticQuantizationReport {
   materializedWeights: number;
   /** Convs whose nearest ×2 upsampled input was folded into them (see `foldUpsample`). */
   foldedUpsamples: FoldedUpsample[];
+  /** With `foldUpsample: 'auto'` and something to fold: both int8 errors (mean abs vs fp32 on the calibration inputs) and the choice. */
+  foldDecision?: { foldedMeanAbs: number; unfoldedMeanAbs: number; folded: boolean };
   /** Convs split over their mixed-range Concat inputs (see `splitConcat`). */
   splitConvs: ConcatSplit[];
   /** Last Convs given zero output channels up to onnxruntime's int8 block (see `padOutputs`). */
@@ -123,11 +136,33 @@ export async function quantizeStatic(
   feeds: readonly Record<string, FloatTensor>[],
   opts: StaticQuantizeOptions = {},
 ): Promise<{ model: onnx.ModelProto; report: StaticQuantizationReport }> {
-  const method = opts.method ?? 'percentile';
-  const activations = opts.activations ?? 'uint8';
   // float16 weight storage (shipped denoisers) and Constant-node weights: plain float initializers first.
   const { model: materializedModel, materialized } = materializeConvWeights(model);
-  const { model: prepared, folded } = (opts.foldUpsample ?? true) ? await foldUpsampleConvs(materializedModel, feeds, { threads: opts.threads, excludeNodes: opts.excludeNodes }) : { model: materializedModel, folded: [] };
+  const fold = opts.foldUpsample ?? 'auto';
+  const { model: prepared, folded } = fold !== false ? await foldUpsampleConvs(materializedModel, feeds, { threads: opts.threads, excludeNodes: opts.excludeNodes }) : { model: materializedModel, folded: [] };
+  const result = await quantizePrepared(prepared, folded, materialized, feeds, opts);
+  if (fold !== 'auto' || !folded.length) return result;
+  const plain = await quantizePrepared(materializedModel, [], materialized, feeds, opts);
+  const [withFold, without] = [await compareOutputs(model, result.model, feeds), await compareOutputs(model, plain.model, feeds)];
+  const keep = withFold.meanAbs <= AUTO_FOLD_MAX_ERROR_GROWTH * without.meanAbs;
+  const chosen = keep ? result : plain;
+  chosen.report.foldDecision = { foldedMeanAbs: withFold.meanAbs, unfoldedMeanAbs: without.meanAbs, folded: keep };
+  const meta = JSON.parse(getMetadata(chosen.model)[QUANTIZATION_METADATA_KEY] ?? '{}') as Record<string, unknown>;
+  setMetadata(chosen.model, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...meta, foldDecision: chosen.report.foldDecision }) });
+  return chosen;
+}
+
+/** The passes after weight materialization and the optional fold, calibration and Q/DQ insertion (see quantizeStatic). */
+async function quantizePrepared(
+  prepared: onnx.ModelProto,
+  folded: FoldedUpsample[],
+  materialized: number,
+  feeds: readonly Record<string, FloatTensor>[],
+  opts: StaticQuantizeOptions,
+): Promise<{ model: onnx.ModelProto; report: StaticQuantizationReport }> {
+  const method = opts.method ?? 'percentile';
+  const activations = opts.activations ?? 'uint8';
+  let model: ModelProto;
   const { model: split, splits } = opts.splitConcat === false ? { model: prepared, splits: [] } : await splitMixedRangeConcats(prepared, feeds, { threads: opts.threads, mode: opts.splitConcatMode });
   const keepFloat = opts.keepFloat ?? 'none';
   const { model: padded, padded: paddedConvs } = keepFloat === 'none' ? padOutputConvs(split, { block: opts.padOutputs, excludeNodes: opts.excludeNodes }) : { model: split, padded: [] };

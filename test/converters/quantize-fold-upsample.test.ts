@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { createSession, type FloatTensor } from '../../src/backends/ort';
 import { GraphBuilder } from '../../src/onnx/builder';
 import { encodeModel, loadModel } from '../../src/onnx/model-io';
-import { foldUpsampleConvs, optimizedOpCounts, quantizeStatic, upsamplePhaseWeights } from '../../converters/quantize-static';
+import { AUTO_FOLD_MAX_ERROR_GROWTH, QUANTIZATION_METADATA_KEY, compareOutputs, foldUpsampleConvs, optimizedOpCounts, quantizeStatic, upsamplePhaseWeights } from '../../converters/quantize-static';
+import { getMetadata } from '../../src/onnx/metadata';
 import type { onnx } from '../../src/onnx/proto';
 import { runModel, seeded } from '../onnx/fixtures';
 import { unetDenoiser } from './quantize-fixtures';
@@ -113,8 +114,9 @@ describe('folding a nearest ×2 upsampling into the 3×3 Conv after it', () => {
     const fp32 = unetDenoiser();
     const calib = [feed(16, 16, 31), feed(16, 16, 32), feed(16, 16, 33), feed(16, 16, 34)];
     const plain = await quantizeStatic(fp32, calib, { foldUpsample: false });
-    const { model, report } = await quantizeStatic(fp32, calib); // folding is the default
+    const { model, report } = await quantizeStatic(fp32, calib, { foldUpsample: true });
     expect(plain.report.foldedUpsamples).toEqual([]);
+    expect(plain.report.foldDecision).toBeUndefined();
     expect(report.foldedUpsamples.map((f) => f.conv)).toEqual(['c3/Conv']);
     expect(report.quantized).toHaveLength(5);
     expect(report.adds.map((a) => a.fusedRelu)).toEqual([true]);
@@ -144,5 +146,20 @@ describe('folding a nearest ×2 upsampling into the 3×3 Conv after it', () => {
     const test = feed(24, 24, 77);
     const [dPlain, dFold] = [await maxAbs(fp32, plain.model, test), await maxAbs(fp32, model, test)];
     expect(dFold).toBeLessThan(Math.max(2 * dPlain, 0.02));
+  });
+
+  it("by default ('auto') quantizes both ways and keeps the fold only when its int8 error is not more than 5 % larger", async () => {
+    const fp32 = unetDenoiser();
+    const calib = [feed(16, 16, 31), feed(16, 16, 32), feed(16, 16, 33), feed(16, 16, 34)];
+    const { model, report } = await quantizeStatic(fp32, calib);
+    const d = report.foldDecision as NonNullable<typeof report.foldDecision>;
+    expect(d.folded).toBe(d.foldedMeanAbs <= AUTO_FOLD_MAX_ERROR_GROWTH * d.unfoldedMeanAbs);
+    expect(report.foldedUpsamples.length > 0).toBe(d.folded);
+    // The numbers are the two forced variants' errors on the same inputs.
+    for (const [forced, meanAbs] of [[true, d.foldedMeanAbs], [false, d.unfoldedMeanAbs]] as const) {
+      const q = await quantizeStatic(fp32, calib, { foldUpsample: forced });
+      expect((await compareOutputs(fp32, q.model, calib)).meanAbs).toBeCloseTo(meanAbs, 12);
+    }
+    expect(JSON.parse(getMetadata(model)[QUANTIZATION_METADATA_KEY]).foldDecision).toEqual(d);
   });
 });
