@@ -162,12 +162,11 @@ async function quantizePrepared(
 ): Promise<{ model: onnx.ModelProto; report: StaticQuantizationReport }> {
   const method = opts.method ?? 'percentile';
   const activations = opts.activations ?? 'uint8';
-  let model: ModelProto;
   const { model: split, splits } = opts.splitConcat === false ? { model: prepared, splits: [] } : await splitMixedRangeConcats(prepared, feeds, { threads: opts.threads, mode: opts.splitConcatMode });
   const keepFloat = opts.keepFloat ?? 'none';
   const { model: padded, padded: paddedConvs } = keepFloat === 'none' ? padOutputConvs(split, { block: opts.padOutputs, excludeNodes: opts.excludeNodes }) : { model: split, padded: [] };
   const { model: widened, padded: paddedInputs } = keepFloat === 'none' ? padInputConvs(padded, { group: opts.padInputs, excludeNodes: opts.excludeNodes }) : { model: padded, padded: [] };
-  model = widened;
+  const model: ModelProto = widened;
   const plan = planQuantization(model, { keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd ?? true, quantizeLayout: opts.quantizeLayout, shareConcatGrid: opts.shareConcatGrid });
   const ranges = await calibrateRanges(model, plan.activations, feeds, { method, percentile: opts.percentile, threads: opts.threads });
   const { model: out, params } = insertQdq(model, plan, ranges, activations);
