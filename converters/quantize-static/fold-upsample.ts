@@ -12,11 +12,13 @@
 import type { FloatTensor } from '../../src/backends/ort';
 import { GraphBuilder } from '../../src/onnx/builder';
 import { constantResolver } from '../../src/onnx/constants';
+import { attrInt, attrInts } from '../../src/onnx/const-rules';
 import { isDefaultDomain, onnx, type ModelProto, type NodeProto } from '../../src/onnx/proto';
 import { floatTensor, tensorDims, tensorToFloat32 } from '../../src/onnx/tensor';
 import { defaultOpset, pruneUnused } from '../model-utils';
 import { observeRanges } from './calibrate';
 import { plainFloatConvDims } from './pad-outputs';
+import { stringAttr } from './plan';
 
 /** One Conv whose upsampled input was folded into it. */
 export interface FoldedUpsample {
@@ -26,32 +28,19 @@ export interface FoldedUpsample {
   channels: { upsampled: number; rest: number };
 }
 
-const intsAttr = (n: NodeProto, name: string): number[] | undefined => {
-  const a = (n.attribute ?? []).find((x) => x.name === name);
-  return a ? (a.ints ?? []).map(Number) : undefined;
-};
-const intAttr = (n: NodeProto, name: string, dflt: number): number => {
-  const a = (n.attribute ?? []).find((x) => x.name === name);
-  return a?.i !== undefined && a.i !== null ? Number(a.i) : dflt;
-};
-const strAttr = (n: NodeProto, name: string, dflt: string): string => {
-  const a = (n.attribute ?? []).find((x) => x.name === name);
-  return a?.s ? new TextDecoder().decode(a.s as Uint8Array) : dflt;
-};
-
 /**
  * True when `n` is a nearest Resize whose output pixel y reads input pixel ⌊y/2⌋ on both spatial axes (scales
  * [1, 1, 2, 2]); the coordinate modes that give exactly that at scale 2 are listed, anything else is left alone.
  */
 function isNearestUpsample2(n: NodeProto, scalesOf: (name: string) => number[] | undefined): boolean {
-  if (n.opType !== 'Resize' || !isDefaultDomain(n.domain) || strAttr(n, 'mode', 'nearest') !== 'nearest') return false;
+  if (n.opType !== 'Resize' || !isDefaultDomain(n.domain) || stringAttr(n, 'mode', 'nearest') !== 'nearest') return false;
   // Resize-11+ (the caller folds opset ≥ 11 models only): [X, roi, scales, sizes]; sizes could be anything, not folded.
   const [, , scalesName, sizesName] = n.input ?? [];
   if (!scalesName || sizesName) return false;
   const scales = scalesOf(scalesName);
-  if (!scales || scales.length !== 4 || scales.join() !== '1,1,2,2' || intsAttr(n, 'axes')) return false;
-  const ct = strAttr(n, 'coordinate_transformation_mode', 'half_pixel');
-  const nm = strAttr(n, 'nearest_mode', 'round_prefer_floor');
+  if (!scales || scales.length !== 4 || scales.join() !== '1,1,2,2' || attrInts(n, 'axes')) return false;
+  const ct = stringAttr(n, 'coordinate_transformation_mode', 'half_pixel');
+  const nm = stringAttr(n, 'nearest_mode', 'round_prefer_floor');
   if (ct === 'asymmetric') return nm === 'floor' || nm === 'round_prefer_floor';
   if (ct === 'half_pixel' || ct === 'pytorch_half_pixel') return nm === 'round_prefer_floor' || nm === 'round_prefer_ceil';
   if (ct === 'tf_half_pixel_for_nn') return nm === 'floor';
@@ -62,9 +51,9 @@ function isNearestUpsample2(n: NodeProto, scalesOf: (name: string) => number[] |
 
 /** A 3×3, stride-1, pad-1, undilated Conv (the only kind folded). */
 function isSame3x3(n: NodeProto): boolean {
-  const pads = intsAttr(n, 'pads') ?? [0, 0, 0, 0];
+  const pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
   const ok = (v: number[] | undefined, want: number) => !v || v.every((x) => x === want);
-  return strAttr(n, 'auto_pad', 'NOTSET') === 'NOTSET' && pads.length === 4 && pads.every((p) => p === 1) && ok(intsAttr(n, 'strides'), 1) && ok(intsAttr(n, 'dilations'), 1);
+  return stringAttr(n, 'auto_pad', 'NOTSET') === 'NOTSET' && pads.length === 4 && pads.every((p) => p === 1) && ok(attrInts(n, 'strides'), 1) && ok(attrInts(n, 'dilations'), 1);
 }
 
 /**
@@ -120,7 +109,7 @@ export async function foldUpsampleConvs(model: ModelProto, feeds: readonly Recor
     if (!dims || dims[2] !== 3 || dims[3] !== 3 || !isSame3x3(conv)) return [];
     const cat = producer.get(conv.input?.[0] ?? '');
     if (!cat || cat.opType !== 'Concat' || !isDefaultDomain(cat.domain) || !onlyOnce(cat.output?.[0] ?? '')) return [];
-    const axis = intAttr(cat, 'axis', 0);
+    const axis = attrInt(cat, 'axis', 0);
     if ((axis !== 1 && axis !== -3) || new Set(cat.input).size !== cat.input?.length) return [];
     const ups = (cat.input ?? []).filter((t) => {
       const r = producer.get(t);

@@ -8,7 +8,7 @@ import type { FloatTensor } from '../../src/backends/ort';
 import { getMetadata, setMetadata } from '../../src/onnx/metadata';
 import type { ModelProto, onnx } from '../../src/onnx/proto';
 import { calibrateRanges } from './calibrate';
-import { compareOutputs } from './check';
+import { compareOutputs, type OutputDiff } from './check';
 import { foldUpsampleConvs, type FoldedUpsample } from './fold-upsample';
 import { padInputConvs } from './pad-inputs';
 import { padOutputConvs, type PaddedConv } from './pad-outputs';
@@ -104,6 +104,8 @@ export interface StaticQuantizationReport {
   foldedUpsamples: FoldedUpsample[];
   /** With `foldUpsample: 'auto'` and something to fold: both int8 errors (mean abs vs fp32 on the calibration inputs) and the choice. */
   foldDecision?: { foldedMeanAbs: number; unfoldedMeanAbs: number; folded: boolean };
+  /** fp32 → int8 difference of the returned model on the calibration inputs, where quantizeStatic measured it (the 'auto' fold choice). */
+  calibrationDiff?: OutputDiff;
   /** Convs split over their mixed-range Concat inputs (see `splitConcat`). */
   splitConvs: ConcatSplit[];
   /** Last Convs given zero output channels up to onnxruntime's int8 block (see `padOutputs`). */
@@ -147,6 +149,7 @@ export async function quantizeStatic(
   const keep = withFold.meanAbs <= AUTO_FOLD_MAX_ERROR_GROWTH * without.meanAbs;
   const chosen = keep ? result : plain;
   chosen.report.foldDecision = { foldedMeanAbs: withFold.meanAbs, unfoldedMeanAbs: without.meanAbs, folded: keep };
+  chosen.report.calibrationDiff = keep ? withFold : without;
   const meta = JSON.parse(getMetadata(chosen.model)[QUANTIZATION_METADATA_KEY] ?? '{}') as Record<string, unknown>;
   setMetadata(chosen.model, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...meta, foldDecision: chosen.report.foldDecision }) });
   return chosen;

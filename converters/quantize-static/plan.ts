@@ -242,7 +242,8 @@ export function reachesConv(tensor: string, readers: ReadonlyMap<string, NodePro
   return false;
 }
 
-function stringAttr(n: NodeProto, name: string, dflt: string): string {
+/** A STRING attribute (or `dflt`). */
+export function stringAttr(n: NodeProto, name: string, dflt: string): string {
   const a = (n.attribute ?? []).find((x) => x.name === name);
   return a?.s ? new TextDecoder().decode(a.s as Uint8Array) : dflt;
 }

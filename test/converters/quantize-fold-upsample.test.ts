@@ -155,6 +155,8 @@ describe('folding a nearest ×2 upsampling into the 3×3 Conv after it', () => {
     const d = report.foldDecision as NonNullable<typeof report.foldDecision>;
     expect(d.folded).toBe(d.foldedMeanAbs <= AUTO_FOLD_MAX_ERROR_GROWTH * d.unfoldedMeanAbs);
     expect(report.foldedUpsamples.length > 0).toBe(d.folded);
+    // The returned model's own difference, measured once, for callers (the CLI) to reuse.
+    expect(report.calibrationDiff?.meanAbs).toBe(d.folded ? d.foldedMeanAbs : d.unfoldedMeanAbs);
     // The numbers are the two forced variants' errors on the same inputs.
     for (const [forced, meanAbs] of [[true, d.foldedMeanAbs], [false, d.unfoldedMeanAbs]] as const) {
       const q = await quantizeStatic(fp32, calib, { foldUpsample: forced });

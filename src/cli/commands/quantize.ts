@@ -143,7 +143,7 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
     });
     const seconds = (performance.now() - t0) / 1000;
     saveModel(q, args.out);
-    const diff = await compareOutputs(model, q, feeds);
+    const diff = report.calibrationDiff ?? (await compareOutputs(model, q, feeds));
     const ops = await optimizedOpCounts(q);
     const convs = (q.graph?.node ?? []).filter((n) => n.opType === 'Conv').length;
     const bytes = { fp32: fs.statSync(modelFile).size, int8: encodeModel(q).length };
