@@ -14,7 +14,7 @@ import { GraphBuilder } from '../../src/onnx/builder';
 import { constantResolver } from '../../src/onnx/constants';
 import { attrInt, attrInts } from '../../src/onnx/const-rules';
 import { isDefaultDomain, onnx, type ModelProto, type NodeProto } from '../../src/onnx/proto';
-import { floatTensor, tensorDims, tensorToFloat32 } from '../../src/onnx/tensor';
+import { floatTensor, int64Tensor, tensorDims, tensorToFloat32 } from '../../src/onnx/tensor';
 import { defaultOpset, pruneUnused } from '../model-utils';
 import { observeRanges } from './calibrate';
 import { plainFloatConvDims } from './pad-outputs';
@@ -139,7 +139,7 @@ export async function foldUpsampleConvs(model: ModelProto, feeds: readonly Recor
     const out = conv.output?.[0] as string;
     const nodes: onnx.NodeProto[] = [];
 
-    // The upsampled part: phase conv at low resolution, then DepthToSpace.
+    // The upsampled part: phase conv at low resolution, then DepthToSpace (as NHWC steps).
     const x = resize.input?.[0] as string;
     const wUp = names.uniqueName(`${conv.input?.[1]}_phases`);
     newInits.push(floatTensor(wUp, [4 * cout, cx, 3, 3], upsamplePhaseWeights(w, cout, cin, off, cx)));
@@ -153,13 +153,9 @@ export async function foldUpsampleConvs(model: ModelProto, feeds: readonly Recor
     const phases = names.uniqueName(`${out}_phases`);
     nodes.push(onnx.NodeProto.create({ ...conv, name: names.uniqueName(`${convName}/phases`), input: upInputs, output: [phases], attribute: [...(conv.attribute ?? [])] }));
     const upOut = rest.length ? names.uniqueName(`${out}_upsampled`) : out;
-    nodes.push(onnx.NodeProto.create({
-      opType: 'DepthToSpace',
-      name: names.uniqueName(`${convName}/depth_to_space`),
-      input: [phases],
-      output: [upOut],
-      attribute: [onnx.AttributeProto.create({ name: 'blocksize', type: onnx.AttributeProto.AttributeType.INT, i: 2 }), onnx.AttributeProto.create({ name: 'mode', type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode('DCR') })],
-    }));
+    const steps = depthToSpaceSteps(phases, upOut, cout, `${convName}/depth_to_space`, names);
+    nodes.push(...steps.nodes);
+    newInits.push(...steps.initializers);
 
     // The rest at full resolution, with the bias; the two parts summed into the Conv's old output.
     if (rest.length) {
@@ -186,4 +182,41 @@ export async function foldUpsampleConvs(model: ModelProto, feeds: readonly Recor
   const out = onnx.GraphProto.create({ ...graph, node: nodes, initializer: [...(graph.initializer ?? []), ...newInits] as onnx.TensorProto[] });
   pruneUnused(out, { allNodes: true });
   return { model: onnx.ModelProto.create({ ...model, graph: out }), folded };
+}
+
+/**
+ * DepthToSpace(x, 2, DCR) of x [N, 4·C, H, W] as NHWC steps: Transpose to [N, H, W, 4C], Reshape [N, H, W, 2, 2C],
+ * swap the row phase with W (a single-axis Transpose: copies of 2C contiguous values), Reshape [N, 2H, 2W, C] and
+ * Transpose back. onnxruntime runs its int8 convs in NHWC, so the outer Transposes cancel the ones it inserts around
+ * them, and the middle one is a block copy; its DepthToSpace has only an NCHW kernel (single-threaded, generic for
+ * uint8) between two layout Transposes. The target shape is read from x (Shape → [H, W] × 2), so sizes stay dynamic.
+ */
+export function depthToSpaceSteps(x: string, out: string, channels: number, prefix: string, names: GraphBuilder): { nodes: onnx.NodeProto[]; initializers: onnx.TensorProto[] } {
+  const t = (suffix: string) => names.uniqueName(`${out}_${suffix}`);
+  const perm = (p: number[]) => [onnx.AttributeProto.create({ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: p })];
+  const node = (opType: string, input: string[], output: string, attribute: onnx.AttributeProto[] = []) =>
+    onnx.NodeProto.create({ opType, name: names.uniqueName(`${prefix}/${opType}`), input, output: [output], attribute });
+  const [nhwc, split, swapped, merged] = [t('nhwc'), t('phase_rows'), t('rows_interleaved'), t('nhwc_upsampled')];
+  const [shape, hw, hw2, target] = [t('shape'), t('hw'), t('hw2'), t('target_shape')];
+  const [splitShape, two, starts, ends, batch, depth] = [t('split_shape'), t('two'), t('hw_start'), t('hw_end'), t('copy_batch'), t('depth')];
+  const initializers = [
+    int64Tensor(splitShape, [5], [0, 0, 0, 2, 2 * channels]),
+    int64Tensor(two, [1], [2]),
+    int64Tensor(starts, [1], [2]),
+    int64Tensor(ends, [1], [4]),
+    int64Tensor(batch, [1], [0]),
+    int64Tensor(depth, [1], [channels]),
+  ];
+  const nodes = [
+    node('Transpose', [x], nhwc, perm([0, 2, 3, 1])),
+    node('Reshape', [nhwc, splitShape], split),
+    node('Transpose', [split], swapped, perm([0, 1, 3, 2, 4])),
+    node('Shape', [x], shape),
+    node('Slice', [shape, starts, ends], hw),
+    node('Mul', [hw, two], hw2),
+    node('Concat', [batch, hw2, depth], target, [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 })]),
+    node('Reshape', [swapped, target], merged),
+    node('Transpose', [merged], out, perm([0, 3, 1, 2])),
+  ];
+  return { nodes, initializers };
 }

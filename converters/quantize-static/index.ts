@@ -10,6 +10,7 @@ import type { ModelProto, onnx } from '../../src/onnx/proto';
 import { calibrateRanges } from './calibrate';
 import { compareOutputs, type OutputDiff } from './check';
 import { foldUpsampleConvs, type FoldedUpsample } from './fold-upsample';
+import { hintConcatLayouts } from './layout-hints';
 import { padInputConvs } from './pad-inputs';
 import { padOutputConvs, type PaddedConv } from './pad-outputs';
 import { planQuantization, type KeepFloatPolicy } from './plan';
@@ -24,9 +25,10 @@ export { ACTIVATION_TYPES, activationParams, insertQdq, type ActivationType } fr
 export { calibrateRanges, observeRanges, withExtraOutputs, type ObservedRange } from './calibrate';
 export { loadCalibrationFeeds, type CalibrationDataOptions } from './data';
 export { materializeConvWeights } from './weights';
-export { foldUpsampleConvs, upsamplePhaseWeights, type FoldedUpsample } from './fold-upsample';
+export { depthToSpaceSteps, foldUpsampleConvs, upsamplePhaseWeights, type FoldedUpsample } from './fold-upsample';
 export { OUTPUT_CHANNEL_BLOCK, padOutputConvs, type PaddedConv } from './pad-outputs';
 export { INPUT_CHANNEL_GROUP, padInputConvs } from './pad-inputs';
+export { hintConcatLayouts } from './layout-hints';
 export { splitMixedRangeConcats, type ConcatSplit, type SplitConcatOptions } from './split-concat';
 
 /**
@@ -78,13 +80,18 @@ export interface StaticQuantizeOptions {
   splitConcatMode?: 'scale' | 'split';
   /**
    * Fold a nearest ×2 Resize that a Concat feeds into a 3×3 Conv into that Conv: a phase Conv at low resolution,
-   * DepthToSpace and an int8 Add (fold-upsample.ts; exact in float, no upsampled tensor). gray-s25 int8 5–8 % faster
-   * at 1 thread (node and wasm) and at 2 threads, but the Add's one shared scale can coarsen the Conv's output:
+   * DepthToSpace (as NHWC Transpose/Reshape steps) and an int8 Add (fold-upsample.ts; exact in float, no upsampled
+   * tensor). gray-s25 int8 ~15 % faster at 1 and 2 threads, but the Add's one shared scale can coarsen the Conv's output:
    * color-blind loses 0.05 dB more on int8. Default 'auto': quantize both ways and keep the fold only when its fp32 →
    * int8 mean abs difference on the calibration inputs is at most {@link AUTO_FOLD_MAX_ERROR_GROWTH} × the unfolded
    * one's (twice the calibration time for models it applies to); true / false force it.
    */
   foldUpsample?: boolean | 'auto';
+  /**
+   * A Transpose → Reshape → Transpose no-op on the 8-bit side of a Concat input that is not a Conv output, so that
+   * onnxruntime runs that QLinearConcat in NHWC between its NHWC int8 Convs (layout-hints.ts; default true).
+   */
+  layoutHints?: boolean;
   /** What the calibration inputs were, written to the metadata (e.g. `{ source: 'train400', count: 16, sigma: 25 }`). */
   calibration?: Record<string, unknown>;
   threads?: number;
@@ -119,8 +126,10 @@ export interface StaticQuantizationReport {
   /** Concats reading 8-bit inputs (QLinearConcat), and Resize outputs kept on their input's 8-bit grid. */
   concats: string[];
   resizes: string[];
-  /** DepthToSpace outputs (from `foldUpsample`) kept on their input's 8-bit grid. */
-  depthToSpace: string[];
+  /** Tensors that DepthToSpace, Transpose or Reshape steps (`foldUpsample`'s) move on their input's 8-bit grid. */
+  moved: string[];
+  /** 8-bit Concat inputs given the NHWC layout hint (see `layoutHints`). */
+  layoutHints: string[];
   /** Activations quantized onto their Concat output's grid (QLinearConcat copies them; see plan.ts `concatGrid`). */
   concatGrid: string[];
   keptFloat: Array<{ node: string; reason: string }>;
@@ -172,7 +181,8 @@ async function quantizePrepared(
   const model: ModelProto = widened;
   const plan = planQuantization(model, { keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd ?? true, quantizeLayout: opts.quantizeLayout, shareConcatGrid: opts.shareConcatGrid });
   const ranges = await calibrateRanges(model, plan.activations, feeds, { method, percentile: opts.percentile, threads: opts.threads });
-  const { model: out, params } = insertQdq(model, plan, ranges, activations);
+  const { model: qdq, params } = insertQdq(model, plan, ranges, activations);
+  const { model: out, hinted } = opts.layoutHints === false ? { model: qdq, hinted: [] } : hintConcatLayouts(qdq);
   const producers = new Map((model.graph?.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.opType] as const)));
   const tiedBy = (op: string) => Object.keys(plan.tied).filter((t) => producers.get(t) === op);
   const report: StaticQuantizationReport = {
@@ -191,13 +201,14 @@ async function quantizePrepared(
     adds: plan.adds.map((a) => ({ node: a.node, fusedRelu: a.fusedRelu })),
     concats: plan.concats,
     resizes: tiedBy('Resize'),
-    depthToSpace: tiedBy('DepthToSpace'),
+    moved: ['DepthToSpace', 'Transpose', 'Reshape'].flatMap(tiedBy),
     concatGrid: Object.keys(plan.concatGrid),
+    layoutHints: hinted,
     keptFloat: plan.keptFloat,
     tensors: plan.activations.map((name) => ({ name, range: ranges.get(name) as TensorRange, ...(params.get(name) as ActivationParams) })),
   };
   const { tensors: _tensors, ...summary } = report;
-  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, depthToSpace: report.depthToSpace.length, concatGrid: report.concatGrid.length, foldedUpsamples: folded.length, splitConvs: splits.length, paddedConvs: paddedConvs.length, paddedInputs: paddedInputs.length }) });
+  setMetadata(out, { [QUANTIZATION_METADATA_KEY]: JSON.stringify({ ...summary, quantized: report.quantized.length, adds: report.adds.length, concats: plan.concats.length, resizes: report.resizes.length, moved: report.moved.length, concatGrid: report.concatGrid.length, layoutHints: hinted.length, foldedUpsamples: folded.length, splitConvs: splits.length, paddedConvs: paddedConvs.length, paddedInputs: paddedInputs.length }) });
   return { model: out, report };
 }
 export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';

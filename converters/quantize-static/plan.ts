@@ -184,11 +184,26 @@ export function planQuantization(model: ModelProto, opts: PlanOptions = {}): Qua
         if (r && r.opType === 'Resize' && isDefaultDomain(r.domain) && stringAttr(r, 'mode', 'nearest') === 'nearest' && acts.has(src) && onlyConcat) plan.tied[i] = src;
       }
     }
-    // A DepthToSpace between quantized tensors (fold-upsample.ts) only moves values: its output keeps its input's grid.
-    for (const n of graph.node ?? []) {
-      const [src] = n.input ?? [];
-      const out = n.output?.[0] ?? '';
-      if (n.opType === 'DepthToSpace' && isDefaultDomain(n.domain) && acts.has(src) && acts.has(out) && (readers.get(src) ?? []).length === 1) plan.tied[out] = src;
+    // Steps that only move a quantized tensor's values into another one (fold-upsample.ts: a DepthToSpace, or its NHWC
+    // Transpose/Reshape steps) keep its grid, every step on 8 bits. A Shape reader only reads dims, not values.
+    const valueReaders = (t: string) => (readers.get(t) ?? []).filter((r) => r.opType !== 'Shape');
+    for (const end of [...acts]) {
+      const path: Array<[string, string]> = [];
+      for (let at = end, hops = 0; hops < 8; hops++) {
+        const p = producer.get(at);
+        if (!p || !isDefaultDomain(p.domain) || !VALUE_MOVES.has(p.opType ?? '')) break;
+        const src = p.input?.[0] ?? '';
+        if (valueReaders(src).length !== 1 || graphOutputs.has(src)) break;
+        path.push([at, src]);
+        if (acts.has(src)) {
+          for (const [t, from] of path) {
+            acts.add(t);
+            plan.tied[t] = from;
+          }
+          break;
+        }
+        at = src;
+      }
     }
     if (opts.shareConcatGrid ?? true) shareConcatGrids(plan, graph.node ?? [], readers, graphOutputs);
   }
@@ -225,6 +240,9 @@ function shareConcatGrids(plan: QuantizationPlan, nodes: readonly NodeProto[], r
 
 /** Ops that only move, drop or zero-pad values (their first input's): a tensor they make from a quantized one fits an 8-bit grid. */
 const LAYOUT_OPS = new Set(['Slice', 'Pad', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity', 'MaxPool', 'DepthToSpace', 'SpaceToDepth']);
+
+/** Ops whose output holds exactly their first input's values, rearranged (tied to its grid between quantized tensors). */
+const VALUE_MOVES = new Set(['DepthToSpace', 'Transpose', 'Reshape']);
 
 /** True when some Conv reads `tensor` or anything computed from it. */
 export function reachesConv(tensor: string, readers: ReadonlyMap<string, NodeProto[]>): boolean {

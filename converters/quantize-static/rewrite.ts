@@ -10,7 +10,7 @@
  */
 import { InputError } from '../../src/errors';
 import { GraphBuilder } from '../../src/onnx/builder';
-import { DataType, onnx, type ModelProto, type TensorProto } from '../../src/onnx/proto';
+import { DataType, isDefaultDomain, onnx, type ModelProto, type TensorProto } from '../../src/onnx/proto';
 import { tensorDims, tensorToFloat32 } from '../../src/onnx/tensor';
 import { defaultOpset } from '../model-utils';
 import { quantizeSymmetric } from '../quantize';
@@ -104,6 +104,7 @@ export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: Rea
   const params = new Map<string, ActivationParams>();
   const pairs = new Map<string, onnx.NodeProto[]>();
   const dq = new Map<string, string>();
+  const quantized = new Map<string, string>();
   const tied = plan.tied ?? {};
   const grid = plan.concatGrid ?? {};
   // A tied tensor takes its source's parameters, a concat-grid tensor its Concat output's (a Resize output's source may
@@ -135,6 +136,7 @@ export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: Rea
     const q = names.uniqueName(`${t}_quantized`);
     const d = names.uniqueName(`${t}_dequantized`);
     dq.set(t, d);
+    quantized.set(t, q);
     pairs.set(t, [
       onnx.NodeProto.create({ opType: 'QuantizeLinear', name: names.uniqueName(`${t}/QuantizeLinear`), input: [t, s, zp], output: [q] }),
       onnx.NodeProto.create({ opType: 'DequantizeLinear', name: names.uniqueName(`${t}/DequantizeLinear`), input: [q, s, zp], output: [d] }),
@@ -201,7 +203,9 @@ export function insertQdq(model: ModelProto, plan: QuantizationPlan, ranges: Rea
   const rename = (i: string) => (conv.has(i) ? (dq.get(i) ?? i) : i);
   for (const n of graph.node ?? []) {
     const key = n.name || (n.output?.[0] ?? '');
-    const input = convInputs.get(key) ?? (n.input ?? []).map(rename);
+    // A Shape reads dims only: it reads the 8-bit tensor, so no DequantizeLinear runs for it.
+    const shapeOf = n.opType === 'Shape' && isDefaultDomain(n.domain) ? quantized.get(n.input?.[0] ?? '') : undefined;
+    const input = shapeOf ? [shapeOf] : (convInputs.get(key) ?? (n.input ?? []).map(rename));
     nodes.push(onnx.NodeProto.create({ ...n, input, output: [...(n.output ?? [])], attribute: [...(n.attribute ?? [])] }));
     for (const o of n.output ?? []) nodes.push(...(pairs.get(o) ?? []));
   }

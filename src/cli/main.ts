@@ -3,7 +3,7 @@
  * printed as one line (stack with --verbose); exit codes: 0 ok, 1 failure while working,
  * 2 usage/config/input error.
  */
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type MiddlewareFunction } from 'yargs';
 import { exitCodeOf, OnnxtuneError, UsageError } from '../errors';
 import { LOG_LEVELS, setLogLevel, type LogLevel } from '../log';
 import { ONNXTUNE_VERSION } from '../version';
@@ -29,6 +29,18 @@ export interface GlobalArgs {
   json?: boolean;
 }
 
+/**
+ * A single-value option given twice comes out of yargs as an array (`--data a --data b`), which the command would
+ * then fail on with a type error far from the cause; this names the option instead. Array options are left alone.
+ */
+function rejectRepeatedOptions(args: Record<string, unknown>, y: { getOptions(): { array: string[] } }): void {
+  const arrays = new Set(y.getOptions().array);
+  for (const [key, value] of Object.entries(args)) {
+    if (key === '_' || key.length < 2 || !Array.isArray(value) || arrays.has(key)) continue;
+    throw new UsageError(`--${key} takes one value, given ${value.length} (${value.join(', ')}); run the command once per value`);
+  }
+}
+
 export function buildCli(argv: string[]): Argv<GlobalArgs> {
   return yargs(argv)
     .scriptName('onnxtune')
@@ -36,6 +48,7 @@ export function buildCli(argv: string[]): Argv<GlobalArgs> {
     .option('log-level', { choices: LOG_LEVELS, describe: 'console log level (default info; env ONNXTUNE_LOG_LEVEL)' })
     .option('verbose', { type: 'boolean', describe: 'debug logging and stack traces on errors' })
     .option('json', { type: 'boolean', describe: 'print results as JSON on stdout (logs stay on stderr)' })
+    .middleware(rejectRepeatedOptions as unknown as MiddlewareFunction<GlobalArgs>, true)
     .middleware((a) => {
       if (a.verbose) setLogLevel('debug');
       else if (a['log-level']) setLogLevel(a['log-level']);

@@ -116,6 +116,8 @@ describe('CLI usage errors', () => {
     [['inspect'], /Not enough non-option arguments/],
     [['run', 'x.yaml', '--bogus'], /Unknown argument: bogus/],
     [['run'], /give a job file, or --resume DIR/],
+    // A single-value option given twice is named (yargs would hand the command an array).
+    [['eval', 'gray-s25', '--data', 'a', '--data', 'b'], /--data takes one value, given 2 \(a, b\)/],
   ])('%j exits 2 with a one-line error and a pointer to --help', async (args, pattern) => {
     const r = await cli(args as string[]);
     expect(r.code).toBe(2);

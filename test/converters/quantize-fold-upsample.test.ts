@@ -1,7 +1,8 @@
 /**
- * fold-upsample.ts: a 3×3 Conv over Concat(nearest ×2 Resize(x), rest) becomes DepthToSpace(phase Conv(x)) + Conv(rest).
- * References: onnxruntime running the unfolded float graph (the fold must not change it), onnxruntime's own Resize for
- * which coordinate modes read pixel ⌊y/2⌋, and a hand-computed phase kernel.
+ * fold-upsample.ts: a 3×3 Conv over Concat(nearest ×2 Resize(x), rest) becomes DepthToSpace(phase Conv(x)) + Conv(rest),
+ * the DepthToSpace as NHWC Transpose/Reshape steps. References: onnxruntime running the unfolded float graph (the fold
+ * must not change it), onnxruntime's own Resize for which coordinate modes read pixel ⌊y/2⌋, its own DepthToSpace for
+ * the steps, and a hand-computed phase kernel.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,7 +10,7 @@ import * as path from 'node:path';
 import { createSession, type FloatTensor } from '../../src/backends/ort';
 import { GraphBuilder } from '../../src/onnx/builder';
 import { encodeModel, loadModel } from '../../src/onnx/model-io';
-import { AUTO_FOLD_MAX_ERROR_GROWTH, QUANTIZATION_METADATA_KEY, compareOutputs, foldUpsampleConvs, optimizedOpCounts, quantizeStatic, upsamplePhaseWeights } from '../../converters/quantize-static';
+import { AUTO_FOLD_MAX_ERROR_GROWTH, QUANTIZATION_METADATA_KEY, compareOutputs, depthToSpaceSteps, foldUpsampleConvs, optimizedOpCounts, quantizeStatic, upsamplePhaseWeights } from '../../converters/quantize-static';
 import { getMetadata } from '../../src/onnx/metadata';
 import type { onnx } from '../../src/onnx/proto';
 import { runModel, seeded } from '../onnx/fixtures';
@@ -59,7 +60,8 @@ describe('folding a nearest ×2 upsampling into the 3×3 Conv after it', () => {
     expect(folded).toEqual([{ conv: 'c3/Conv', resize: 'up/Resize', channels: { upsampled: 8, rest: 9 } }]);
     const ops = (model.graph?.node ?? []).map((n) => n.opType);
     expect(ops).not.toContain('Resize');
-    expect(ops.filter((o) => o === 'DepthToSpace')).toHaveLength(1);
+    expect(ops).not.toContain('DepthToSpace');
+    expect(ops.filter((o) => o === 'Transpose')).toHaveLength(3);
     expect(ops.filter((o) => o === 'Conv')).toHaveLength(5);
     for (const [h, w] of [[24, 24], [20, 28]]) expect(await maxAbs(fp32, model, feed(h, w, h + w))).toBeLessThan(1e-5);
     // The caller's model is untouched.
@@ -110,7 +112,29 @@ describe('folding a nearest ×2 upsampling into the 3×3 Conv after it', () => {
     expect((await foldUpsampleConvs(sized, [f])).folded).toEqual([]);
   });
 
-  it('quantized: every Conv on int8, DepthToSpace on 8 bits and the sum as QLinearAdd, about as close to float as unfolded', async () => {
+  it('DepthToSpace steps: the same values as onnxruntime\'s DepthToSpace (DCR, blocksize 2) at any batch and size', async () => {
+    for (const [n, c, h, w] of [[1, 3, 4, 5], [2, 2, 3, 1], [1, 1, 1, 1]]) {
+      const build = (steps: boolean) => {
+        const b = new GraphBuilder('d2s');
+        b.addInput('x', [n, 4 * c, 'h', 'w']);
+        if (steps) {
+          const { nodes, initializers } = depthToSpaceSteps('x', 'y', c, 'd2s', b);
+          for (const t of initializers) b.addTensor(t);
+          b.nodes.push(...nodes);
+        } else {
+          b.addNode('DepthToSpace', ['x'], ['y'], { blocksize: 2, mode: 'DCR' }, 'd2s');
+        }
+        b.addOutput('y', [n, c, 'H', 'W']);
+        return b.toModel({ opset: 13 });
+      };
+      const f = { x: { data: seeded(n * 4 * c * h * w, h * 10 + w), dims: [n, 4 * c, h, w] } };
+      const [want, got] = [(await runModel(build(false), f)).y, (await runModel(build(true), f)).y];
+      expect(got.dims).toEqual([n, c, 2 * h, 2 * w]);
+      expect(Array.from(got.data)).toEqual(Array.from(want.data));
+    }
+  });
+
+  it('quantized: every Conv on int8, the DepthToSpace steps on 8 bits in NHWC and the sum as QLinearAdd, about as close to float as unfolded', async () => {
     const fp32 = unetDenoiser();
     const calib = [feed(16, 16, 31), feed(16, 16, 32), feed(16, 16, 33), feed(16, 16, 34)];
     const plain = await quantizeStatic(fp32, calib, { foldUpsample: false });
@@ -120,26 +144,33 @@ describe('folding a nearest ×2 upsampling into the 3×3 Conv after it', () => {
     expect(report.foldedUpsamples.map((f) => f.conv)).toEqual(['c3/Conv']);
     expect(report.quantized).toHaveLength(5);
     expect(report.adds.map((a) => a.fusedRelu)).toEqual([true]);
+    // Transpose, Reshape, Transpose, Reshape, Transpose: each output on its input's grid.
+    expect(report.moved).toHaveLength(5);
     const ops = await optimizedOpCounts(model);
-    expect(ops).toMatchObject({ QLinearConv: 5, QLinearAdd: 1, DepthToSpace: 1 });
+    expect(ops).toMatchObject({ QLinearConv: 5, QLinearAdd: 1 });
     expect(ops.Conv ?? 0).toBe(0);
-    // DepthToSpace moves 8-bit values: its output keeps its input's scale and zero point, so onnxruntime drops the pair.
+    expect(ops.DepthToSpace ?? 0).toBe(0);
+    // The steps move 8-bit values with their input's scale and zero point, so onnxruntime drops every pair.
     expect(ops.DequantizeLinear ?? 0).toBeLessThanOrEqual((await optimizedOpCounts(plain.model)).DequantizeLinear ?? 0);
-    // In onnxruntime's optimized graph the DepthToSpace moves the phase QLinearConv's uint8 output into a QLinearAdd.
+    // In onnxruntime's optimized graph (int8 convs in NHWC) the outer Transposes cancel its own layout ones: the phase
+    // QLinearConv's uint8 output reaches the QLinearAdd through Reshape, one 5-D Transpose (the row interleave), Reshape.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnxtune-fold-'));
     try {
       const file = path.join(dir, 'optimized.onnx');
       await (await createSession(encodeModel(model), { device: 'cpu', threads: 1, optimizedModelPath: file })).release();
       const g = loadModel(file).graph as onnx.GraphProto;
-      const producer = new Map(g.node.flatMap((n) => (n.output ?? []).map((o) => [o, n.opType] as const)));
-      const d2s = g.node.find((n) => n.opType === 'DepthToSpace') as onnx.NodeProto;
-      // onnxruntime may put a layout Transpose (NHWC → NCHW) between the QLinearConv and the DepthToSpace.
-      const back = (t: string): string | null | undefined => {
-        const n = g.node.find((m) => (m.output ?? []).includes(t));
-        return n?.opType === 'Transpose' ? back(n.input?.[0] as string) : producer.get(t);
-      };
-      expect(back(d2s.input?.[0] as string)).toBe('QLinearConv');
-      expect(g.node.filter((n) => (n.input ?? []).includes(d2s.output?.[0] as string)).map((n) => n.opType)).toEqual(['QLinearAdd']);
+      const producer = new Map(g.node.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+      const add = g.node.find((n) => n.opType === 'QLinearAdd') as onnx.NodeProto;
+      const chains = [add.input?.[0], add.input?.[3]].map((t) => {
+        const ops: string[] = [];
+        for (let n = producer.get(t as string); n; n = producer.get(n.input?.[0] as string)) {
+          ops.push(n.opType === 'Transpose' ? `Transpose/${(n.attribute ?? []).find((a) => a.name === 'perm')?.ints?.length}` : (n.opType as string));
+          if (n.opType !== 'Reshape' && n.opType !== 'Transpose') break;
+        }
+        return ops;
+      });
+      expect(chains).toContainEqual(['Reshape', 'Transpose/5', 'Reshape', 'QLinearConv']);
+      expect(chains).toContainEqual(['QLinearConv']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

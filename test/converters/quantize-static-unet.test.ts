@@ -135,7 +135,8 @@ describe('static int8 on a U-Net denoiser like onnxtune exports', () => {
   });
 
   it("quantizes the Concat's sole-reader inputs onto its grid (QLinearConcat copies them), keeping every Relu folded", async () => {
-    const { model, report } = await unfolded(fp32, feeds(4));
+    // Without the image's NHWC layout hint (quantize-layout-hints.test.ts), each Concat input is DQ(Q(tensor)).
+    const { model, report } = await unfolded(fp32, feeds(4), { layoutHints: false });
     const g = model.graph as onnx.GraphProto;
     const qParams = (t: string) => quantParams(model, t);
     // The equalized inputs (c1's features scaled for the Concat only, the image scaled and channel-padded) are read by

@@ -93,7 +93,7 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       })
       .option('fold-upsample', {
         type: 'boolean',
-        describe: 'a 3×3 conv over a concat with a nearest ×2 upsampling (a U-Net level) becomes a half-resolution phase conv + DepthToSpace + int8 Add: exact in float, no upsampled tensor, faster (gray-s25 256²/512²: 2.8× → 3.0× at 1 thread), file 24 % larger, but its one shared 8-bit scale can cost accuracy. Default: both ways, the fold kept when its int8 error on the calibration images is ≤ 1.05× the unfolded one; --fold-upsample / --no-fold-upsample force it',
+        describe: 'a 3×3 conv over a concat with a nearest ×2 upsampling (a U-Net level) becomes a half-resolution phase conv + DepthToSpace (as NHWC Reshape/Transpose steps) + int8 Add: exact in float, no upsampled tensor, faster (gray-s25 256²/512²: 2.8× → 3.3× at 1 thread), file 24 % larger, but its one shared 8-bit scale can cost accuracy. Default: both ways, the fold kept when its int8 error on the calibration images is ≤ 1.05× the unfolded one; --fold-upsample / --no-fold-upsample force it',
       })
       .option('limit', { type: 'number', default: 16, describe: 'calibration images used at most' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the calibration noise' })
@@ -163,16 +163,17 @@ export const quantizeCommand: CommandModule<GlobalArgs, QuantizeArgs> = {
       lines.push(`upsampling fold: int8 mean abs error ${d.foldedMeanAbs.toExponential(2)} folded vs ${d.unfoldedMeanAbs.toExponential(2)} not: ${d.folded ? 'folded' : 'not folded (costs accuracy here; --fold-upsample forces it)'}`);
     }
     for (const f of report.foldedUpsamples) {
-      lines.push(`upsampling ${f.resize} folded into ${f.conv}: a ${f.channels.upsampled}-channel phase conv at half resolution + DepthToSpace` + (f.channels.rest ? `, plus the other ${f.channels.rest} channels' conv (int8 Add)` : ''));
+      lines.push(`upsampling ${f.resize} folded into ${f.conv}: a ${f.channels.upsampled}-channel phase conv at half resolution + DepthToSpace steps` + (f.channels.rest ? `, plus the other ${f.channels.rest} channels' conv (int8 Add)` : ''));
     }
     for (const s of report.splitConvs) {
       const how = s.mode === 'scale' ? Object.entries(s.factors ?? {}).map(([t, f]) => `${t} ×${f}`).join(', ') : `${s.parts.length} Convs summed`;
       lines.push(`mixed-range Concat before ${s.conv}: ${how} (weights ÷ the same)`);
     }
-    if (report.concats.length || report.resizes.length || report.depthToSpace.length) {
-      const moved = [...(report.resizes.length ? [`${report.resizes.length} nearest Resize`] : []), ...(report.depthToSpace.length ? [`${report.depthToSpace.length} DepthToSpace`] : [])];
+    if (report.concats.length || report.resizes.length || report.moved.length) {
+      const moved = [...(report.resizes.length ? [`${report.resizes.length} nearest Resize`] : []), ...(report.moved.length ? [`${report.moved.length} DepthToSpace step outputs`] : [])];
       lines.push(`8-bit layout ops: ${ops.QLinearConcat ?? 0} QLinearConcat` + (moved.length ? `, ${moved.join(' and ')} on their input's 8-bit grid` : '') +
-          (report.concatGrid.length ? `, ${report.concatGrid.length} tensors quantized onto their Concat's grid (copied, not requantized)` : ''));
+          (report.concatGrid.length ? `, ${report.concatGrid.length} tensors quantized onto their Concat's grid (copied, not requantized)` : '') +
+          (report.layoutHints.length ? `, ${report.layoutHints.length} image input(s) of a Concat given an NHWC layout hint` : ''));
     }
     if (report.keptFloat.length) lines.push('kept float:', table(['node', 'why'], report.keptFloat.map((k) => [k.node, k.reason])));
     lines.push(`fp32 → int8 on the calibration images: max abs ${diff.maxAbs.toExponential(2)}, mean abs ${diff.meanAbs.toExponential(2)}`);
