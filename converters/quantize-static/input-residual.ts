@@ -14,6 +14,7 @@
  * float ops on one full-resolution channel. Runs on the QDQ model; the input model is not modified.
  */
 import { GraphBuilder } from '../../src/onnx/builder';
+import { constantResolver } from '../../src/onnx/constants';
 import { DataType, isDefaultDomain, onnx, type ModelProto, type NodeProto, type TensorProto } from '../../src/onnx/proto';
 import { floatTensor, int64Tensor, tensorDims } from '../../src/onnx/tensor';
 import type { ActivationParams } from './rewrite';
@@ -52,12 +53,10 @@ export function addInputResiduals(
   }
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t as TensorProto]));
   const is = (n: NodeProto | undefined, op: string): n is NodeProto => n?.opType === op && isDefaultDomain(n.domain);
-  const intsOf = (name: string) => {
-    const t = inits.get(name);
-    if (!t || t.dataType !== DataType.INT64) return undefined;
-    const raw = t.rawData as Uint8Array | undefined;
-    if (raw?.length) return Array.from(new BigInt64Array(raw.slice().buffer), Number);
-    return (t.int64Data ?? []).map(Number);
+  const consts = constantResolver(qdq);
+  const valuesOf = (name: string | undefined) => {
+    const c = name ? consts.value(name) : undefined;
+    return c ? Array.from(c.data as ArrayLike<number>, Number) : undefined;
   };
   // A Conv reading `dq` (a DequantizeLinear output) through its int8 weights: [conv, weight DQ node].
   const int8Conv = (n: NodeProto) => {
@@ -75,10 +74,10 @@ export function addInputResiduals(
   for (const pad of graph.node ?? []) {
     const [t, padsName, value] = pad.input ?? [];
     const p = pad.output?.[0] ?? '';
-    if (!is(pad, 'Pad') || (value && !(intsOf(value) === undefined && isZero(inits.get(value)))) || channels.get(t) !== 1) continue;
+    if (!is(pad, 'Pad') || (value && !valuesOf(value)?.every((v) => v === 0)) || channels.get(t) !== 1) continue;
     const mode = (pad.attribute ?? []).find((a) => a.name === 'mode');
     if (mode?.s && new TextDecoder().decode(mode.s as Uint8Array) !== 'constant') continue;
-    const pads = intsOf(padsName ?? '');
+    const pads = valuesOf(padsName);
     if (!pads || pads.length !== 8 || pads.some((v, i) => (i === 5 ? v < 1 : v !== 0))) continue;
     // Its Q → DQ, and where the DQ's values go: Convs, or Concats on the same grid that only Convs read.
     const q = (readers.get(p) ?? []).find((r) => is(r, 'QuantizeLinear'));
@@ -163,13 +162,6 @@ export function residualFactor(p: ActivationParams, levels = 255): number {
   let f = 1;
   while (f * 2 <= MAX_RESIDUAL_FACTOR && f <= room) f *= 2;
   return f;
-}
-
-function isZero(t: TensorProto | undefined): boolean {
-  if (!t) return false;
-  const raw = t.rawData as Uint8Array | undefined;
-  if (raw?.length) return raw.every((b) => b === 0);
-  return [...(t.floatData ?? []), ...(t.int32Data ?? [])].every((v) => v === 0);
 }
 
 /** The float tensor behind a DequantizeLinear output (its Q's input), for channel counts. */

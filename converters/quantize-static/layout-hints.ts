@@ -11,6 +11,7 @@
  * before it lays out the graph). The input model is not modified.
  */
 import { GraphBuilder } from '../../src/onnx/builder';
+import { attrInt } from '../../src/onnx/const-rules';
 import { isDefaultDomain, onnx, type ModelProto, type NodeProto } from '../../src/onnx/proto';
 import { int64Tensor } from '../../src/onnx/tensor';
 
@@ -52,8 +53,8 @@ export function hintConcatLayouts(model: ModelProto): { model: onnx.ModelProto; 
   const concatInputs = new Map<NodeProto, string[]>();
   const initializers: onnx.TensorProto[] = [];
   for (const cat of graph.node ?? []) {
-    const axis = (cat.attribute ?? []).find((a) => a.name === 'axis')?.i;
-    if (!is(cat, 'Concat') || (Number(axis) !== 1 && Number(axis) !== -3)) continue;
+    const axis = attrInt(cat, 'axis', 0);
+    if (!is(cat, 'Concat') || (axis !== 1 && axis !== -3)) continue;
     const inputs = (cat.input ?? []).map((t) => quantizedInput(t));
     if (inputs.some((i) => !i) || !inputs.some((i) => i && computedFromConv(i.x))) continue;
     const rewired = inputs.map((i, k) => {
