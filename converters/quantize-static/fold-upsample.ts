@@ -10,7 +10,7 @@
  * The input model is not modified.
  */
 import type { FloatTensor } from '../../src/backends/ort';
-import { GraphBuilder } from '../../src/onnx/builder';
+import { GraphBuilder, makeAttribute } from '../../src/onnx/builder';
 import { constantResolver } from '../../src/onnx/constants';
 import { attrInt, attrInts } from '../../src/onnx/const-rules';
 import { isDefaultDomain, onnx, type ModelProto, type NodeProto } from '../../src/onnx/proto';
@@ -193,7 +193,7 @@ export async function foldUpsampleConvs(model: ModelProto, feeds: readonly Recor
  */
 export function depthToSpaceSteps(x: string, out: string, channels: number, prefix: string, names: GraphBuilder): { nodes: onnx.NodeProto[]; initializers: onnx.TensorProto[] } {
   const t = (suffix: string) => names.uniqueName(`${out}_${suffix}`);
-  const perm = (p: number[]) => [onnx.AttributeProto.create({ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: p })];
+  const perm = (p: number[]) => [makeAttribute('perm', p)];
   const node = (opType: string, input: string[], output: string, attribute: onnx.AttributeProto[] = []) =>
     onnx.NodeProto.create({ opType, name: names.uniqueName(`${prefix}/${opType}`), input, output: [output], attribute });
   const [nhwc, split, swapped, merged] = [t('nhwc'), t('phase_rows'), t('rows_interleaved'), t('nhwc_upsampled')];
@@ -214,7 +214,7 @@ export function depthToSpaceSteps(x: string, out: string, channels: number, pref
     node('Shape', [x], shape),
     node('Slice', [shape, starts, ends], hw),
     node('Mul', [hw, two], hw2),
-    node('Concat', [batch, hw2, depth], target, [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 })]),
+    node('Concat', [batch, hw2, depth], target, [makeAttribute('axis', 0)]),
     node('Reshape', [swapped, target], merged),
     node('Transpose', [merged], out, perm([0, 3, 1, 2])),
   ];

@@ -13,7 +13,7 @@
  * grid on both sides of its zero point (the weights ÷ F keep ~127/F int8 levels). The extra work is a few elementwise
  * float ops on one full-resolution channel. Runs on the QDQ model; the input model is not modified.
  */
-import { GraphBuilder } from '../../src/onnx/builder';
+import { GraphBuilder, makeAttribute } from '../../src/onnx/builder';
 import { constantResolver } from '../../src/onnx/constants';
 import { DataType, isDefaultDomain, onnx, type ModelProto, type NodeProto, type TensorProto } from '../../src/onnx/proto';
 import { floatTensor, int64Tensor, tensorDims } from '../../src/onnx/tensor';
@@ -144,7 +144,7 @@ export function addInputResiduals(
       node('DequantizeLinear', [tq8, scale, zero], tq),
       node('Sub', [t, tq], diff),
       node('Mul', [diff, fName], res),
-      node('Concat', [tq, res], both, [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })]),
+      node('Concat', [tq, res], both, [makeAttribute('axis', 1)]),
       onnx.NodeProto.create({ ...pad, input: [both, padsTwo, ...(pad.input ?? []).slice(2)], output: [p], attribute: [...(pad.attribute ?? [])] }),
     ]);
     residuals.push({ tensor: p, factor, convs });

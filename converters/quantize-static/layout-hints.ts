@@ -10,7 +10,7 @@
  * runs in NHWC and only the narrow image tensor is transposed (the Reshape stops onnxruntime cancelling the pair
  * before it lays out the graph). The input model is not modified.
  */
-import { GraphBuilder } from '../../src/onnx/builder';
+import { GraphBuilder, makeAttribute } from '../../src/onnx/builder';
 import { attrInt } from '../../src/onnx/const-rules';
 import { isDefaultDomain, onnx, type ModelProto, type NodeProto } from '../../src/onnx/proto';
 import { int64Tensor } from '../../src/onnx/tensor';
@@ -47,7 +47,7 @@ export function hintConcatLayouts(model: ModelProto): { model: onnx.ModelProto; 
     return found;
   };
   const names = GraphBuilder.fromGraph(graph);
-  const perm = (p: number[]) => [onnx.AttributeProto.create({ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: p })];
+  const perm = (p: number[]) => [makeAttribute('perm', p)];
   const inserted = new Map<NodeProto, onnx.NodeProto[]>(); // hint + its own DQ, after the DQ it copies
   const hintedDq = new Map<NodeProto, string>(); // DQ → the hinted copy's output
   const concatInputs = new Map<NodeProto, string[]>();
