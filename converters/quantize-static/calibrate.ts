@@ -83,7 +83,8 @@ export async function observeRanges(
 }
 
 /**
- * One quantization range per tensor, from running `model` on every feed (see the module comment).
+ * One quantization range per tensor, from running `model` on every feed (see the module comment), with the tensor's
+ * channel count as observed.
  * @throws InputError when no feed is given.
  */
 export async function calibrateRanges(
@@ -91,7 +92,7 @@ export async function calibrateRanges(
   tensors: readonly string[],
   feeds: readonly Record<string, FloatTensor>[],
   opts: CalibrateOptions = {},
-): Promise<Map<string, TensorRange>> {
+): Promise<Map<string, ObservedRange>> {
   if (!feeds.length) throw new InputError('calibration', 'no calibration inputs; give at least one image (16 or more recommended)');
   const method = opts.method ?? 'minmax';
   const session = await createSession(encodeModel(withExtraOutputs(model, tensors)), { device: 'cpu', threads: opts.threads, label: 'calibration model' });
@@ -102,8 +103,8 @@ export async function calibrateRanges(
       for (const [name, r] of seen) hists.set(name, emptyHistogram(Math.max(Math.abs(r.min), Math.abs(r.max))));
       await eachOutput(session, feeds, tensors, (name, t) => addToHistogram(hists.get(name) as AbsHistogram, t.data));
     }
-    const ranges = new Map<string, TensorRange>();
-    for (const [name, r] of seen) ranges.set(name, chooseRange({ min: r.min, max: r.max }, method, hists.get(name), opts.percentile));
+    const ranges = new Map<string, ObservedRange>();
+    for (const [name, r] of seen) ranges.set(name, { ...chooseRange({ min: r.min, max: r.max }, method, hists.get(name), opts.percentile), channels: r.channels });
     log.debug(`calibrated ${ranges.size} tensors on ${feeds.length} inputs (${method})`);
     return ranges;
   } finally {

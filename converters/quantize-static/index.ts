@@ -7,7 +7,7 @@
 import type { FloatTensor } from '../../src/backends/ort';
 import { getMetadata, setMetadata } from '../../src/onnx/metadata';
 import type { ModelProto, onnx } from '../../src/onnx/proto';
-import { calibrateRanges, observeRanges } from './calibrate';
+import { calibrateRanges } from './calibrate';
 import { compareOutputs, type OutputDiff } from './check';
 import { foldUpsampleConvs, type FoldedUpsample } from './fold-upsample';
 import { addInputResiduals, type InputResidual } from './input-residual';
@@ -194,7 +194,7 @@ async function quantizePrepared(
   const plan = planQuantization(model, { keepFloat, excludeNodes: opts.excludeNodes, quantizeAdd: opts.quantizeAdd ?? true, quantizeLayout: opts.quantizeLayout, shareConcatGrid: opts.shareConcatGrid });
   const ranges = await calibrateRanges(model, plan.activations, feeds, { method, percentile: opts.percentile, threads: opts.threads });
   const { model: qdq, params } = insertQdq(model, plan, ranges, activations);
-  const { model: refined, residuals } = opts.inputResidual === false ? { model: qdq, residuals: [] } : addInputResiduals(qdq, await observedChannels(model, plan.activations, feeds, opts.threads), params);
+  const { model: refined, residuals } = opts.inputResidual === false ? { model: qdq, residuals: [] } : addInputResiduals(qdq, new Map([...ranges].map(([name, r]) => [name, r.channels])), params);
   const { model: out, hinted } = opts.layoutHints === false ? { model: refined, hinted: [] } : hintConcatLayouts(refined);
   const producers = new Map((model.graph?.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.opType] as const)));
   const tiedBy = (op: string) => Object.keys(plan.tied).filter((t) => producers.get(t) === op);
@@ -227,10 +227,3 @@ async function quantizePrepared(
 }
 export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';
 
-/** Channel counts of the planned activations and of every Pad's data input (input-residual.ts), from one feed. */
-async function observedChannels(model: ModelProto, activations: readonly string[], feeds: readonly Record<string, FloatTensor>[], threads?: number): Promise<Map<string, number>> {
-  const padInputs = (model.graph?.node ?? []).filter((n) => n.opType === 'Pad').map((n) => n.input?.[0] ?? '').filter(Boolean);
-  if (!padInputs.length) return new Map();
-  const stats = await observeRanges(model, [...new Set([...activations, ...padInputs])], feeds.slice(0, 1), { threads });
-  return new Map([...stats].map(([name, s]) => [name, s.channels]));
-}

@@ -17,6 +17,7 @@ import { GraphBuilder, makeAttribute } from '../../src/onnx/builder';
 import { constantResolver } from '../../src/onnx/constants';
 import { DataType, isDefaultDomain, onnx, type ModelProto, type NodeProto, type TensorProto } from '../../src/onnx/proto';
 import { floatTensor, int64Tensor, tensorDims } from '../../src/onnx/tensor';
+import { stringAttr } from './plan';
 import type { ActivationParams } from './rewrite';
 
 /** The largest image-residual factor (the Conv weights for the residual channel are the image's ÷ this). */
@@ -35,7 +36,7 @@ export interface InputResidual {
  * Adds the residual channel (see the module comment) to every quantized tensor made by a constant-zero channel Pad of
  * a 1-channel tensor, when every reader of its 8-bit values is a quantized Conv, or a Concat on the same grid read by
  * quantized Convs.
- * @param channels input channel count of tensors in the float model (observed), by name
+ * @param channels channel count of the quantized tensors (as calibration observed them), by name
  * @param params the activations' 8-bit parameters (insertQdq's)
  */
 export function addInputResiduals(
@@ -74,11 +75,10 @@ export function addInputResiduals(
   for (const pad of graph.node ?? []) {
     const [t, padsName, value] = pad.input ?? [];
     const p = pad.output?.[0] ?? '';
-    if (!is(pad, 'Pad') || (value && !valuesOf(value)?.every((v) => v === 0)) || channels.get(t) !== 1) continue;
-    const mode = (pad.attribute ?? []).find((a) => a.name === 'mode');
-    if (mode?.s && new TextDecoder().decode(mode.s as Uint8Array) !== 'constant') continue;
+    if (!is(pad, 'Pad') || (value && !valuesOf(value)?.every((v) => v === 0)) || stringAttr(pad, 'mode', 'constant') !== 'constant') continue;
+    // Zeros appended to the channels only, of a 1-channel tensor (the padded tensor's channels, as calibrated, less them).
     const pads = valuesOf(padsName);
-    if (!pads || pads.length !== 8 || pads.some((v, i) => (i === 5 ? v < 1 : v !== 0))) continue;
+    if (!pads || pads.length !== 8 || pads.some((v, i) => (i === 5 ? v < 1 : v !== 0)) || channels.get(p) !== 1 + pads[5]) continue;
     // Its Q → DQ, and where the DQ's values go: Convs, or Concats on the same grid that only Convs read.
     const q = (readers.get(p) ?? []).find((r) => is(r, 'QuantizeLinear'));
     const own = params.get(p);
