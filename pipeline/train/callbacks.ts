@@ -166,6 +166,8 @@ export interface EarlyStoppingOptions {
   minDelta?: number;
   /** End with the weights of the best epoch (default true). */
   restoreBest?: boolean;
+  /** Where the best epoch's weights come from (default: the model's; with `train.ema`, the average). */
+  weights?: () => StoredArray[];
 }
 
 /** Stops when the monitored loss has not improved by `minDelta` for `patience` epochs (tfjs `EarlyStopping`, mode min). */
@@ -191,7 +193,7 @@ export class EarlyStopping extends Callback {
       this.best = value;
       this.bestEpoch = epoch;
       this.wait = 0;
-      if (this.opts.restoreBest !== false && this.trainer) this.bestWeights = snapshot(this.trainer.model.getWeights());
+      if (this.opts.restoreBest !== false && this.trainer) this.bestWeights = this.opts.weights ? this.opts.weights() : snapshot(this.trainer.model.getWeights());
       return;
     }
     this.wait += 1;

@@ -1,8 +1,9 @@
 /**
  * The training loop, model-agnostic: any LayersModel, inputs/target as flat arrays. A seeded
  * batch order per epoch, one noise realization per epoch, each step in `tf.tidy`, the
- * validation loss (and PSNR) per epoch, and everything else (history, LR schedule, early
- * stopping, checkpoints, progress, logs, TensorBoard, grids) in callbacks. A NaN/Inf loss stops
+ * validation loss (and PSNR) per epoch — of the weights' moving average with `train.ema` — and
+ * everything else (history, LR schedule, early stopping, the average, checkpoints, progress,
+ * logs, TensorBoard, grids) in callbacks. A NaN/Inf loss stops
  * the run with a TrainingError and leaves the last good checkpoint in place. Runtime-free: where
  * checkpoints go and how progress shows are injected (`CheckpointStore`, `ProgressFactory`); the
  * CLI's files and terminal bars are in `checkpoint.ts` and `terminal-progress.ts`.
@@ -21,6 +22,7 @@ import { makeLoss, type LossFn } from './losses';
 import { TrainOptimizer, type ParamGroup } from './optimizers';
 import type { ProgressFactory } from './progress';
 import { batchOrder, trainStep } from './step';
+import { WeightAverage } from './weight-average';
 
 export type { EpochLog } from './callbacks';
 
@@ -143,10 +145,15 @@ export async function fit(
   const loss = makeLoss(tf, cfg.loss, cfg);
   const optimizer = new TrainOptimizer(tf, model, cfg, opts.paramGroups);
   const history = new History();
+  const ema = cfg.ema !== undefined ? new WeightAverage(cfg.ema) : undefined;
   const early = cfg.early_stopping
-    ? new EarlyStopping({ patience: cfg.early_stopping.patience, minDelta: cfg.early_stopping.min_delta, restoreBest: cfg.early_stopping.restore_best })
+    ? new EarlyStopping({
+      patience: cfg.early_stopping.patience, minDelta: cfg.early_stopping.min_delta, restoreBest: cfg.early_stopping.restore_best,
+      weights: ema ? () => ema.weights() : undefined,
+    })
     : undefined;
-  const list: Callback[] = [history, new LrScheduler(cfg.lr_schedule, cfg.lr, cfg.epochs), ...(early ? [early] : [])];
+  // The average's onTrainEnd must run before early stopping's restore (which then restores an average).
+  const list: Callback[] = [history, new LrScheduler(cfg.lr_schedule, cfg.lr, cfg.epochs), ...(ema ? [ema] : []), ...(early ? [early] : [])];
   list.push(new ProgressBar(opts.label, opts.progress), ...(opts.callbacks ?? []));
   const store = opts.checkpoints;
   if (store) list.push(new ModelCheckpoint(store, cfg.checkpoint_every));
@@ -191,7 +198,8 @@ export async function fit(
       }
       if (t.step < steps) break; // stopped mid-epoch: no epoch-end results
       const seconds = (performance.now() - t0) / 1000;
-      const v = val && val.count ? evaluateSplit(tf, model, val, loss) : null;
+      const validate = () => (val && val.count ? evaluateSplit(tf, model, val, loss) : null);
+      const v = ema ? await ema.withAverage(validate) : validate();
       await callbacks.onEpochEnd(t.epoch, {
         loss: t.epochLossSum / t.epochSeen, val_loss: v?.loss ?? null, val_psnr: v?.psnr ?? null, lr: optimizer.lr,
         seconds, samples_per_second: (t.epochSeen - seenBefore) / seconds,

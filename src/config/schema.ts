@@ -94,6 +94,8 @@ export const trainSchema = z
     clip_norm: positive('a positive number').optional().describe('rescale the gradients when their global L2 norm exceeds this'),
     clip_value: positive('a positive number').optional().describe('clip every gradient element to [-clip_value, clip_value]'),
     lr_schedule: scheduleSchema.prefault({}).describe('learning-rate schedule and warm-up'),
+    ema: z.number().gt(0, 'a decay in (0, 1), e.g. 0.999').lt(1, 'a decay in (0, 1), e.g. 0.999').optional()
+      .describe('keep an exponential moving average of the weights with this decay (e.g. 0.999); validation, early stopping, the saved head and the export use the average'),
     epochs: posInt('a positive integer').default(3).describe('passes over the training split'),
     batch_size: posInt('a positive integer').default(64).describe('samples per step'),
     early_stopping: z
