@@ -4,8 +4,9 @@
  * each step: avg ← d·avg + (1 − d)·w, with d = min(decay, (1 + n)/(10 + n)) after n updates, so
  * the first steps do not drag the starting weights along for thousands of steps (TensorFlow's
  * `num_updates` warm-up). Training itself always continues from the raw weights: the average is
- * swapped in only to validate, and for good at the end. Its arrays travel in checkpoints, so a
- * resumed run averages exactly as an uninterrupted one. Runtime-free.
+ * swapped in only to validate, and for good at the end (the per-epoch image grids show the raw
+ * weights). Its arrays travel in checkpoints, so a resumed run averages exactly as an uninterrupted
+ * one. Runtime-free.
  */
 import type * as TfModule from '@tensorflow/tfjs';
 import { log } from '../../src/log';
