@@ -10,7 +10,7 @@
  */
 import type * as TfModule from '@tensorflow/tfjs';
 import { log } from '../../src/log';
-import { Callback, setWeightsFrom, snapshot, type CallbackState } from './callbacks';
+import { Callback, snapshot, type CallbackState } from './callbacks';
 import type { StoredArray } from './checkpoint-store';
 
 /** The decay used after `updates` earlier updates. */
@@ -52,12 +52,14 @@ export class WeightAverage extends Callback {
   async withAverage<T>(fn: () => T | Promise<T>): Promise<T> {
     const { tf, model } = this.trainer;
     if (!this.avg) return fn();
-    const raw = snapshot(model.getWeights());
+    // Tensor copies: no round trip through CPU arrays (a WebGL backend keeps them on the GPU).
+    const raw = model.getWeights().map((w) => tf.clone(w));
     model.setWeights(this.avg);
     try {
       return await fn();
     } finally {
-      setWeightsFrom(tf, model, raw);
+      model.setWeights(raw);
+      tf.dispose(raw);
     }
   }
 
