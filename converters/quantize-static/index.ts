@@ -226,4 +226,3 @@ async function quantizePrepared(
   return { model: out, report, unrefined: qdq };
 }
 export { compareOutputs, optimizedOpCounts, type OutputDiff } from './check';
-
