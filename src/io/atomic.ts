@@ -14,13 +14,22 @@ function tmpName(target: string): string {
 
 /** Writes `data` to `file` atomically (temp file + fsync + rename), creating parent folders. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  writeChunksAtomic(file, [typeof data === 'string' ? Buffer.from(data, 'utf8') : data]);
+}
+
+/**
+ * Writes the concatenation of `chunks` to `file` atomically. Chunks are produced lazily, so a file
+ * larger than one Buffer (4 GiB in Node 20) never exists in memory as a whole.
+ */
+export function writeChunksAtomic(file: string, chunks: Iterable<Uint8Array>): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = tmpName(file);
   const fd = fs.openSync(tmp, 'w');
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    // One write() moves at most ~2 GiB on Linux and may return short: loop until every byte is written.
-    for (let off = 0; off < bytes.byteLength; ) off += fs.writeSync(fd, bytes, off, bytes.byteLength - off);
+    for (const bytes of chunks) {
+      // One write() moves at most ~2 GiB on Linux and may return short: loop until every byte is written.
+      for (let off = 0; off < bytes.byteLength; ) off += fs.writeSync(fd, bytes, off, bytes.byteLength - off);
+    }
     fs.fsyncSync(fd);
   } catch (err) {
     fs.closeSync(fd);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { InputError } from '../errors';
 import { float16ToFloat32, float32ToFloat16 } from '../tensor/fp16';
-import { writeFileAtomic } from './atomic';
+import { writeChunksAtomic } from './atomic';
 
 export type NpyDtype = 'float32' | 'float16';
 const DESCR: Record<NpyDtype, string> = { float32: '<f4', float16: '<f2' };
@@ -15,57 +15,111 @@ export interface NpyArray {
   data: Float32Array;
 }
 
-/** Serializes `data` with shape `dims`, stored as `dtype` (float16 halves the size). */
-export function encodeNpy(dims: number[], data: Float32Array, dtype: NpyDtype = 'float32'): Uint8Array {
+/** Bytes moved per read/write call: large caches (several GiB) stream through instead of one Buffer. */
+export const NPY_CHUNK_BYTES = 1 << 28;
+
+function npyHeader(dims: number[], data: Float32Array, dtype: NpyDtype): Uint8Array {
   const n = dims.reduce((a, b) => a * b, 1);
   if (n !== data.length) throw new Error(`npy: dims [${dims}] need ${n} values, got ${data.length}`);
   const shape = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
   let header = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const body = dtype === 'float32' ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-    : new Uint8Array(float32ToFloat16(data).buffer);
-  const out = new Uint8Array(10 + header.length + body.length);
+  const out = new Uint8Array(10 + header.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
   out.set(Buffer.from(header, 'latin1'), 10);
-  out.set(body, 10 + header.length);
   return out;
 }
 
-export function writeNpy(file: string, dims: number[], data: Float32Array, dtype: NpyDtype = 'float32'): void {
-  writeFileAtomic(file, encodeNpy(dims, data, dtype));
+/** The header, then the body in chunks of at most `chunkBytes` (float16 converted chunk by chunk). */
+function* npyChunks(dims: number[], data: Float32Array, dtype: NpyDtype, chunkBytes: number): Generator<Uint8Array> {
+  yield npyHeader(dims, data, dtype);
+  const bytesPer = dtype === 'float32' ? 4 : 2;
+  const step = Math.max(1, Math.floor(chunkBytes / bytesPer));
+  for (let at = 0; at < data.length; at += step) {
+    const part = data.subarray(at, Math.min(at + step, data.length));
+    yield dtype === 'float32' ? new Uint8Array(part.buffer, part.byteOffset, part.byteLength) : new Uint8Array(float32ToFloat16(part).buffer);
+  }
 }
 
-/** Reads a float32 or float16 .npy file into float32. @throws InputError on a malformed file. */
-export function readNpy(file: string): NpyArray {
-  let buf: Buffer;
+/** Serializes `data` with shape `dims`, stored as `dtype` (float16 halves the size). */
+export function encodeNpy(dims: number[], data: Float32Array, dtype: NpyDtype = 'float32'): Uint8Array {
+  const parts = [...npyChunks(dims, data, dtype, NPY_CHUNK_BYTES)];
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Writes `data` atomically, streaming the body (no whole-file buffer: caches may exceed 4 GiB). */
+export function writeNpy(file: string, dims: number[], data: Float32Array, dtype: NpyDtype = 'float32', chunkBytes = NPY_CHUNK_BYTES): void {
+  writeChunksAtomic(file, npyChunks(dims, data, dtype, chunkBytes));
+}
+
+/** Reads exactly `length` bytes at `position` into `into` (read() may return short). @returns bytes read */
+function readFully(fd: number, into: Uint8Array, position: number): number {
+  let got = 0;
+  while (got < into.length) {
+    const n = fs.readSync(fd, into, got, into.length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/**
+ * Reads a float32 or float16 .npy file into float32, in chunks of `chunkBytes` (so files past
+ * Node's 2 GiB readFile limit load too). @throws InputError on a malformed file.
+ */
+export function readNpy(file: string, chunkBytes = NPY_CHUNK_BYTES): NpyArray {
+  let fd: number;
   try {
-    buf = fs.readFileSync(file);
+    fd = fs.openSync(file, 'r');
   } catch (err) {
     throw new InputError(file, `cannot read: ${(err as Error).message}`, { cause: err });
   }
-  if (buf.length < 10 || buf[0] !== 0x93 || buf.toString('latin1', 1, 6) !== 'NUMPY') {
-    throw new InputError(file, 'not a .npy file (bad magic)');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const lead = new Uint8Array(Math.min(size, 12));
+    readFully(fd, lead, 0);
+    const leadBuf = Buffer.from(lead.buffer, lead.byteOffset, lead.length);
+    if (size < 10 || leadBuf[0] !== 0x93 || leadBuf.toString('latin1', 1, 6) !== 'NUMPY') {
+      throw new InputError(file, 'not a .npy file (bad magic)');
+    }
+    const major = leadBuf[6];
+    if (major !== 1 && size < 12) throw new InputError(file, 'not a .npy file (header cut short)');
+    const hlen = major === 1 ? leadBuf.readUInt16LE(8) : leadBuf.readUInt32LE(8);
+    const start = major === 1 ? 10 : 12;
+    const headerBytes = new Uint8Array(Math.max(0, Math.min(hlen, size - start)));
+    readFully(fd, headerBytes, start);
+    const header = Buffer.from(headerBytes).toString('latin1');
+    const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+    const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+    if (!descr || shapeText === undefined || /'fortran_order':\s*True/.test(header)) {
+      throw new InputError(file, `unsupported .npy header ${header.trim()}`);
+    }
+    const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    const n = dims.reduce((a, b) => a * b, 1);
+    const offset = start + hlen;
+    const bytesPer = descr === '<f4' ? 4 : descr === '<f2' ? 2 : 0;
+    if (!bytesPer) throw new InputError(file, `unsupported dtype ${descr}; expected <f4 or <f2`);
+    if (size - offset !== n * bytesPer) {
+      throw new InputError(file, `truncated: shape (${dims}) needs ${n * bytesPer} bytes, file has ${size - offset}`);
+    }
+    const data = new Float32Array(n);
+    const step = Math.max(1, Math.floor(chunkBytes / bytesPer));
+    const scratch = bytesPer === 2 ? new Uint16Array(Math.min(step, n)) : undefined;
+    for (let at = 0; at < n; at += step) {
+      const count = Math.min(step, n - at);
+      const into = scratch ? new Uint8Array(scratch.buffer, 0, count * 2) : new Uint8Array(data.buffer, at * 4, count * 4);
+      if (readFully(fd, into, offset + at * bytesPer) !== into.length) throw new InputError(file, 'truncated while reading');
+      if (scratch) float16ToFloat32(scratch.subarray(0, count), data.subarray(at, at + count));
+    }
+    return { dims, data };
+  } finally {
+    fs.closeSync(fd);
   }
-  const major = buf[6];
-  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', start, start + hlen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || shapeText === undefined || /'fortran_order':\s*True/.test(header)) {
-    throw new InputError(file, `unsupported .npy header ${header.trim()}`);
-  }
-  const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const n = dims.reduce((a, b) => a * b, 1);
-  const offset = start + hlen;
-  const bytesPer = descr === '<f4' ? 4 : descr === '<f2' ? 2 : 0;
-  if (!bytesPer) throw new InputError(file, `unsupported dtype ${descr}; expected <f4 or <f2`);
-  if (buf.length - offset !== n * bytesPer) {
-    throw new InputError(file, `truncated: shape (${dims}) needs ${n * bytesPer} bytes, file has ${buf.length - offset}`);
-  }
-  const body = new Uint8Array(n * bytesPer);
-  body.set(buf.subarray(offset));
-  const data = bytesPer === 4 ? new Float32Array(body.buffer) : float16ToFloat32(new Uint16Array(body.buffer));
-  return { dims, data };
 }

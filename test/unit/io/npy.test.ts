@@ -40,3 +40,26 @@ describe('npy', () => {
     expect(() => readNpy(file)).toThrow(InputError);
   });
 });
+
+describe('npy in chunks (caches past one Buffer)', () => {
+  const dir = tmpDir();
+  const data = Float32Array.from({ length: 1001 }, (_, i) => (i % 97) * 0.25 - 7);
+
+  it.each(['float32', 'float16'] as const)('%s written and read 100 bytes at a time equals the one-piece encoding', (dtype) => {
+    const file = path.join(dir, `chunked-${dtype}.npy`);
+    writeNpy(file, [7, 11, 13], data, dtype, 100);
+    expect(new Uint8Array(fs.readFileSync(file))).toEqual(encodeNpy([7, 11, 13], data, dtype));
+    // Odd chunk sizes split values across reads; 3 bytes is smaller than one float32.
+    for (const chunk of [100, 3, 1 << 20]) {
+      const back = readNpy(file, chunk);
+      expect(back.dims).toEqual([7, 11, 13]);
+      expect(Array.from(back.data)).toEqual(Array.from(data));
+    }
+  });
+
+  it('a file cut inside its body is refused, not zero-filled', () => {
+    const file = path.join(dir, 'cut-body.npy');
+    fs.writeFileSync(file, encodeNpy([1001], data).subarray(0, 3000));
+    expect(() => readNpy(file, 64)).toThrow(/truncated/);
+  });
+});
