@@ -5,7 +5,9 @@
  * whose sides are not multiples of the deepest stride are reflect-padded first, exactly as the
  * exported model does inside its graph.
  */
+import * as path from 'node:path';
 import { createSession, type OrtSession } from '../../src/backends/ort';
+import { RUN_JOB_FILE } from '../../src/io/run-dir-report';
 import { writeNpy } from '../../src/io/npy';
 import { log } from '../../src/log';
 import { nchwToNhwc, nhwcToNchw } from '../../src/tensor/layout';
@@ -14,6 +16,7 @@ import {
   cachedTensors, dataFiles, encoderModelFile, featureFile, prefixModelFile, readArray, readEncoderIo, readManifest, SPLITS, type EncoderIo,
 } from '../artifacts';
 import { defineStage } from '../define-stage';
+import { availableMemoryBytes, checkFeatureMemory, trainingFeatureMemory } from './feature-memory';
 
 const BATCH = 64;
 /** Above this many bytes (float32), a group's features are cached as float16. */
@@ -71,6 +74,10 @@ export const featurizeStage = defineStage({
     const full = readEncoderIo(encDir);
     // With fine-tuning only the frozen prefix runs here: its taps and the cut are cached (cachedTensors).
     const io = { ...full, taps: cachedTensors(full) };
+    // Before the encoder runs: a cache the train stage cannot hold fails now, with the fields to lower.
+    const memory = trainingFeatureMemory(manifest, full, io.taps);
+    const memoryWarning = checkFeatureMemory(memory, availableMemoryBytes(), path.join(ctx.runDir, RUN_JOB_FILE));
+    if (memoryWarning) log.warn(`${memoryWarning}; lower data.noise.realizations or data.patches_per_image if training is killed`);
     const session = await createSession(full.finetune ? prefixModelFile(encDir) : encoderModelFile(encDir), { device: job.device });
     log.info(`Featurizing with onnxruntime (${session.ep.toUpperCase()} execution provider)`);
     const perSplit: Record<string, { images: number; seconds: number; megapixels: number }> = {};

@@ -1,0 +1,73 @@
+/**
+ * The memory the train stage needs for its cached split (train + val: every noise realization's
+ * features in float32, the padded noisy images and the clean targets), checked by featurize before
+ * the encoder runs. A job that cannot fit then fails in seconds with a message naming the fields to
+ * lower, instead of being killed by the kernel (exit 137, no message) after minutes of encoding.
+ */
+import * as os from 'node:os';
+import type { CachedTensor, DatasetManifest, EncoderIo } from '../artifacts';
+import { padAmount } from '../../src/tensor/pad';
+import { ConfigError } from '../../src/errors';
+
+/** Above this fraction of the machine's memory the job is refused; above {@link WARN_FRACTION} it is warned about. */
+export const REFUSE_FRACTION = 0.75;
+export const WARN_FRACTION = 0.5;
+
+export interface FeatureMemory {
+  /** Bytes the train stage holds for train + val. */
+  bytes: number;
+  /** Of which: per noise realization of the training split (what one realization fewer saves). */
+  perTrainRealization: number;
+  trainRealizations: number;
+}
+
+/** Estimates the train stage's resident bytes for the train and val splits (float32 throughout). */
+export function trainingFeatureMemory(manifest: DatasetManifest, io: EncoderIo, cached: readonly CachedTensor[]): FeatureMemory {
+  let bytes = 0;
+  let perTrainRealization = 0;
+  let trainRealizations = 1;
+  for (const split of ['train', 'val'] as const) {
+    for (const g of manifest.splits[split]) {
+      const H = g.height + padAmount(g.height, io.strideMultiple);
+      const W = g.width + padAmount(g.width, io.strideMultiple);
+      // Per noisy row: each cached tensor and the padded image; per clean row: the target.
+      const rowValues = cached.reduce((a, t) => a + (H / t.stride) * (W / t.stride) * t.channels, 0) + H * W * manifest.channels;
+      const noisyBytes = g.count * rowValues * 4;
+      bytes += g.realizations * noisyBytes + g.count * g.height * g.width * manifest.channels * 4;
+      if (split === 'train') {
+        perTrainRealization += noisyBytes;
+        trainRealizations = g.realizations;
+      }
+    }
+  }
+  return { bytes, perTrainRealization, trainRealizations };
+}
+
+/** The memory this process may use: the machine's, or the container's (cgroup) limit when lower. */
+export function availableMemoryBytes(): number {
+  const total = os.totalmem();
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 && limit < total ? limit : total;
+}
+
+const gib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `${Math.ceil(b / 2 ** 20)} MiB`);
+
+/**
+ * Refuses a cache that cannot fit in `totalBytes` (the machine's memory); returns a warning when it
+ * takes more than half of it, else null.
+ * @param jobFile named in the error (the run's job.yaml)
+ * @throws ConfigError naming data.noise.realizations / data.patches_per_image and what would fit
+ */
+export function checkFeatureMemory(m: FeatureMemory, totalBytes: number, jobFile: string): string | null {
+  const what = `the train stage would hold ${gib(m.bytes)} of cached features and images (train + val, float32)`;
+  if (m.bytes > REFUSE_FRACTION * totalBytes) {
+    const rest = m.bytes - m.trainRealizations * m.perTrainRealization;
+    const fits = Math.floor((REFUSE_FRACTION * totalBytes - rest) / Math.max(m.perTrainRealization, 1));
+    const hint = m.trainRealizations > 1 && fits >= 1
+      ? `lower data.noise.realizations (now ${m.trainRealizations}; at most ${fits} fit) or data.patches_per_image`
+      : 'lower data.patches_per_image (or data.limit), or tap fewer or coarser stages';
+    throw new ConfigError(jobFile, m.trainRealizations > 1 && fits >= 1 ? 'data.noise.realizations' : 'data.patches_per_image',
+      `${what}, more than ${Math.round(REFUSE_FRACTION * 100)} % of this machine's ${gib(totalBytes)}; ${hint}`);
+  }
+  return m.bytes > WARN_FRACTION * totalBytes ? `${what}: over half of this machine's ${gib(totalBytes)}` : null;
+}
