@@ -1,7 +1,8 @@
 /**
- * The memory the train stage needs for its cached split (train + val: every noise realization's
- * features in float32, the padded noisy images and the clean targets), checked by featurize before
- * the encoder runs. A job that cannot fit then fails in seconds with a message naming the fields to
+ * The memory the train stage needs for its cached split (train + val features in float32, the padded
+ * noisy images and the clean targets), checked by featurize before the encoder runs. The training
+ * split is held one noise realization at a time (split-inputs.ts: realization 0, the current one and
+ * the next while it is read), so realizations past three cost disk, not memory. A job that cannot fit then fails in seconds with a message naming the fields to
  * lower, instead of being killed by the kernel (exit 137, no message) after minutes of encoding.
  */
 import * as os from 'node:os';
@@ -13,11 +14,15 @@ import { ConfigError } from '../../src/errors';
 export const REFUSE_FRACTION = 0.75;
 export const WARN_FRACTION = 0.5;
 
+/** Noise realizations of a group the train stage holds at once (see loadGroup). */
+export const RESIDENT_REALIZATIONS = 3;
+
 export interface FeatureMemory {
   /** Bytes the train stage holds for train + val. */
   bytes: number;
-  /** Of which: per noise realization of the training split (what one realization fewer saves). */
+  /** Of which: per resident noise realization of the training split. */
   perTrainRealization: number;
+  /** Training realizations resident at once (≤ {@link RESIDENT_REALIZATIONS}). */
   trainRealizations: number;
 }
 
@@ -33,10 +38,11 @@ export function trainingFeatureMemory(manifest: DatasetManifest, io: EncoderIo, 
       // Per noisy row: each cached tensor and the padded image; per clean row: the target.
       const rowValues = cached.reduce((a, t) => a + (H / t.stride) * (W / t.stride) * t.channels, 0) + H * W * manifest.channels;
       const noisyBytes = g.count * rowValues * 4;
-      bytes += g.realizations * noisyBytes + g.count * g.height * g.width * manifest.channels * 4;
+      const resident = Math.min(g.realizations, RESIDENT_REALIZATIONS);
+      bytes += resident * noisyBytes + g.count * g.height * g.width * manifest.channels * 4;
       if (split === 'train') {
         perTrainRealization += noisyBytes;
-        trainRealizations = g.realizations;
+        trainRealizations = resident;
       }
     }
   }
@@ -48,6 +54,50 @@ export function availableMemoryBytes(): number {
   const total = os.totalmem();
   const limit = process.constrainedMemory?.() ?? 0;
   return limit > 0 && limit < total ? limit : total;
+}
+
+/** Above this many bytes (float32), a group's features are cached as float16. */
+export const FLOAT16_ABOVE_BYTES = 256 * 1024 * 1024;
+
+/** How featurize stores a group whose features take `float32Bytes` in float32. */
+export const cacheDtype = (float32Bytes: number): 'float16' | 'float32' => (float32Bytes > FLOAT16_ABOVE_BYTES ? 'float16' : 'float32');
+
+/** The feature cache's size on disk (every split, every realization, at {@link cacheDtype}) and one training realization's share. */
+export function featureCacheDiskBytes(manifest: DatasetManifest, io: EncoderIo, cached: readonly CachedTensor[]): { bytes: number; perTrainRealization: number; trainRealizations: number } {
+  let bytes = 0;
+  let perTrainRealization = 0;
+  let trainRealizations = 1;
+  for (const split of ['train', 'val', 'test'] as const) {
+    for (const g of manifest.splits[split]) {
+      const H = g.height + padAmount(g.height, io.strideMultiple);
+      const W = g.width + padAmount(g.width, io.strideMultiple);
+      const rows = g.count * g.realizations;
+      const float32 = rows * cached.reduce((a, t) => a + (H / t.stride) * (W / t.stride) * t.channels, 0) * 4;
+      const stored = cacheDtype(float32) === 'float16' ? float32 / 2 : float32;
+      bytes += stored;
+      if (split === 'train') {
+        perTrainRealization += stored / g.realizations;
+        trainRealizations = g.realizations;
+      }
+    }
+  }
+  return { bytes, perTrainRealization, trainRealizations };
+}
+
+/**
+ * Refuses a feature cache larger than the free space where it is written (each realization is on disk).
+ * @throws ConfigError naming data.noise.realizations (with how many fit) or data.patches_per_image
+ */
+export function checkFeatureDisk(cache: ReturnType<typeof featureCacheDiskBytes>, freeBytes: number, jobFile: string): void {
+  if (cache.bytes <= freeBytes) return;
+  const fits = Math.floor((freeBytes - (cache.bytes - cache.trainRealizations * cache.perTrainRealization)) / Math.max(cache.perTrainRealization, 1));
+  const byRealizations = cache.trainRealizations > 1 && fits >= 1;
+  throw new ConfigError(
+    jobFile,
+    byRealizations ? 'data.noise.realizations' : 'data.patches_per_image',
+    `the feature cache needs ${gib(cache.bytes)} on disk and ${gib(freeBytes)} is free there; ` +
+      (byRealizations ? `set data.noise.realizations to ${fits} or fewer (now ${cache.trainRealizations}), or free space` : 'lower data.patches_per_image (or data.limit), or free space'),
+  );
 }
 
 const gib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `${Math.ceil(b / 2 ** 20)} MiB`);
@@ -64,7 +114,7 @@ export function checkFeatureMemory(m: FeatureMemory, totalBytes: number, jobFile
     const rest = m.bytes - m.trainRealizations * m.perTrainRealization;
     const fits = Math.floor((REFUSE_FRACTION * totalBytes - rest) / Math.max(m.perTrainRealization, 1));
     const hint = m.trainRealizations > 1 && fits >= 1
-      ? `lower data.noise.realizations (now ${m.trainRealizations}; at most ${fits} fit) or data.patches_per_image`
+      ? `set data.noise.realizations to ${fits} or fewer (the train stage holds up to ${RESIDENT_REALIZATIONS} at once) or lower data.patches_per_image`
       : 'lower data.patches_per_image (or data.limit), or tap fewer or coarser stages';
     throw new ConfigError(jobFile, m.trainRealizations > 1 && fits >= 1 ? 'data.noise.realizations' : 'data.patches_per_image',
       `${what}, more than ${Math.round(REFUSE_FRACTION * 100)} % of this machine's ${gib(totalBytes)}; ${hint}`);

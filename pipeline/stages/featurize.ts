@@ -5,22 +5,21 @@
  * whose sides are not multiples of the deepest stride are reflect-padded first, exactly as the
  * exported model does inside its graph.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createSession, type OrtSession } from '../../src/backends/ort';
 import { RUN_JOB_FILE } from '../../src/io/run-dir-report';
-import { writeNpy } from '../../src/io/npy';
+import { NpyRowWriter, readNpyDims, readNpyRows } from '../../src/io/npy';
 import { log } from '../../src/log';
 import { nchwToNhwc, nhwcToNchw } from '../../src/tensor/layout';
 import { padAmount, reflectPadNhwc } from '../../src/tensor/pad';
 import {
-  cachedTensors, dataFiles, encoderModelFile, featureFile, prefixModelFile, readArray, readEncoderIo, readManifest, SPLITS, type EncoderIo,
+  cachedTensors, dataFiles, encoderModelFile, featureFile, prefixModelFile, readEncoderIo, readManifest, SPLITS, type EncoderIo,
 } from '../artifacts';
 import { defineStage } from '../define-stage';
-import { availableMemoryBytes, checkFeatureMemory, trainingFeatureMemory } from './feature-memory';
+import { availableMemoryBytes, cacheDtype, checkFeatureDisk, checkFeatureMemory, featureCacheDiskBytes, trainingFeatureMemory } from './feature-memory';
 
 const BATCH = 64;
-/** Above this many bytes (float32), a group's features are cached as float16. */
-const FLOAT16_ABOVE_BYTES = 256 * 1024 * 1024;
 
 export interface PaddedImages {
   data: Float32Array;
@@ -59,6 +58,13 @@ export async function encodeImages(session: OrtSession, io: EncoderIo, images: P
   return outs.map((data, k) => ({ data, shape: shapes[k] }));
 }
 
+/** Free bytes for an unprivileged writer on the file system holding `dir`. */
+function freeBytes(dir: string): number {
+  fs.mkdirSync(dir, { recursive: true });
+  const st = fs.statfsSync(dir);
+  return Number(st.bavail) * Number(st.bsize);
+}
+
 export const featurizeStage = defineStage({
   name: 'featurize',
   version: 2,
@@ -76,7 +82,9 @@ export const featurizeStage = defineStage({
     const io = { ...full, taps: cachedTensors(full) };
     // Before the encoder runs: a cache the train stage cannot hold fails now, with the fields to lower.
     const memory = trainingFeatureMemory(manifest, full, io.taps);
-    const memoryWarning = checkFeatureMemory(memory, availableMemoryBytes(), path.join(ctx.runDir, RUN_JOB_FILE));
+    const jobFile = path.join(ctx.runDir, RUN_JOB_FILE);
+    const memoryWarning = checkFeatureMemory(memory, availableMemoryBytes(), jobFile);
+    checkFeatureDisk(featureCacheDiskBytes(manifest, full, io.taps), freeBytes(ctx.outDir), jobFile);
     if (memoryWarning) log.warn(`${memoryWarning}; lower data.noise.realizations or data.patches_per_image if training is killed`);
     const session = await createSession(full.finetune ? prefixModelFile(encDir) : encoderModelFile(encDir), { device: job.device });
     log.info(`Featurizing with onnxruntime (${session.ep.toUpperCase()} execution provider)`);
@@ -88,17 +96,33 @@ export const featurizeStage = defineStage({
       for (const split of SPLITS) {
         const stats = { images: 0, seconds: 0, megapixels: 0 };
         for (const group of manifest.splits[split]) {
-          const noisy = readArray(dataFiles(dataDir, split, group.id).noisy);
-          const n = noisy.dims[0];
-          const padded = padForEncoder(io, noisy.data, n, group.height, group.width, manifest.channels);
-          const t0 = performance.now();
-          const feats = await encodeImages(session, io, padded);
-          stats.seconds += (performance.now() - t0) / 1000;
-          stats.images += n;
-          stats.megapixels += (n * padded.height * padded.width) / 1e6;
-          const bytes = feats.reduce((a, f) => a + f.data.byteLength, 0);
-          const dtype = bytes > FLOAT16_ABOVE_BYTES ? 'float16' : 'float32';
-          feats.forEach((f, k) => writeNpy(featureFile(ctx.outDir, split, group.id, k), [n, ...f.shape], f.data, dtype));
+          // One noise realization at a time (rows r·count … of the noisy array), appended to the cache
+          // files: memory holds one realization's features whatever data.noise.realizations is.
+          const noisyFile = dataFiles(dataDir, split, group.id).noisy;
+          const n = readNpyDims(noisyFile)[0];
+          const block = n / group.realizations;
+          const H = group.height + padAmount(group.height, io.strideMultiple);
+          const W = group.width + padAmount(group.width, io.strideMultiple);
+          const shapes = io.taps.map((t) => [H / t.stride, W / t.stride, t.channels] as [number, number, number]);
+          const bytes = n * shapes.reduce((a, [h, w, c]) => a + h * w * c, 0) * 4;
+          const dtype = cacheDtype(bytes);
+          const writers = shapes.map((shape, k) => new NpyRowWriter(featureFile(ctx.outDir, split, group.id, k), [n, ...shape], dtype));
+          try {
+            for (let r = 0; r < group.realizations; r++) {
+              const noisy = readNpyRows(noisyFile, r * block, block);
+              const padded = padForEncoder(io, noisy.data, block, group.height, group.width, manifest.channels);
+              const t0 = performance.now();
+              const feats = await encodeImages(session, io, padded);
+              stats.seconds += (performance.now() - t0) / 1000;
+              stats.images += block;
+              stats.megapixels += (block * padded.height * padded.width) / 1e6;
+              feats.forEach((f, k) => writers[k].append(f.data));
+            }
+            for (const w of writers) w.close();
+          } catch (err) {
+            for (const w of writers) w.abort();
+            throw err;
+          }
         }
         perSplit[split] = stats;
         totalSeconds += stats.seconds;

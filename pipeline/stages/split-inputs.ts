@@ -4,6 +4,7 @@
  */
 import type { DatasetManifest, EncoderIo, Split, SplitGroup } from '../artifacts';
 import { cachedTensors, dataFiles, featureFile, readArray } from '../artifacts';
+import { readNpyRows } from '../../src/io/npy';
 import type { ArrayInput, TrainSplit } from '../train/loop';
 import type { OrtSession } from '../../src/backends/ort';
 import { encodeImages, padForEncoder } from './featurize';
@@ -14,25 +15,50 @@ export interface GroupSplit extends TrainSplit {
   padded: { height: number; width: number };
 }
 
+/**
+ * A group's inputs and target. A group with several noise realizations (the training split) is held
+ * one realization at a time: `inputs` is realization 0's and `realization(r)` reads r's rows from the
+ * cache files when an epoch needs them (the last one read is kept), so memory holds one
+ * realization's features whatever data.noise.realizations is.
+ */
 export function loadGroup(dataDir: string, featDir: string, manifest: DatasetManifest, io: EncoderIo, split: Split, group: SplitGroup): GroupSplit {
   const files = dataFiles(dataDir, split, group.id);
   const C = manifest.channels;
   const clean = readArray(files.clean);
-  const noisy = readArray(files.noisy);
-  const padded = padForEncoder(io, noisy.data, noisy.dims[0], group.height, group.width, C);
-  // The cached tensors: every tap, or with fine-tuning the frozen taps and the cut.
-  const inputs: ArrayInput[] = cachedTensors(io).map((_, k) => {
-    const f = readArray(featureFile(featDir, split, group.id, k));
-    return { data: f.data, shape: [f.dims[1], f.dims[2], f.dims[3]] as [number, number, number] };
-  });
-  inputs.push({ data: padded.data, shape: [padded.height, padded.width, C] });
+  const rows = group.count;
+  // The cached tensors (every tap, or with fine-tuning the frozen taps and the cut), then the padded noisy image.
+  const featureFiles = cachedTensors(io).map((_, k) => featureFile(featDir, split, group.id, k));
+  const read = (r: number): ArrayInput[] => {
+    const inputs: ArrayInput[] = featureFiles.map((file) => {
+      const f = group.realizations > 1 ? readNpyRows(file, r * rows, rows) : readArray(file);
+      return { data: f.data, shape: [f.dims[1], f.dims[2], f.dims[3]] as [number, number, number] };
+    });
+    const noisy = group.realizations > 1 ? readNpyRows(files.noisy, r * rows, rows) : readArray(files.noisy);
+    const padded = padForEncoder(io, noisy.data, noisy.dims[0], group.height, group.width, C);
+    inputs.push({ data: padded.data, shape: [padded.height, padded.width, C] });
+    return inputs;
+  };
+  const first = read(0);
+  let held = { r: 0, inputs: first };
+  // At most three realizations are resident: 0 (kept: `inputs`), the one an epoch is using, the next being read.
+  const realization = (r: number): ArrayInput[] => {
+    if (!Number.isInteger(r) || r < 0 || r >= group.realizations) throw new RangeError(`realization ${r} of ${group.realizations}`);
+    if (r === 0) return first;
+    if (held.r !== r) {
+      held = { r: -1, inputs: [] }; // let the previous arrays go before the next are read
+      held = { r, inputs: read(r) };
+    }
+    return held.inputs;
+  };
+  const padded = first[first.length - 1].shape;
   return {
-    inputs,
+    inputs: first,
     target: { data: clean.data, shape: [group.height, group.width, C] },
     count: group.count,
     realizations: group.realizations,
+    ...(group.realizations > 1 ? { realization } : {}),
     group,
-    padded: { height: padded.height, width: padded.width },
+    padded: { height: padded[0], width: padded[1] },
   };
 }
 

@@ -30,9 +30,9 @@ import { resolveModel } from '../../pretrained/shipped';
 import { ImageGrid } from '../train/image-grid';
 import { JsonlLogger } from '../train/jsonl-logger';
 import { LearningCheck, learningWarning, noisyInputPsnr } from '../train/learning-check';
-import { fit } from '../train/loop';
+import { fit, realizationBlocks, type ArrayInput } from '../train/loop';
 import { predictRows } from '../train/predict';
-import { channelStats, deadChannels, describeTapStats, tapNorm } from '../train/tap-stats';
+import { ChannelStatsAccumulator, deadChannels, describeTapStats, tapNorm, type ChannelStats } from '../train/tap-stats';
 import { TensorBoardWriter } from '../train/tensorboard';
 import { terminalProgress } from '../train/terminal-progress';
 import { buildEncoderLayers, composeTrainingModel, encoderParamGroup, finetuneTapStats } from '../train/encoder-layers';
@@ -54,6 +54,13 @@ function warmStart(tf: Tf, decoder: TfModule.LayersModel, taps: readonly TapShap
     );
   }
   return { model: initFrom, layers: init.layers };
+}
+
+/** Per-channel statistics of each tap over every block of training rows (realization by realization). */
+function tapStats(io: { taps: ReadonlyArray<{ channels: number }> }, blocks: Iterable<ArrayInput[]>): ChannelStats[] {
+  const acc = io.taps.map((t) => new ChannelStatsAccumulator(t.channels));
+  for (const inputs of blocks) acc.forEach((a, k) => a.add(inputs[k]));
+  return acc.map((a) => a.result());
 }
 
 /** Output std below this on validation images means the head predicts a constant. */
@@ -105,7 +112,7 @@ export const trainStage = defineStage({
 
     // Every training row (all noise realizations) in one streaming float64 pass over the cache.
     const t1 = performance.now();
-    const stats = enc ? finetuneTapStats(tf, enc, io, train.inputs) : io.taps.map((_, k) => channelStats(train.inputs[k]));
+    const stats = enc ? finetuneTapStats(tf, enc, io, realizationBlocks(train)) : tapStats(io, realizationBlocks(train));
     const tapNames = io.taps.map((t, k) => t.stage ?? `tap${k}`);
     const tapSummary = describeTapStats(stats, tapNames);
     const totalChannels = stats.reduce((a, s) => a + s.std.length, 0);

@@ -14,7 +14,7 @@ import type { EncoderIo, FinetuneIo } from '../artifacts';
 import { IMAGE_INPUT } from './decoder';
 import type { ArrayInput } from './loop';
 import type { ParamGroup } from './optimizers';
-import { channelStats, type ChannelStats } from './tap-stats';
+import { channelStats, ChannelStatsAccumulator, type ChannelStats } from './tap-stats';
 
 /** The trainable encoder part in tfjs and, per layer with weights, the ONNX node(s) it came from. */
 export interface EncoderLayers {
@@ -108,13 +108,26 @@ export const TRAINABLE_STATS_ROWS = 2048;
 /**
  * Per-channel statistics of every tap: frozen taps over every cached training row, trainable taps
  * over the first {@link TRAINABLE_STATS_ROWS} rows, at the pretrained weights (fixed afterwards).
- * @param inputs the training split's cached arrays (frozen taps, cut) then the image
+ * @param blocks the training split's cached arrays (frozen taps, cut, then the image), one block per
+ *   noise realization or one block of all rows ({@link realizationBlocks})
  */
-export function finetuneTapStats(tf: Tf, enc: EncoderLayers, io: EncoderIo, inputs: ArrayInput[]): ChannelStats[] {
+export function finetuneTapStats(tf: Tf, enc: EncoderLayers, io: EncoderIo, blocks: Iterable<ArrayInput[]>): ChannelStats[] {
   const ft = io.finetune as FinetuneIo;
   const stats: ChannelStats[] = new Array(io.taps.length);
-  ft.frozenTaps.forEach((k, j) => (stats[k] = channelStats(inputs[j])));
-  const feats = trainableTapFeatures(tf, enc, io, inputs[ft.cutIndex], TRAINABLE_STATS_ROWS);
+  const frozen = ft.frozenTaps.map((k) => new ChannelStatsAccumulator(io.taps[k].channels));
+  let cut: { parts: Float32Array[]; rows: number; shape?: [number, number, number] } = { parts: [], rows: 0 };
+  for (const inputs of blocks) {
+    frozen.forEach((acc, j) => acc.add(inputs[j]));
+    // The first rows of the cut, across blocks when one holds fewer.
+    const c = inputs[ft.cutIndex];
+    const size = c.shape[0] * c.shape[1] * c.shape[2];
+    const take = Math.min(TRAINABLE_STATS_ROWS - cut.rows, c.data.length / size);
+    if (take > 0) cut = { parts: [...cut.parts, c.data.slice(0, take * size)], rows: cut.rows + take, shape: c.shape };
+  }
+  ft.frozenTaps.forEach((k, j) => (stats[k] = frozen[j].result()));
+  const joined = new Float32Array(cut.parts.reduce((a, p) => a + p.length, 0));
+  cut.parts.reduce((at, p) => (joined.set(p, at), at + p.length), 0);
+  const feats = trainableTapFeatures(tf, enc, io, { data: joined, shape: cut.shape ?? [1, 1, ft.cut.channels] }, TRAINABLE_STATS_ROWS);
   ft.trainableTaps.forEach((k, i) => (stats[k] = channelStats(feats[i])));
   return stats;
 }

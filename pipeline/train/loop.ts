@@ -34,10 +34,25 @@ export interface ArrayInput {
 
 /** A split as the model sees it: inputs hold `realizations × count` rows, the target `count` rows. */
 export interface TrainSplit {
+  /** Every realization's rows, or with {@link TrainSplit.realization} realization 0's only. */
   inputs: ArrayInput[];
   target: ArrayInput;
   count: number;
   realizations: number;
+  /**
+   * Set when the inputs are held one noise realization at a time (the train stage reads each from its
+   * cache when an epoch needs it): realization r's `count` rows of every input.
+   */
+  realization?: (r: number) => ArrayInput[];
+}
+
+/** The inputs of each realization in turn (one block holding all rows when the split is in memory whole). */
+export function* realizationBlocks(split: TrainSplit): Generator<ArrayInput[]> {
+  if (!split.realization) {
+    yield split.inputs;
+    return;
+  }
+  for (let r = 0; r < split.realizations; r++) yield split.realization(r);
 }
 
 export interface TrainResult {
@@ -73,8 +88,8 @@ export interface FitOptions {
 
 const rowSize = (a: ArrayInput) => a.shape[0] * a.shape[1] * a.shape[2];
 
-function batchTensors(tf: Tf, split: TrainSplit, rows: number[], targetRows: number[]) {
-  const xs = split.inputs.map((inp) => tf.tensor4d(gatherRows(inp.data, rowSize(inp), rows), [rows.length, ...inp.shape]));
+function batchTensors(tf: Tf, split: TrainSplit, inputs: ArrayInput[], rows: number[], targetRows: number[]) {
+  const xs = inputs.map((inp) => tf.tensor4d(gatherRows(inp.data, rowSize(inp), rows), [rows.length, ...inp.shape]));
   const y = tf.tensor4d(gatherRows(split.target.data, rowSize(split.target), targetRows), [targetRows.length, ...split.target.shape]);
   return { xs, y };
 }
@@ -95,7 +110,7 @@ export function evaluateSplit(tf: Tf, model: TfModule.LayersModel, split: TrainS
     let value = 0;
     let out = null as Float32Array | null;
     tf.tidy(() => {
-      const { xs, y } = batchTensors(tf, split, rows, rows);
+      const { xs, y } = batchTensors(tf, split, split.inputs, rows, rows);
       const p = model.apply(xs, { training: false }) as TfModule.Tensor;
       value = loss(y, p).dataSync()[0];
       out = p.size === rows.length * pix ? (p.dataSync() as Float32Array) : null;
@@ -175,14 +190,16 @@ export async function fit(
       await callbacks.onEpochBegin(t.epoch, {});
       const order = batchOrder(opts.seed, t.epoch, train.count);
       const realization = t.epoch % train.realizations;
+      const inputs = train.realization ? train.realization(realization) : train.inputs;
+      const firstRow = train.realization ? 0 : realization * train.count;
       const t0 = performance.now();
       const seenBefore = t.epochSeen;
       while (t.step < steps && !t.stopTraining) {
         await callbacks.onBatchBegin(t.step, {});
         const targetRows = order.slice(t.step * cfg.batch_size, (t.step + 1) * cfg.batch_size);
-        const rows = targetRows.map((i) => realization * train.count + i);
+        const rows = targetRows.map((i) => firstRow + i);
         if (hasDropout) seedDropout(model, opts.seed, t.globalStep);
-        const value = await trainStep(tf, model, optimizer, loss, () => batchTensors(tf, train, rows, targetRows));
+        const value = await trainStep(tf, model, optimizer, loss, () => batchTensors(tf, train, inputs, rows, targetRows));
         if (!Number.isFinite(value)) {
           const last = store ? await store.latest() : undefined;
           const kept = store && last ? ` — the last good checkpoint (${last}) is kept in ${store.location}` : '';

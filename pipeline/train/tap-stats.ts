@@ -33,35 +33,61 @@ export const DEAD_STD_FRACTION = 1e-6;
  * @returns float64 statistics; std is the population std (divide by the count).
  */
 export function channelStats(input: ArrayInput, rows = input.data.length / (input.shape[0] * input.shape[1] * input.shape[2])): ChannelStats {
-  const [h, w, c] = input.shape;
-  const pix = h * w;
-  const mean = new Float64Array(c);
-  const m2 = new Float64Array(c);
-  const rowMean = new Float64Array(c);
-  const rowM2 = new Float64Array(c);
-  let count = 0;
-  for (let r = 0; r < rows; r++) {
-    const row = input.data.subarray(r * pix * c, (r + 1) * pix * c);
-    rowMean.fill(0);
-    rowM2.fill(0);
-    for (let p = 0; p < pix; p++) for (let k = 0; k < c; k++) rowMean[k] += row[p * c + k];
-    for (let k = 0; k < c; k++) rowMean[k] /= pix;
-    for (let p = 0; p < pix; p++) {
-      for (let k = 0; k < c; k++) {
-        const d = row[p * c + k] - rowMean[k];
-        rowM2[k] += d * d;
-      }
-    }
-    // Chan's merge of (count, mean, m2) with the row's (pix, rowMean, rowM2).
-    const total = count + pix;
-    for (let k = 0; k < c; k++) {
-      const delta = rowMean[k] - mean[k];
-      mean[k] += (delta * pix) / total;
-      m2[k] += rowM2[k] + (delta * delta * count * pix) / total;
-    }
-    count = total;
+  const acc = new ChannelStatsAccumulator(input.shape[2]);
+  acc.add(input, rows);
+  return acc.result();
+}
+
+/**
+ * The same statistics over blocks of rows seen one after another (one noise realization at a
+ * time): adding blocks in order gives exactly what one {@link channelStats} over their concatenation gives.
+ */
+export class ChannelStatsAccumulator {
+  private readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+  private readonly rowMean: Float64Array;
+  private readonly rowM2: Float64Array;
+  private count = 0;
+
+  constructor(private readonly channels: number) {
+    this.mean = new Float64Array(channels);
+    this.m2 = new Float64Array(channels);
+    this.rowMean = new Float64Array(channels);
+    this.rowM2 = new Float64Array(channels);
   }
-  return { mean: Array.from(mean), std: Array.from(m2, (v) => Math.sqrt(v / Math.max(count, 1))), count };
+
+  /** Adds the first `rows` rows of `input` (NHWC, its channel count the accumulator's). */
+  add(input: ArrayInput, rows = input.data.length / (input.shape[0] * input.shape[1] * input.shape[2])): void {
+    const [h, w, c] = input.shape;
+    if (c !== this.channels) throw new RangeError(`channel stats: ${c} channels added to an accumulator of ${this.channels}`);
+    const pix = h * w;
+    const { mean, m2, rowMean, rowM2 } = this;
+    for (let r = 0; r < rows; r++) {
+      const row = input.data.subarray(r * pix * c, (r + 1) * pix * c);
+      rowMean.fill(0);
+      rowM2.fill(0);
+      for (let p = 0; p < pix; p++) for (let k = 0; k < c; k++) rowMean[k] += row[p * c + k];
+      for (let k = 0; k < c; k++) rowMean[k] /= pix;
+      for (let p = 0; p < pix; p++) {
+        for (let k = 0; k < c; k++) {
+          const d = row[p * c + k] - rowMean[k];
+          rowM2[k] += d * d;
+        }
+      }
+      // Chan's merge of (count, mean, m2) with the row's (pix, rowMean, rowM2).
+      const total = this.count + pix;
+      for (let k = 0; k < c; k++) {
+        const delta = rowMean[k] - mean[k];
+        mean[k] += (delta * pix) / total;
+        m2[k] += rowM2[k] + (delta * delta * this.count * pix) / total;
+      }
+      this.count = total;
+    }
+  }
+
+  result(): ChannelStats {
+    return { mean: Array.from(this.mean), std: Array.from(this.m2, (v) => Math.sqrt(v / Math.max(this.count, 1))), count: this.count };
+  }
 }
 
 /** The standardizing affine of one tap, with dead channels guarded (see {@link DEAD_STD_FRACTION}). */

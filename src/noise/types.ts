@@ -28,7 +28,7 @@ export const realizationsField = z
   .int()
   .min(1)
   .default(1)
-  .describe('number of independent noisy copies drawn per training image');
+  .describe('number of independent noisy copies drawn per training image; epoch e trains on copy e mod N (the train stage holds at most 3 in memory, the rest stay in the feature cache on disk)');
 
 /** `clip`: whether noisy values are clipped to [0, 1]. */
 export const clipField = z

@@ -1,7 +1,7 @@
 /** .npy files: header layout per the NumPy format spec, float32/float16 round trips, bad files refused. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodeNpy, readNpy, writeNpy } from '../../../src/io/npy';
+import { encodeNpy, NpyRowWriter, readNpy, readNpyDims, readNpyRows, writeNpy } from '../../../src/io/npy';
 import { InputError } from '../../../src/errors';
 import { tmpDir } from '../../helpers/tmp';
 
@@ -61,5 +61,39 @@ describe('npy in chunks (caches past one Buffer)', () => {
     const file = path.join(dir, 'cut-body.npy');
     fs.writeFileSync(file, encodeNpy([1001], data).subarray(0, 3000));
     expect(() => readNpy(file, 64)).toThrow(/truncated/);
+  });
+});
+
+describe('npy row ranges and the row writer', () => {
+  const dir = tmpDir();
+  const rows = (n: number, from = 0) => Float32Array.from({ length: n * 6 }, (_, i) => (from * 6 + i) * 0.5);
+
+  it.each(['float32', 'float16'] as const)('%s: blocks appended one by one read back whole and by row range', (dtype) => {
+    const file = path.join(dir, `rows-${dtype}.npy`);
+    const w = new NpyRowWriter(file, [5, 2, 3], dtype);
+    w.append(rows(2));
+    expect(fs.existsSync(file)).toBe(false); // in a temp file until close
+    w.append(rows(3, 2));
+    w.close();
+    const whole = Float32Array.from({ length: 30 }, (_, i) => i * 0.5);
+    expect(new Uint8Array(fs.readFileSync(file))).toEqual(encodeNpy([5, 2, 3], whole, dtype));
+    expect(readNpyDims(file)).toEqual([5, 2, 3]);
+    const part = readNpyRows(file, 2, 2, 10);
+    expect(part.dims).toEqual([2, 2, 3]);
+    expect(Array.from(part.data)).toEqual(Array.from(whole.subarray(12, 24)));
+    expect(readNpyRows(file, 5, 0).data.length).toBe(0);
+    expect(() => readNpyRows(file, 4, 2)).toThrow(/rows 4…5 requested; the file holds 5/);
+  });
+
+  it('a writer closed short, or given a partial row or too many rows, leaves no file behind', () => {
+    const file = path.join(dir, 'short.npy');
+    const short = new NpyRowWriter(file, [3, 6]);
+    short.append(rows(2));
+    expect(() => short.close()).toThrow(/2 of 3 rows written/);
+    const partial = new NpyRowWriter(file, [3, 6]);
+    expect(() => partial.append(new Float32Array(5))).toThrow(/not whole rows of 6/);
+    const over = new NpyRowWriter(file, [1, 6]);
+    expect(() => over.append(rows(2))).toThrow(/more than the 1 rows declared/);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('short.npy'))).toEqual([]);
   });
 });
