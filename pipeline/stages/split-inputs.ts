@@ -18,8 +18,8 @@ export interface GroupSplit extends TrainSplit {
 /**
  * A group's inputs and target. A group with several noise realizations (the training split) is held
  * one realization at a time: `inputs` is realization 0's and `realization(r)` reads r's rows from the
- * cache files when an epoch needs them (the last one read is kept), so memory holds one
- * realization's features whatever data.noise.realizations is.
+ * cache files when an epoch needs them (the last one read is kept), so memory holds at most three
+ * realizations' features whatever data.noise.realizations is (feature-memory.ts counts them).
  */
 export function loadGroup(dataDir: string, featDir: string, manifest: DatasetManifest, io: EncoderIo, split: Split, group: SplitGroup): GroupSplit {
   const files = dataFiles(dataDir, split, group.id);
@@ -45,7 +45,7 @@ export function loadGroup(dataDir: string, featDir: string, manifest: DatasetMan
     if (!Number.isInteger(r) || r < 0 || r >= group.realizations) throw new RangeError(`realization ${r} of ${group.realizations}`);
     if (r === 0) return first;
     if (held.r !== r) {
-      held = { r: -1, inputs: [] }; // let the previous arrays go before the next are read
+      held = { r: -1, inputs: [] }; // drop this closure's reference to the previous arrays before the next are read
       held = { r, inputs: read(r) };
     }
     return held.inputs;
