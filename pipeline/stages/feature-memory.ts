@@ -1,12 +1,13 @@
 /**
  * The memory the train stage needs for its cached split (train + val features in float32, the padded
- * noisy images and the clean targets), checked by featurize before the encoder runs. The training
- * split is held one noise realization at a time (split-inputs.ts: realization 0, the current one and
- * the next while it is read), so realizations past three cost disk, not memory. A job that cannot fit then fails in seconds with a message naming the fields to
- * lower, instead of being killed by the kernel (exit 137, no message) after minutes of encoding.
+ * noisy images and the clean targets) and the feature cache's size on disk, checked by featurize before
+ * the encoder runs. The training split is held one noise realization at a time (split-inputs.ts:
+ * realization 0, the current one and the next while it is read), so realizations past three cost
+ * disk, not memory. A job that cannot fit fails in seconds with a message naming the fields to lower,
+ * instead of being killed by the kernel (exit 137, no message) or a full disk after minutes of encoding.
  */
 import * as os from 'node:os';
-import type { CachedTensor, DatasetManifest, EncoderIo } from '../artifacts';
+import type { CachedTensor, DatasetManifest, EncoderIo, SplitGroup } from '../artifacts';
 import { padAmount } from '../../src/tensor/pad';
 import { ConfigError } from '../../src/errors';
 
@@ -17,27 +18,39 @@ export const WARN_FRACTION = 0.5;
 /** Noise realizations of a group the train stage holds at once (see loadGroup). */
 export const RESIDENT_REALIZATIONS = 3;
 
-export interface FeatureMemory {
-  /** Bytes the train stage holds for train + val. */
+/** An estimate in bytes and the training split's share per noise realization. */
+export interface CacheBytes {
   bytes: number;
-  /** Of which: per resident noise realization of the training split. */
+  /** Of which: per noise realization of the training split. */
   perTrainRealization: number;
-  /** Training realizations resident at once (≤ {@link RESIDENT_REALIZATIONS}). */
+  /** Training realizations counted (in memory: resident at once, ≤ {@link RESIDENT_REALIZATIONS}; on disk: all). */
   trainRealizations: number;
 }
 
+/** A group's image size padded to the encoder's stride multiple, and the cached values of one noisy row at that size. */
+export function cachedRow(g: SplitGroup, io: EncoderIo, cached: readonly CachedTensor[]): { height: number; width: number; shapes: Array<[number, number, number]>; values: number } {
+  const height = g.height + padAmount(g.height, io.strideMultiple);
+  const width = g.width + padAmount(g.width, io.strideMultiple);
+  const shapes = cached.map((t) => [height / t.stride, width / t.stride, t.channels] as [number, number, number]);
+  return { height, width, shapes, values: shapes.reduce((a, [h, w, c]) => a + h * w * c, 0) };
+}
+
+/** How many training realizations fit in `budget` bytes with everything else of `m` (≤ 0: not even one). */
+function realizationsThatFit(m: CacheBytes, budget: number): number {
+  const rest = m.bytes - m.trainRealizations * m.perTrainRealization;
+  return Math.floor((budget - rest) / Math.max(m.perTrainRealization, 1));
+}
+
 /** Estimates the train stage's resident bytes for the train and val splits (float32 throughout). */
-export function trainingFeatureMemory(manifest: DatasetManifest, io: EncoderIo, cached: readonly CachedTensor[]): FeatureMemory {
+export function trainingFeatureMemory(manifest: DatasetManifest, io: EncoderIo, cached: readonly CachedTensor[]): CacheBytes {
   let bytes = 0;
   let perTrainRealization = 0;
   let trainRealizations = 1;
   for (const split of ['train', 'val'] as const) {
     for (const g of manifest.splits[split]) {
-      const H = g.height + padAmount(g.height, io.strideMultiple);
-      const W = g.width + padAmount(g.width, io.strideMultiple);
       // Per noisy row: each cached tensor and the padded image; per clean row: the target.
-      const rowValues = cached.reduce((a, t) => a + (H / t.stride) * (W / t.stride) * t.channels, 0) + H * W * manifest.channels;
-      const noisyBytes = g.count * rowValues * 4;
+      const row = cachedRow(g, io, cached);
+      const noisyBytes = g.count * (row.values + row.height * row.width * manifest.channels) * 4;
       const resident = Math.min(g.realizations, RESIDENT_REALIZATIONS);
       bytes += resident * noisyBytes + g.count * g.height * g.width * manifest.channels * 4;
       if (split === 'train') {
@@ -63,16 +76,13 @@ export const FLOAT16_ABOVE_BYTES = 256 * 1024 * 1024;
 export const cacheDtype = (float32Bytes: number): 'float16' | 'float32' => (float32Bytes > FLOAT16_ABOVE_BYTES ? 'float16' : 'float32');
 
 /** The feature cache's size on disk (every split, every realization, at {@link cacheDtype}) and one training realization's share. */
-export function featureCacheDiskBytes(manifest: DatasetManifest, io: EncoderIo, cached: readonly CachedTensor[]): { bytes: number; perTrainRealization: number; trainRealizations: number } {
+export function featureCacheDiskBytes(manifest: DatasetManifest, io: EncoderIo, cached: readonly CachedTensor[]): CacheBytes {
   let bytes = 0;
   let perTrainRealization = 0;
   let trainRealizations = 1;
   for (const split of ['train', 'val', 'test'] as const) {
     for (const g of manifest.splits[split]) {
-      const H = g.height + padAmount(g.height, io.strideMultiple);
-      const W = g.width + padAmount(g.width, io.strideMultiple);
-      const rows = g.count * g.realizations;
-      const float32 = rows * cached.reduce((a, t) => a + (H / t.stride) * (W / t.stride) * t.channels, 0) * 4;
+      const float32 = g.count * g.realizations * cachedRow(g, io, cached).values * 4;
       const stored = cacheDtype(float32) === 'float16' ? float32 / 2 : float32;
       bytes += stored;
       if (split === 'train') {
@@ -88,9 +98,9 @@ export function featureCacheDiskBytes(manifest: DatasetManifest, io: EncoderIo, 
  * Refuses a feature cache larger than the free space where it is written (each realization is on disk).
  * @throws ConfigError naming data.noise.realizations (with how many fit) or data.patches_per_image
  */
-export function checkFeatureDisk(cache: ReturnType<typeof featureCacheDiskBytes>, freeBytes: number, jobFile: string): void {
+export function checkFeatureDisk(cache: CacheBytes, freeBytes: number, jobFile: string): void {
   if (cache.bytes <= freeBytes) return;
-  const fits = Math.floor((freeBytes - (cache.bytes - cache.trainRealizations * cache.perTrainRealization)) / Math.max(cache.perTrainRealization, 1));
+  const fits = realizationsThatFit(cache, freeBytes);
   const byRealizations = cache.trainRealizations > 1 && fits >= 1;
   throw new ConfigError(
     jobFile,
@@ -108,15 +118,15 @@ const gib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `
  * @param jobFile named in the error (the run's job.yaml)
  * @throws ConfigError naming data.noise.realizations / data.patches_per_image and what would fit
  */
-export function checkFeatureMemory(m: FeatureMemory, totalBytes: number, jobFile: string): string | null {
+export function checkFeatureMemory(m: CacheBytes, totalBytes: number, jobFile: string): string | null {
   const what = `the train stage would hold ${gib(m.bytes)} of cached features and images (train + val, float32)`;
   if (m.bytes > REFUSE_FRACTION * totalBytes) {
-    const rest = m.bytes - m.trainRealizations * m.perTrainRealization;
-    const fits = Math.floor((REFUSE_FRACTION * totalBytes - rest) / Math.max(m.perTrainRealization, 1));
-    const hint = m.trainRealizations > 1 && fits >= 1
+    const fits = realizationsThatFit(m, REFUSE_FRACTION * totalBytes);
+    const byRealizations = m.trainRealizations > 1 && fits >= 1;
+    const hint = byRealizations
       ? `set data.noise.realizations to ${fits} or fewer (the train stage holds up to ${RESIDENT_REALIZATIONS} at once) or lower data.patches_per_image`
       : 'lower data.patches_per_image (or data.limit), or tap fewer or coarser stages';
-    throw new ConfigError(jobFile, m.trainRealizations > 1 && fits >= 1 ? 'data.noise.realizations' : 'data.patches_per_image',
+    throw new ConfigError(jobFile, byRealizations ? 'data.noise.realizations' : 'data.patches_per_image',
       `${what}, more than ${Math.round(REFUSE_FRACTION * 100)} % of this machine's ${gib(totalBytes)}; ${hint}`);
   }
   return m.bytes > WARN_FRACTION * totalBytes ? `${what}: over half of this machine's ${gib(totalBytes)}` : null;

@@ -17,7 +17,7 @@ import {
   cachedTensors, dataFiles, encoderModelFile, featureFile, prefixModelFile, readEncoderIo, readManifest, SPLITS, type EncoderIo,
 } from '../artifacts';
 import { defineStage } from '../define-stage';
-import { availableMemoryBytes, cacheDtype, checkFeatureDisk, checkFeatureMemory, featureCacheDiskBytes, trainingFeatureMemory } from './feature-memory';
+import { availableMemoryBytes, cacheDtype, cachedRow, checkFeatureDisk, checkFeatureMemory, featureCacheDiskBytes, trainingFeatureMemory } from './feature-memory';
 
 const BATCH = 64;
 
@@ -101,12 +101,9 @@ export const featurizeStage = defineStage({
           const noisyFile = dataFiles(dataDir, split, group.id).noisy;
           const n = readNpyDims(noisyFile)[0];
           const block = n / group.realizations;
-          const H = group.height + padAmount(group.height, io.strideMultiple);
-          const W = group.width + padAmount(group.width, io.strideMultiple);
-          const shapes = io.taps.map((t) => [H / t.stride, W / t.stride, t.channels] as [number, number, number]);
-          const bytes = n * shapes.reduce((a, [h, w, c]) => a + h * w * c, 0) * 4;
-          const dtype = cacheDtype(bytes);
-          const writers = shapes.map((shape, k) => new NpyRowWriter(featureFile(ctx.outDir, split, group.id, k), [n, ...shape], dtype));
+          const row = cachedRow(group, io, io.taps);
+          const dtype = cacheDtype(n * row.values * 4);
+          const writers = row.shapes.map((shape, k) => new NpyRowWriter(featureFile(ctx.outDir, split, group.id, k), [n, ...shape], dtype));
           try {
             for (let r = 0; r < group.realizations; r++) {
               const noisy = readNpyRows(noisyFile, r * block, block);

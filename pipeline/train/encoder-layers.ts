@@ -115,19 +115,28 @@ export function finetuneTapStats(tf: Tf, enc: EncoderLayers, io: EncoderIo, bloc
   const ft = io.finetune as FinetuneIo;
   const stats: ChannelStats[] = new Array(io.taps.length);
   const frozen = ft.frozenTaps.map((k) => new ChannelStatsAccumulator(io.taps[k].channels));
-  let cut: { parts: Float32Array[]; rows: number; shape?: [number, number, number] } = { parts: [], rows: 0 };
+  // The first rows of the cut, gathered across blocks when one holds fewer.
+  const cutParts: Float32Array[] = [];
+  let cutRows = 0;
+  let cutShape: [number, number, number] = [1, 1, ft.cut.channels];
   for (const inputs of blocks) {
     frozen.forEach((acc, j) => acc.add(inputs[j]));
-    // The first rows of the cut, across blocks when one holds fewer.
     const c = inputs[ft.cutIndex];
     const size = c.shape[0] * c.shape[1] * c.shape[2];
-    const take = Math.min(TRAINABLE_STATS_ROWS - cut.rows, c.data.length / size);
-    if (take > 0) cut = { parts: [...cut.parts, c.data.slice(0, take * size)], rows: cut.rows + take, shape: c.shape };
+    const take = Math.min(TRAINABLE_STATS_ROWS - cutRows, c.data.length / size);
+    if (take <= 0) continue;
+    cutParts.push(c.data.slice(0, take * size));
+    cutRows += take;
+    cutShape = c.shape;
   }
   ft.frozenTaps.forEach((k, j) => (stats[k] = frozen[j].result()));
-  const joined = new Float32Array(cut.parts.reduce((a, p) => a + p.length, 0));
-  cut.parts.reduce((at, p) => (joined.set(p, at), at + p.length), 0);
-  const feats = trainableTapFeatures(tf, enc, io, { data: joined, shape: cut.shape ?? [1, 1, ft.cut.channels] }, TRAINABLE_STATS_ROWS);
+  const cut = new Float32Array(cutRows * cutShape[0] * cutShape[1] * cutShape[2]);
+  let at = 0;
+  for (const part of cutParts) {
+    cut.set(part, at);
+    at += part.length;
+  }
+  const feats = trainableTapFeatures(tf, enc, io, { data: cut, shape: cutShape }, TRAINABLE_STATS_ROWS);
   ft.trainableTaps.forEach((k, i) => (stats[k] = channelStats(feats[i])));
   return stats;
 }
