@@ -114,6 +114,9 @@ export const featurizeStage = defineStage({
               stats.images += block;
               stats.megapixels += (block * padded.height * padded.width) / 1e6;
               feats.forEach((f, k) => writers[k].append(f.data));
+              if (group.realizations > 1) {
+                log.info(`Featurize ${split}: noise realization ${r + 1}/${group.realizations} (${block} images) encoded and appended to the cache`);
+              }
             }
             for (const w of writers) w.close();
           } catch (err) {
