@@ -18,26 +18,53 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 }
 
 /**
+ * A file written piece by piece into a temp file beside it: `commit()` fsyncs and renames it into place,
+ * `abort()` removes it (the previous version, if any, stays untouched).
+ */
+export class AtomicWriter {
+  private readonly tmp: string;
+  private readonly fd: number;
+
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.tmp = tmpName(file);
+    this.fd = fs.openSync(this.tmp, 'w');
+  }
+
+  write(bytes: Uint8Array): void {
+    // One write() moves at most ~2 GiB on Linux and may return short: loop until every byte is written.
+    for (let off = 0; off < bytes.byteLength; ) off += fs.writeSync(this.fd, bytes, off, bytes.byteLength - off);
+  }
+
+  commit(): void {
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    fs.renameSync(this.tmp, this.file);
+  }
+
+  abort(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed (commit got as far as closing)
+    }
+    fs.rmSync(this.tmp, { force: true });
+  }
+}
+
+/**
  * Writes the concatenation of `chunks` to `file` atomically. Chunks are produced lazily, so a file
  * larger than one Buffer (4 GiB in Node 20) never exists in memory as a whole.
  */
 export function writeChunksAtomic(file: string, chunks: Iterable<Uint8Array>): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = tmpName(file);
-  const fd = fs.openSync(tmp, 'w');
+  const out = new AtomicWriter(file);
   try {
-    for (const bytes of chunks) {
-      // One write() moves at most ~2 GiB on Linux and may return short: loop until every byte is written.
-      for (let off = 0; off < bytes.byteLength; ) off += fs.writeSync(fd, bytes, off, bytes.byteLength - off);
-    }
-    fs.fsyncSync(fd);
+    for (const bytes of chunks) out.write(bytes);
+    out.commit();
   } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
+    out.abort();
     throw err;
   }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
 }
 
 /** Writes JSON (2-space indented, trailing newline) atomically. */

@@ -3,10 +3,9 @@
  * tensor of a run with `numpy.load`. Writes are atomic; reads validate the header.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { InputError } from '../errors';
 import { float16ToFloat32, float32ToFloat16 } from '../tensor/fp16';
-import { writeChunksAtomic } from './atomic';
+import { AtomicWriter, writeChunksAtomic } from './atomic';
 
 export type NpyDtype = 'float32' | 'float16';
 const DESCR: Record<NpyDtype, string> = { float32: '<f4', float16: '<f2' };
@@ -181,21 +180,14 @@ export function readNpyRows(file: string, start: number, count: number, chunkByt
  * place; `abort()` (or any error in `append`) removes it.
  */
 export class NpyRowWriter {
-  private readonly fd: number;
-  private readonly tmp: string;
+  private readonly out: AtomicWriter;
   private readonly rowValues: number;
   private rows = 0;
 
   constructor(private readonly file: string, private readonly dims: number[], private readonly dtype: NpyDtype = 'float32') {
     this.rowValues = dims.slice(1).reduce((a, b) => a * b, 1);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${process.pid}-rows`);
-    this.fd = fs.openSync(this.tmp, 'w');
-    this.write(npyHeader(dims, { length: dims.reduce((a, b) => a * b, 1) }, dtype));
-  }
-
-  private write(bytes: Uint8Array): void {
-    for (let off = 0; off < bytes.byteLength; ) off += fs.writeSync(this.fd, bytes, off, bytes.byteLength - off);
+    this.out = new AtomicWriter(file);
+    this.out.write(npyHeader(dims, { length: dims.reduce((a, b) => a * b, 1) }, dtype));
   }
 
   /** Appends whole rows (a multiple of the row size). */
@@ -203,7 +195,7 @@ export class NpyRowWriter {
     try {
       if (values.length % this.rowValues !== 0) throw new Error(`npy: ${values.length} values are not whole rows of ${this.rowValues}`);
       if (this.rows + values.length / this.rowValues > this.dims[0]) throw new Error(`npy: more than the ${this.dims[0]} rows declared for ${this.file}`);
-      for (const chunk of bodyChunks(values, this.dtype, NPY_CHUNK_BYTES)) this.write(chunk);
+      for (const chunk of bodyChunks(values, this.dtype, NPY_CHUNK_BYTES)) this.out.write(chunk);
       this.rows += values.length / this.rowValues;
     } catch (err) {
       this.abort();
@@ -217,17 +209,10 @@ export class NpyRowWriter {
       this.abort();
       throw new Error(`npy: ${this.rows} of ${this.dims[0]} rows written to ${this.file}`);
     }
-    fs.fsyncSync(this.fd);
-    fs.closeSync(this.fd);
-    fs.renameSync(this.tmp, this.file);
+    this.out.commit();
   }
 
   abort(): void {
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-    fs.rmSync(this.tmp, { force: true });
+    this.out.abort();
   }
 }
