@@ -12,7 +12,7 @@ import { TrainingError } from '../../src/errors';
 import { renameGraph } from '../../src/onnx/compose';
 import { setMetadata } from '../../src/onnx/metadata';
 import type { ModelProto } from '../../src/onnx/proto';
-import { gatherRows, nchwToNhwc } from '../../src/tensor/layout';
+import { concatFloat32, gatherRows, nchwToNhwc } from '../../src/tensor/layout';
 import { onnxToTfjs } from '../../converters/onnx-to-tfjs';
 import { tfjsToOnnx } from '../../converters/tfjs-to-onnx';
 import { combine } from '../export-model';
@@ -305,18 +305,9 @@ export async function encodeRows(
 export async function buildHeadData(patches: Patches, inputNames: readonly string[], encode: EncoderCall, batch = 16): Promise<HeadData> {
   const parts: RowBatch[] = [];
   const shapes = await encodeRows(patches, inputNames, encode, async (_s, _n, b) => void parts.push(b), batch);
-  const concat = (arrays: Float32Array[]) => {
-    const out = new Float32Array(arrays.reduce((a, p) => a + p.length, 0));
-    let o = 0;
-    for (const p of arrays) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  };
   return {
     count: patches.count,
-    inputs: shapes.inputShapes.map((shape, i) => ({ data: concat(parts.map((p) => p.inputs[i])), shape })),
-    target: { data: concat(parts.map((p) => p.target)), shape: shapes.targetShape },
+    inputs: shapes.inputShapes.map((shape, i) => ({ data: concatFloat32(parts.map((p) => p.inputs[i])), shape })),
+    target: { data: concatFloat32(parts.map((p) => p.target)), shape: shapes.targetShape },
   };
 }

@@ -10,6 +10,7 @@ import type * as TfModule from '@tensorflow/tfjs';
 import type { Tf } from '../../src/backends/tf-types';
 import type { ModelProto } from '../../src/onnx/proto';
 import { onnxToTfjs } from '../../converters/onnx-to-tfjs/convert';
+import { concatFloat32 } from '../../src/tensor/layout';
 import type { EncoderIo, FinetuneIo } from '../artifacts';
 import { IMAGE_INPUT } from './decoder';
 import type { ArrayInput } from './loop';
@@ -90,15 +91,7 @@ export function trainableTapFeatures(tf: Tf, enc: EncoderLayers, io: EncoderIo, 
       shapes[i] = v.shape;
     });
   }
-  const joined = parts.map((p, i) => {
-    const data = new Float32Array(p.reduce((a, x) => a + x.length, 0));
-    let at = 0;
-    for (const x of p) {
-      data.set(x, at);
-      at += x.length;
-    }
-    return { data, shape: shapes[i] };
-  });
+  const joined = parts.map((p, i) => ({ data: concatFloat32(p), shape: shapes[i] }));
   return ft.trainableTaps.map((k) => joined[enc.outputs.indexOf(io.taps[k].name)]);
 }
 
@@ -130,13 +123,7 @@ export function finetuneTapStats(tf: Tf, enc: EncoderLayers, io: EncoderIo, bloc
     cutShape = c.shape;
   }
   ft.frozenTaps.forEach((k, j) => (stats[k] = frozen[j].result()));
-  const cut = new Float32Array(cutRows * cutShape[0] * cutShape[1] * cutShape[2]);
-  let at = 0;
-  for (const part of cutParts) {
-    cut.set(part, at);
-    at += part.length;
-  }
-  const feats = trainableTapFeatures(tf, enc, io, { data: cut, shape: cutShape }, TRAINABLE_STATS_ROWS);
+  const feats = trainableTapFeatures(tf, enc, io, { data: concatFloat32(cutParts), shape: cutShape }, TRAINABLE_STATS_ROWS);
   ft.trainableTaps.forEach((k, i) => (stats[k] = channelStats(feats[i])));
   return stats;
 }

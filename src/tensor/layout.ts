@@ -36,3 +36,14 @@ export function gatherRows(src: Float32Array, rowSize: number, indices: ArrayLik
   }
   return out;
 }
+
+/** The arrays one after another in one new array. */
+export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
