@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { InputError } from '../errors';
 import { float16ToFloat32, float32ToFloat16 } from '../tensor/fp16';
+import { concatBytes } from '../tensor/layout';
 import { AtomicWriter, writeChunksAtomic } from './atomic';
 
 export type NpyDtype = 'float32' | 'float16';
@@ -48,14 +49,7 @@ function* bodyChunks(data: Float32Array, dtype: NpyDtype, chunkBytes: number): G
 
 /** Serializes `data` with shape `dims`, stored as `dtype` (float16 halves the size). */
 export function encodeNpy(dims: number[], data: Float32Array, dtype: NpyDtype = 'float32'): Uint8Array {
-  const parts = [...npyChunks(dims, data, dtype, NPY_CHUNK_BYTES)];
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes([...npyChunks(dims, data, dtype, NPY_CHUNK_BYTES)]);
 }
 
 /** Writes `data` atomically, streaming the body (no whole-file buffer: caches may exceed 4 GiB). */

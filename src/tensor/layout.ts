@@ -37,13 +37,24 @@ export function gatherRows(src: Float32Array, rowSize: number, indices: ArrayLik
   return out;
 }
 
-/** The arrays one after another in one new array. */
-export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+/** `parts` copied one after another into `out` (sized to their total length by the caller). */
+function concatInto<T extends Float32Array | Uint8Array>(out: T, parts: readonly T[]): T {
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
   }
   return out;
+}
+
+const totalLength = (parts: ReadonlyArray<{ length: number }>) => parts.reduce((a, p) => a + p.length, 0);
+
+/** The arrays one after another in one new array. */
+export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
+  return concatInto(new Float32Array(totalLength(parts)), parts);
+}
+
+/** The byte arrays one after another in one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  return concatInto(new Uint8Array(totalLength(parts)), parts);
 }
