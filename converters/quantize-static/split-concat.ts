@@ -9,8 +9,9 @@
  */
 import type { FloatTensor } from '../../src/backends/ort';
 import { GraphBuilder } from '../../src/onnx/builder';
-import { DataType, isDefaultDomain, onnx, toNumber, type ModelProto, type NodeProto } from '../../src/onnx/proto';
+import { DataType, isDefaultDomain, onnx, type ModelProto, type NodeProto } from '../../src/onnx/proto';
 import { tensorDims, tensorToFloat32 } from '../../src/onnx/tensor';
+import { attrInt } from '../../src/onnx/const-rules';
 import { cloneNode } from '../../src/onnx/graph-utils';
 import { pruneUnused } from '../model-utils';
 import { observeRanges } from './calibrate';
@@ -58,7 +59,7 @@ export async function splitMixedRangeConcats(
   for (const n of graph.node ?? []) for (const i of n.input ?? []) readCount.set(i, (readCount.get(i) ?? 0) + 1);
   for (const o of graph.output ?? []) readCount.set(o.name ?? '', (readCount.get(o.name ?? '') ?? 0) + 1);
   const candidates = (graph.node ?? []).flatMap((conv) => {
-    if (conv.opType !== 'Conv' || !isDefaultDomain(conv.domain) || attr(conv, 'group', 1) !== 1) return [];
+    if (conv.opType !== 'Conv' || !isDefaultDomain(conv.domain) || attrInt(conv, 'group', 1) !== 1) return [];
     const cat = producer.get(conv.input?.[0] ?? '');
     const w = inits.get(conv.input?.[1] ?? '');
     const b = conv.input?.[2] ? inits.get(conv.input[2]) : undefined;
@@ -66,7 +67,7 @@ export async function splitMixedRangeConcats(
     // One reader (this Conv) and distinct inputs: the rewrite edits the Concat and maps channels by input name.
     if ((readCount.get(cat.output?.[0] ?? '') ?? 0) !== 1 || new Set(cat.input).size !== cat.input?.length) return [];
     if (!w || w.dataType !== DataType.FLOAT || (conv.input?.[2] && (!b || b.dataType !== DataType.FLOAT))) return [];
-    const axis = attr(cat, 'axis', 0);
+    const axis = attrInt(cat, 'axis', 0) ?? 0;
     if (axis !== 1 && axis !== -3) return [];
     return [{ conv, cat }];
   });
@@ -260,7 +261,3 @@ function applyScales(
 /** Ops with f·op(x) = op(f·x) for f > 0 on their first input (the others are sizes or scales). */
 const COMMUTES = new Set(['Relu', 'Resize', 'Upsample', 'MaxPool']);
 
-function attr(n: NodeProto, name: string, dflt: number): number {
-  const a = (n.attribute ?? []).find((x) => x.name === name);
-  return a?.i !== undefined && a?.i !== null ? toNumber(a.i) : dflt;
-}
