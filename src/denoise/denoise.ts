@@ -3,6 +3,7 @@
  * to the model's value range, pack to its input dtype, run tile by tile (see tiling.ts), unpack,
  * map back and clip. The page passes an onnxruntime-web call, the CLI an onnxruntime-node one.
  */
+import { cropNhwc, padAmount, reflectPadNhwc } from '../tensor/pad';
 import { ensembleViews, selfEnsemble, swapsAxes } from './ensemble';
 import type { DenoiserInfo } from './model-info';
 import { decodeOutput, encodeInput, fromModelRange, toModelRange, type ModelTensorData } from './pixels';
@@ -54,6 +55,19 @@ export function tilingFor(info: DenoiserInfo, height: number, width: number, req
 }
 
 /**
+ * A tile with a side shorter than the model's stride multiple, padded to that multiple the way onnxtune's export
+ * pads inside its graph (reflect, then edge; tensor/pad.ts). Exports made before the graph did the edge part
+ * reflect-pad alone, which onnxruntime refuses for a 1- or 2-pixel side; padded here, they get the current result.
+ */
+function padShortSides(tile: Planar, multiple: number): Planar {
+  if (multiple <= 1 || (tile.height >= multiple && tile.width >= multiple)) return tile;
+  const [ph, pw] = [padAmount(tile.height, multiple), padAmount(tile.width, multiple)];
+  // Planar [C, h, w] is NHWC with the channels as the batch and one channel each.
+  const data = reflectPadNhwc(tile.data, tile.channels, tile.height, tile.width, 1, ph, pw);
+  return { data, channels: tile.channels, height: tile.height + ph, width: tile.width + pw };
+}
+
+/**
  * Denoises one image.
  * @param image planar [0,1] values with the model's channel count
  * @throws RangeError when the channel count differs from the model's, a tile output has the wrong size, or the
@@ -73,13 +87,15 @@ export async function denoiseImage(image: Planar, info: DenoiserInfo, call: Mode
     throw new RangeError(`the model takes fixed ${info.fixedSize[0]}×${info.fixedSize[1]} inputs: a self-ensemble of ${views} would rotate them; use 4 or fewer`);
   }
   const runOne = async (tile: Planar) => {
-    const input = encodeInput(toModelRange(tile.data, info.valueRange), info.input.type);
+    const fed = padShortSides(tile, info.fixedSize ? 1 : info.strideMultiple);
+    const input = encodeInput(toModelRange(fed.data, info.valueRange), info.input.type);
     const t = now();
-    const raw = await call(input, [1, tile.channels, tile.height, tile.width]);
+    const raw = await call(input, [1, fed.channels, fed.height, fed.width]);
     modelMs += now() - t;
     const out = decodeOutput(raw, info.output.type);
     // fromModelRange works in place: never on the runtime's own array (a call may return a cached one).
-    return fromModelRange(out === raw ? Float32Array.from(out) : out, info.valueRange);
+    const values = fromModelRange(out === raw ? Float32Array.from(out) : out, info.valueRange);
+    return fed === tile ? values : cropNhwc(values, tile.channels, fed.height, fed.width, 1, tile.height, tile.width);
   };
   const { output, tiles } = await runTiled(image, (tile) => selfEnsemble(tile, views, runOne), tiling);
   return { output: { data: output, channels: image.channels, height: image.height, width: image.width }, tiles, modelMs, totalMs: now() - t0 };

@@ -1,7 +1,8 @@
 /**
- * Reflect padding at the bottom/right of NHWC batches (what the exported graph's Pad node in
- * 'reflect' mode does), so images whose sides are not multiples of the encoder's stride can be
- * denoised, and the matching crop back to the original size.
+ * Reflect padding at the bottom/right of NHWC batches (what the exported graph's Pad nodes do:
+ * reflect, then edge where a side is too short), so images whose sides are not multiples of the
+ * encoder's stride can be denoised, and the matching crop back to the original size.
+ * No file IO: the page's denoise uses it too.
  */
 
 /** Extra rows/columns that bring `size` up to a multiple of `multiple`. */
@@ -9,14 +10,17 @@ export function padAmount(size: number, multiple: number): number {
   return (multiple - (size % multiple)) % multiple;
 }
 
-/** Pads [n,h,w,c] to [n,h+ph,w+pw,c] by mirroring without repeating the edge (numpy 'reflect'). */
+/**
+ * Pads [n,h,w,c] to [n,h+ph,w+pw,c] by mirroring without repeating the edge (numpy 'reflect'); where a side is
+ * too short to mirror that far (pad ≥ side), the mirror's last value repeats: the exported graph's reflect Pad
+ * of min(pad, side − 1) followed by an edge Pad of the rest.
+ */
 export function reflectPadNhwc(src: Float32Array, n: number, h: number, w: number, c: number, ph: number, pw: number): Float32Array {
   if (!ph && !pw) return src;
-  if (ph >= h || pw >= w) throw new RangeError(`reflect padding ${ph}×${pw} needs an image larger than ${h}×${w}`);
   const H = h + ph;
   const W = w + pw;
   const out = new Float32Array(n * H * W * c);
-  const mirror = (i: number, size: number) => (i < size ? i : 2 * (size - 1) - i);
+  const mirror = (i: number, size: number) => (i < size ? i : Math.max(0, 2 * (size - 1) - i));
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < H; y++) {
       const sy = mirror(y, h);
