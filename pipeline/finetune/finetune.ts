@@ -8,7 +8,7 @@
 import type * as TfModule from '@tensorflow/tfjs';
 import type { Tf } from '../../src/backends/tf-types';
 import { trainSchema, type TrainConfig } from '../../src/config/schema';
-import { TrainingError } from '../../src/errors';
+import { InputError, TrainingError } from '../../src/errors';
 import { renameGraph } from '../../src/onnx/compose';
 import { setMetadata } from '../../src/onnx/metadata';
 import type { ModelProto } from '../../src/onnx/proto';
@@ -226,6 +226,7 @@ export interface Patches {
  * planar images; `size` must be a multiple of the model's stride multiple so no padding happens.
  * @param images CHW planes with their sizes
  * @param noisy a noisy copy of each image (same sizes), or null to use `clean` as the input
+ * @throws InputError when no image holds one patch
  */
 export function cutPatches(
   images: Array<{ data: Float32Array; channels: number; height: number; width: number }>,
@@ -262,6 +263,14 @@ export function cutPatches(
       }
     }
   });
+  if (!clean.length) {
+    const largest = images.reduce((a, i) => (i.height * i.width > a.height * a.width ? i : a), { height: 0, width: 0 });
+    throw new InputError(
+      images.length === 1 ? 'the image' : `all ${images.length} images`,
+      `smaller than one ${size}×${size} patch (the largest is ${largest.width}×${largest.height}); use a smaller patch side ` +
+        `(it is rounded to the model's stride multiple) or larger images`,
+    );
+  }
   return { count: clean.length, channels, size, clean: Float32Array.from(clean.flat()), noisy: Float32Array.from(nz.flat()) };
 }
 

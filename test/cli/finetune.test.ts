@@ -61,6 +61,14 @@ describe('onnxtune finetune', () => {
     expect(s.stderr).toMatch(/--sigma loud/);
   });
 
+  it('images smaller than one patch: exit 2 naming the sizes and what to change; nothing written', async () => {
+    const out = path.join(dir, 'too-small.onnx');
+    const r = await runCli(['finetune', model, imgs, '--patch', '64', '--steps', '2', '--device', 'cpu', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/all 3 images: smaller than one 64×64 patch \(the largest is 48×48\); use a smaller patch side/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it('--pairs trains on real noisy/clean pairs: the noise is the pair\'s own, recorded as such, and the loss drops', async () => {
     const pairs = path.join(dir, 'pairs');
     fs.mkdirSync(pairs);

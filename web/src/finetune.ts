@@ -156,7 +156,6 @@ export function setupFinetune(
         noise = lo === hi ? `gaussian sigma=${lo}` : `gaussian sigma=${lo}-${hi}`;
       }
       const patches = cutPatches(clean, noisy, patch);
-      if (!patches.count) throw new Error(`the photos are smaller than one ${patch}×${patch} patch`);
       hook.patches = patches;
       say(`Encoding ${patches.count} patches of ${patch}×${patch} with the frozen encoder…`);
       const enc = await createRawSession(onnx.ModelProto.encode(split.encoder).finish());
