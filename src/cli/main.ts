@@ -34,7 +34,9 @@ export interface GlobalArgs {
  * then fail on with a type error far from the cause; this names the option instead. Array options are left alone.
  */
 function rejectRepeatedOptions(args: Record<string, unknown>, y: { getOptions(): { array: string[] } }): void {
-  const arrays = new Set(y.getOptions().array);
+  // yargs also sets the camelCase key of a dashed option (`--input-shape` → inputShape), which is an array option too.
+  const camel = (k: string) => k.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const arrays = new Set(y.getOptions().array.flatMap((k) => [k, camel(k)]));
   for (const [key, value] of Object.entries(args)) {
     if (key === '_' || key.length < 2 || !Array.isArray(value) || arrays.has(key)) continue;
     throw new UsageError(`--${key} takes one value, given ${value.length} (${value.join(', ')}); run the command once per value`);

@@ -124,4 +124,11 @@ describe('CLI usage errors', () => {
     expect(r.stderr).toMatch(pattern);
     expect(r.stderr).toMatch(/Run with --help for usage/);
   });
+
+  it('dashed array options pass that check (yargs adds their camelCase key: --input-shape → inputShape)', async () => {
+    const dir = tmpDir();
+    const r = await cli(['convert', path.join(dir, 'missing.onnx'), path.join(dir, 'out', 'model.json'), '--input-shape', '1,1,8,8', '--fp32-ops', 'Resize']);
+    expect(r.stderr).not.toMatch(/takes one value/);
+    expect(r.stderr).toMatch(/missing\.onnx/);
+  });
 });
