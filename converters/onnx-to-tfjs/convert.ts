@@ -9,7 +9,7 @@ import type * as TfModule from '@tensorflow/tfjs';
 import type { Tf } from '../../src/backends/tf-types';
 import { InputError, UnsupportedOpError } from '../../src/errors';
 import { valueInfoDims } from '../../src/onnx/info';
-import { AttributeType, isDefaultDomain, toNumber, type ModelProto, type NodeProto } from '../../src/onnx/proto';
+import { AttributeType, DataType, isDefaultDomain, toNumber, type ModelProto, type NodeProto } from '../../src/onnx/proto';
 import { defaultOpset } from '../model-utils';
 import { constFromTensorProto, type ConstTensor } from './constants';
 import { ONNX_LAYER_CLASSES, registerOnnxLayers } from './custom-layers';
@@ -158,6 +158,7 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
     return name;
   };
   const tfInputs: SymbolicTensor[] = [];
+  const staticInputs = new Map<string, number[]>();
   for (const vi of graph.input ?? []) {
     const name = vi.name as string;
     if (values.has(name)) continue; // an initializer also listed as an input (IR < 4): a constant
@@ -172,6 +173,8 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
     if (channels === null) {
       throw new InputError(label, `input '${name}' has a symbolic channel dim (dims [${dims.join(', ')}]); pass inputShapes { '${name}': [1, C, H, W] }`);
     }
+    // Fully known dims let a Shape of this input fold (an export's padding to its stride multiple).
+    if (dims.every((d) => typeof d === 'number' && d > 0)) staticInputs.set(name, dims as number[]);
     const sym = tf.input({ shape: tfShape, name: takeName(sanitizeName(name)), dtype: 'float32' });
     values.set(name, { kind: 'tensor', sym });
     tfInputs.push(sym);
@@ -202,11 +205,15 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
       for (const o of node.output ?? []) if (o) poisoned.add(o);
       return;
     }
-    const allConst = inputs.every((n) => !n || values.get(n)?.kind === 'const');
+    const inputDims = op === 'Shape' ? staticInputs.get(inputs[0]) : undefined;
+    const allConst = inputDims !== undefined || inputs.every((n) => !n || values.get(n)?.kind === 'const');
     if (allConst && mapper.fold) {
       try {
         const attrs = Object.fromEntries(mapper.attrs.map((s) => [s.onnxName, readAttr(node, s)]));
-        const consts = inputs.map((n) => (n ? (values.get(n) as { value: ConstTensor }).value : undefined));
+        // Shape reads only the dims: a static graph input stands in as an empty tensor of its dims.
+        const consts = inputDims
+          ? [{ dtype: 'float' as const, dims: inputDims, data: new Float64Array(0), onnxType: DataType.FLOAT }]
+          : inputs.map((n) => (n ? (values.get(n) as { value: ConstTensor }).value : undefined));
         const outs = mapper.fold({ node, opset, attrs, inputs: consts });
         (node.output ?? []).forEach((o, k) => {
           if (o && outs[k]) values.set(o, { kind: 'const', value: outs[k] });
@@ -219,7 +226,10 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
       return;
     }
     if (!mapper.build) {
-      problems.push({ index, op, node: nodeLabel(node, index), reason: 'only constant inputs are supported (it is evaluated at conversion time)' });
+      const hint = op === 'Shape' && values.get(inputs[0])?.kind === 'tensor' && report.inputs.some((i) => i.name === inputs[0])
+        ? `; of input '${inputs[0]}' once its dims are fixed (inputShapes, or --input-shape on the CLI)`
+        : '';
+      problems.push({ index, op, node: nodeLabel(node, index), reason: `only constant inputs are supported (it is evaluated at conversion time)${hint}` });
       for (const o of node.output ?? []) if (o) poisoned.add(o);
       return;
     }

@@ -238,14 +238,14 @@ function unaryRule(f: (v: number) => number): ConstRule {
   };
 }
 
-function binaryRule(op: string): ConstRule {
+function binaryRule(op: string, fn?: (a: number, b: number) => number): ConstRule {
   return (ctx) => {
     const a = required(ctx, 0, 'A');
     const b = required(ctx, 1, 'B');
     const dims = broadcastDims(a.dims, b.dims);
     ctx.reserve(dims, `${op} result`);
     const isInt = a.dtype === 'int' && b.dtype === 'int';
-    const f = isInt && op === 'Div' ? (x: number, y: number) => trunc(x / y) : BINARY[op];
+    const f = fn ?? (isInt && op === 'Div' ? (x: number, y: number) => trunc(x / y) : BINARY[op]);
     const round = a.dtype === 'float' && a.onnxType === DataType.FLOAT ? fround : (v: number) => v;
     return [{ dtype: a.dtype, dims, data: broadcastBinary(a, b, (x, y) => round(f(x, y))), onnxType: a.onnxType }];
   };
@@ -378,6 +378,13 @@ const RULES: Record<string, ConstRule> = {
   },
   Add: binaryRule('Add'),
   Sub: binaryRule('Sub'),
+  Mod: (ctx) => {
+    // fmod = 0 (integers only): the sign of the divisor, as Python's %; fmod = 1: the sign of the dividend, as C's fmod.
+    const fmod = attrInt(ctx.node, 'fmod', 0) === 1;
+    const a = required(ctx, 0, 'A');
+    if (!fmod && a.dtype === 'float') throw new RangeError('Mod of floats needs fmod = 1');
+    return binaryRule('Mod', fmod ? (x, y) => x % y : (x, y) => x - y * Math.floor(x / y))(ctx);
+  },
   Mul: binaryRule('Mul'),
   Div: binaryRule('Div'),
   Pow: binaryRule('Pow'),

@@ -416,6 +416,21 @@ add({
   },
 });
 add({
+  name: "an export's pad to a stride multiple from the input's fixed dims: Shape/Slice/Mod/Sub/Min/Concat folded; reflect then edge Pad",
+  ops: ['Shape', 'Mod', 'Min', 'Sub', 'Slice', 'Concat', 'Pad'],
+  inputs: [[1, 2, 2, 5]],
+  staticShape: true,
+  build: (g) => {
+    const hw = g.node('Slice', [g.node('Shape', [g.x[0]]), g.i64([2]), g.i64([4])]);
+    const stride = g.i64([4, 4]);
+    const pad = g.node('Mod', [g.node('Sub', [stride, g.node('Mod', [hw, stride])]), stride]);
+    const reflect = g.node('Min', [pad, g.node('Sub', [hw, g.i64([1])])]);
+    const pads = (hwPad: string) => g.node('Concat', [g.i64([0, 0, 0, 0, 0, 0]), hwPad], { axis: 0 });
+    const mirrored = g.node('Pad', [g.x[0], pads(reflect)], { mode: 'reflect' });
+    return [g.node('Pad', [mirrored, pads(g.node('Sub', [pad, reflect]))], { mode: 'edge' })];
+  },
+});
+add({
   name: 'per-channel scale from Constant → Unsqueeze → Unsqueeze, Shape/Gather/Range/Squeeze folded',
   ops: ['Mul', 'Constant', 'Unsqueeze', 'Shape', 'Gather', 'Range', 'Squeeze'],
   inputs: [X4],

@@ -138,6 +138,22 @@ describe('constant resolver: sources', () => {
     expect(values(r, 'sub')).toEqual([6, -0.25, 72]);
   });
 
+  test('Mod: the sign of the divisor (fmod 0, integers) or of the dividend (fmod 1)', () => {
+    const m = graph((b) => {
+      b.addInt64Initializer('a', [4], [7, -7, 7, -7]);
+      b.addInt64Initializer('d', [4], [3, 3, -3, -3]);
+      b.addNode('Mod', ['a', 'd'], ['py']);
+      b.addNode('Mod', ['a', 'd'], ['c'], { fmod: 1 });
+      b.addInitializer('f', [2], Float32Array.of(5.5, -5.5));
+      b.addInitializer('g', [], Float32Array.of(2));
+      b.addNode('Mod', ['f', 'g'], ['ff'], { fmod: 1 });
+    });
+    const r = constantResolver(m);
+    expect(r.ints('py')).toEqual([1, 2, -2, -1]);
+    expect(r.ints('c')).toEqual([1, -1, 1, -1]);
+    expect(values(r, 'ff')).toEqual([1.5, -1.5]);
+  });
+
   test('an initializer also listed as a graph input (IR < 4) is a weight; a real input never is', () => {
     const b = new GraphBuilder('ir3');
     b.addInput('x', ['N', 3, 4, 4]);

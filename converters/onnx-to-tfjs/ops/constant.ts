@@ -57,7 +57,16 @@ export const CONSTANT_OPS: readonly OpMapper[] = [
       { onnxName: 'end', type: 'int' },
     ],
     fold: coreFold,
-    notes: 'folded (of constants only: activation shapes are dynamic in tfjs)',
+    notes: 'folded: of constants, and of a graph input with static dims (inputShapes / `--input-shape`; activation shapes are dynamic in tfjs)',
+  },
+  {
+    onnxOp: 'Mod',
+    opsets: [10, 21],
+    category: 'constant',
+    inputs: [{ name: 'A', kind: 'const' }, { name: 'B', kind: 'const' }],
+    attrs: [{ onnxName: 'fmod', type: 'int', default: 0 }],
+    fold: coreFold,
+    notes: 'folded (shape arithmetic, e.g. padding to a stride multiple)',
   },
   {
     onnxOp: 'Cast',
