@@ -101,7 +101,8 @@ export interface ReadImageOptions {
 
 /**
  * Reads a PNG/JPEG/TIFF/WebP/GIF/… file as floats in [0, 1] (divided by 255 or 65535 by bit depth).
- * Gray files give 1 channel, anything else 3 (sRGB; CMYK is converted); alpha is dropped; an
+ * Gray files give 1 channel, anything else 3 (sRGB; CMYK is converted); alpha is dropped; an EXIF
+ * orientation (phone photos) is applied, so the pixels are upright as a viewer shows them; an
  * animated or multi-page file gives its first frame (logged as a warning).
  * @throws {InputError} naming the file when it is missing, empty, unreadable, not an image,
  *   truncated, or declares more than `maxPixels` pixels (checked before decoding)
@@ -150,6 +151,8 @@ export async function readImage(file: string, opts: ReadImageOptions = {}): Prom
     const gray = meta.space === 'b-w' || meta.space === 'grey16';
     const deep = meta.depth === 'ushort';
     let img = sharp(bytes, { limitInputPixels: maxPixels, page: 0, pages: 1 });
+    // A camera's EXIF orientation: the pixels as a viewer shows them (outputs are written upright, without the tag).
+    if ((meta.orientation ?? 1) > 1) img = img.rotate();
     if (meta.hasAlpha) img = img.removeAlpha();
     img = img.toColourspace(gray ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb');
     const { data, info } = await img.raw({ depth: deep ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });

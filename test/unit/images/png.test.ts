@@ -82,6 +82,26 @@ describe('writePng / readImage', () => {
     await expect(readImage(junk)).rejects.toThrow(`${junk}: cannot decode image`);
   });
 
+  it('applies a JPEG EXIF orientation: the pixels come upright, as a viewer shows the photo', async () => {
+    // Stored 64×32: red left half, green top half. Orientation 6 shows it turned 90° clockwise (32×64), so stored
+    // (x, y) appears at (31 − y, x): red on the top half, green on the right half.
+    const [w, h] = [64, 32];
+    const raw = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) raw.set([x < 32 ? 255 : 0, y < 16 ? 255 : 0, 128], (y * w + x) * 3);
+    }
+    const file = path.join(dir, 'phone.jpg');
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(file);
+    const img = await readImage(file);
+    expect([img.width, img.height, img.channels]).toEqual([32, 64, 3]);
+    const at = (x: number, y: number) => Array.from(img.data.subarray((y * 32 + x) * 3, (y * 32 + x) * 3 + 3), (v) => Math.round(v * 255));
+    const close = (got: number[], want: number[]) => got.forEach((v, k) => expect(Math.abs(v - want[k])).toBeLessThan(12));
+    close(at(8, 16), [255, 0, 128]); // top left: red
+    close(at(24, 16), [255, 255, 128]); // top right: red + green
+    close(at(8, 48), [0, 0, 128]); // bottom left: neither
+    close(at(24, 48), [0, 255, 128]); // bottom right: green
+  });
+
   it('rejects data that does not match the geometry', async () => {
     await expect(encodePng(new Float32Array(5), 2, 2, 1)).rejects.toThrow(RangeError);
     await expect(encodePng(new Float32Array(4), 2, 2, 2 as 1)).rejects.toThrow(/channels must be 1 or 3/);
