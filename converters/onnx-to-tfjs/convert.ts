@@ -10,6 +10,7 @@ import type { Tf } from '../../src/backends/tf-types';
 import { InputError, UnsupportedOpError } from '../../src/errors';
 import { valueInfoDims } from '../../src/onnx/info';
 import { AttributeType, DataType, isDefaultDomain, toNumber, type ModelProto, type NodeProto } from '../../src/onnx/proto';
+import { attrInt } from '../../src/onnx/const-rules';
 import { defaultOpset } from '../model-utils';
 import { constFromTensorProto, type ConstTensor } from './constants';
 import { ONNX_LAYER_CLASSES, registerOnnxLayers } from './custom-layers';
@@ -185,6 +186,27 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
   const known = (n: string) => values.has(n) || poisoned.has(n) || pending.has(n);
   const nodeLabel = (node: NodeProto, i: number) => node.name || node.output?.[0] || `#${i}`;
 
+  // A Shape of a fixed-size input folds only where its batch dim is not used: the tfjs model keeps a free batch.
+  const readers = new Map<string, NodeProto[]>();
+  for (const n of nodes) for (const i of n.input ?? []) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const constInts = (name: string | undefined) => {
+    const v = name ? values.get(name) : undefined;
+    return v?.kind === 'const' ? Array.from(v.value.data, Number) : undefined;
+  };
+  const readsNoBatch = (shape: NodeProto, rank: number): boolean => {
+    const notBatch = (i: number) => (i < 0 ? i + rank : i) >= 1;
+    if (notBatch(attrInt(shape, 'start', 0) ?? 0)) return true;
+    return (readers.get(shape.output?.[0] ?? '') ?? []).every((r) => {
+      if (!isDefaultDomain(r.domain) || r.input?.[0] !== shape.output?.[0]) return false;
+      if (r.opType === 'Gather') return (attrInt(r, 'axis', 0) ?? 0) === 0 && (constInts(r.input?.[1])?.every(notBatch) ?? false);
+      if (r.opType !== 'Slice' || opset < 10) return false;
+      const axes = r.input?.[3] ? constInts(r.input[3]) : [0];
+      const starts = constInts(r.input?.[1]);
+      const steps = r.input?.[4] ? constInts(r.input[4]) : undefined;
+      return !!axes && !!starts && axes.length === 1 && axes[0] === 0 && notBatch(starts[0]) && (!steps || steps[0] > 0);
+    });
+  };
+
   // Pass 1: fold constant subgraphs.
   const toBuild: Array<{ node: NodeProto; index: number; mapper: OpMapper }> = [];
   nodes.forEach((node, index) => {
@@ -205,7 +227,8 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
       for (const o of node.output ?? []) if (o) poisoned.add(o);
       return;
     }
-    const inputDims = op === 'Shape' ? staticInputs.get(inputs[0]) : undefined;
+    const fixedDims = op === 'Shape' ? staticInputs.get(inputs[0]) : undefined;
+    const inputDims = fixedDims && readsNoBatch(node, fixedDims.length) ? fixedDims : undefined;
     const allConst = inputDims !== undefined || inputs.every((n) => !n || values.get(n)?.kind === 'const');
     if (allConst && mapper.fold) {
       try {

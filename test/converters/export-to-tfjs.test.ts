@@ -12,6 +12,8 @@ import { splitDenoiser } from '../../pipeline/finetune/split';
 import { resolveModel } from '../../pretrained/shipped';
 import { createSession } from '../../src/backends/ort';
 import { encodeModel, loadModel } from '../../src/onnx/model-io';
+import type { ModelProto } from '../../src/onnx/proto';
+import { GraphBuilder } from '../../src/onnx/builder';
 import { nchwToNhwc } from '../../src/tensor/layout';
 import { seeded } from '../helpers/seeded';
 import { quietCpu } from '../helpers/tf-cpu';
@@ -20,7 +22,7 @@ const shipped = loadModel(resolveModel('gray-blind'));
 const split = splitDenoiser(shipped, 'gray-blind.onnx');
 const rejoined = combine(split.encoder, split.decoder, split.io, split.opset);
 
-async function tfjsVsOrt(model: typeof shipped, h: number, w: number): Promise<number> {
+async function tfjsVsOrt(model: ModelProto, h: number, w: number): Promise<number> {
   const { model: converted } = onnxToTfjs(tf, model, { inputShapes: { noisy: [1, 1, h, w] }, label: 'gray-blind.onnx' });
   const x = Float32Array.from(seeded(h * w, h * 100 + w), (v) => 0.5 + 0.2 * v);
   const session = await createSession(encodeModel(model), { threads: 1 });
@@ -46,6 +48,19 @@ describe('an onnxtune export → tfjs', () => {
   it('the current export also at 2×2 and 1×5 (reflect what fits, then edge)', async () => {
     expect(await tfjsVsOrt(rejoined, 2, 2)).toBeLessThan(1e-4);
     expect(await tfjsVsOrt(rejoined, 1, 5)).toBeLessThan(1e-4);
+  });
+
+  it("leaves a Shape unfolded where its batch dim is read (the tfjs model's batch stays free)", () => {
+    const b = new GraphBuilder('flatten');
+    b.addInput('x', [1, 2, 3, 3]);
+    b.addNode('Shape', ['x'], ['shape']);
+    b.addInt64Initializer('zero', [1], [0]);
+    b.addNode('Gather', ['shape', 'zero'], ['n'], { axis: 0 });
+    b.addInt64Initializer('rest', [1], [-1]);
+    b.addNode('Concat', ['n', 'rest'], ['target'], { axis: 0 });
+    b.addNode('Reshape', ['x', 'target'], ['y']);
+    b.addOutput('y');
+    expect(() => onnxToTfjs(tf, b.toModel({ opset: 13 }), { label: 'flatten.onnx' })).toThrow(/'Shape' at node/);
   });
 
   it('without fixed dims names the input to fix', () => {
