@@ -186,9 +186,11 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
   const known = (n: string) => values.has(n) || poisoned.has(n) || pending.has(n);
   const nodeLabel = (node: NodeProto, i: number) => node.name || node.output?.[0] || `#${i}`;
 
+  // Who reads each tensor (for fusion decisions, and whether a Shape's batch dim is used).
+  const consumers = new Map<string, NodeProto[]>();
+  for (const node of nodes) for (const n of node.input ?? []) if (n) consumers.set(n, [...(consumers.get(n) ?? []), node]);
+
   // A Shape of a fixed-size input folds only where its batch dim is not used: the tfjs model keeps a free batch.
-  const readers = new Map<string, NodeProto[]>();
-  for (const n of nodes) for (const i of n.input ?? []) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
   const constInts = (name: string | undefined) => {
     const v = name ? values.get(name) : undefined;
     return v?.kind === 'const' ? Array.from(v.value.data, Number) : undefined;
@@ -196,7 +198,7 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
   const readsNoBatch = (shape: NodeProto, rank: number): boolean => {
     const notBatch = (i: number) => (i < 0 ? i + rank : i) >= 1;
     if (notBatch(attrInt(shape, 'start', 0) ?? 0)) return true;
-    return (readers.get(shape.output?.[0] ?? '') ?? []).every((r) => {
+    return (consumers.get(shape.output?.[0] ?? '') ?? []).every((r) => {
       if (!isDefaultDomain(r.domain) || r.input?.[0] !== shape.output?.[0]) return false;
       if (r.opType === 'Gather') return (attrInt(r, 'axis', 0) ?? 0) === 0 && (constInts(r.input?.[1])?.every(notBatch) ?? false);
       if (r.opType !== 'Slice' || opset < 10) return false;
@@ -261,9 +263,6 @@ export function onnxToTfjs(tf: Tf, model: ModelProto, opts: OnnxToTfjsOptions = 
     toBuild.push({ node, index, mapper });
   });
 
-  // Who reads each tensor (for fusion decisions).
-  const consumers = new Map<string, NodeProto[]>();
-  for (const node of nodes) for (const n of node.input ?? []) if (n) consumers.set(n, [...(consumers.get(n) ?? []), node]);
 
   // Pass 2: build layers.
   const absorbedBy = new Map<NodeProto, NodeProto>();

@@ -215,6 +215,8 @@ export type EncoderCall = (image: Float32Array, dims: [number, number, number, n
 /** Square patches cut from images, NCHW, all of one size. */
 export interface Patches {
   count: number;
+  /** Images smaller than one patch (they give none). */
+  tooSmall: number;
   channels: number;
   size: number;
   clean: Float32Array;
@@ -271,7 +273,8 @@ export function cutPatches(
         `(it is rounded to the model's stride multiple) or larger images`,
     );
   }
-  return { count: clean.length, channels, size, clean: Float32Array.from(clean.flat()), noisy: Float32Array.from(nz.flat()) };
+  const tooSmall = images.filter((img) => img.height < size || img.width < size).length;
+  return { count: clean.length, tooSmall, channels, size, clean: Float32Array.from(clean.flat()), noisy: Float32Array.from(nz.flat()) };
 }
 
 /** Receives encoded rows `start … start + n − 1` (a sink may store them anywhere: memory, IndexedDB). */

@@ -88,8 +88,7 @@ export async function finetuneFiles(modelFile: string, images: readonly string[]
   const S = split.io.strideMultiple;
   const patch = Math.max(S, Math.round(opts.patch / S) * S);
   const patches = cutPatches(clean, noisy, patch);
-  const small = clean.filter((c) => c.height < patch || c.width < patch).length;
-  if (small) log.warn(`${small} of ${clean.length} images are smaller than one ${patch}×${patch} patch and give none (--patch sets the side)`);
+  if (patches.tooSmall) log.warn(`${patches.tooSmall} of ${clean.length} images are smaller than one ${patch}×${patch} patch and give none (--patch sets the side)`);
   const enc = await createSession(encodeModel(split.encoder), { device: opts.device ?? 'auto', label: 'encoder' });
   const data = await buildHeadData(patches, (split.decoder.graph?.input ?? []).map((i) => i.name as string), async (image, dims) => {
     const outs = await enc.run({ image: { data: image, dims } });
