@@ -42,7 +42,7 @@ export const webCommand: CommandModule<GlobalArgs, WebArgs> = {
       .positional('model', { type: 'string', describe: 'an exported onnxtune .onnx (default: train the short demo model once into runs/web-default-model) or a shipped denoiser\'s name (onnxtune models)' })
       .option('port', { type: 'number', default: 8177, describe: 'port on 127.0.0.1 (0 picks a free one)' })
       .option('rebuild', { type: 'boolean', default: false, describe: 'rebuild the page even when the build is up to date' })
-      .option('build-only', { type: 'boolean', default: false, describe: 'build the page if needed (dist/web-demo) and exit without serving' })
+      .option('build-only', { type: 'boolean', default: false, describe: 'build the page if needed (dist/web-demo, or ~/.cache/onnxtune/ where the package is read-only; $ONNXTUNE_WEB_BUILD_DIR) and exit without serving' })
       .example('$0 web runs/mnist-dae-*/export/mnist-denoiser.onnx', 'serve the demo with your model')
       .example('$0 web --port 0', 'serve with the default model on a free port') as Argv<WebArgs>,
   handler: async (args) => {

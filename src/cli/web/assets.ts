@@ -5,15 +5,41 @@
  * WebGPU, one .mjs loader and one .wasm binary.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { InputError } from '../../errors';
-import { PROJECT_ROOT } from '../../version';
+import { ONNXTUNE_VERSION, PROJECT_ROOT } from '../../version';
 
 /** The page's sources: index.html, app.css, src/*.ts. */
 export const WEB_SOURCE_DIR = path.join(PROJECT_ROOT, 'web');
-/** Where `onnxtune web` and `export --target web` keep the built page: $ONNXTUNE_WEB_BUILD_DIR or dist/web-demo. */
+/**
+ * Where `onnxtune web` and `export --target web` keep the built page: $ONNXTUNE_WEB_BUILD_DIR; else dist/web-demo in
+ * the package, or, where the package folder is read-only to this user (a global install), a per-user cache folder.
+ */
 export function webBuildDir(): string {
-  return path.resolve(process.env.ONNXTUNE_WEB_BUILD_DIR || path.join(PROJECT_ROOT, 'dist', 'web-demo'));
+  return webBuildDirs()[0];
+}
+
+/**
+ * The folders a built page may be found in, the one to build into first: $ONNXTUNE_WEB_BUILD_DIR alone; else
+ * dist/web-demo and $XDG_CACHE_HOME (or ~/.cache)/onnxtune/web-demo-<version>, the package's first unless this user
+ * cannot write there.
+ * @param writable whether this user may create entries in a folder (tests pass their own)
+ */
+export function webBuildDirs(writable: (dir: string) => boolean = canWrite): string[] {
+  if (process.env.ONNXTUNE_WEB_BUILD_DIR) return [path.resolve(process.env.ONNXTUNE_WEB_BUILD_DIR)];
+  const inPackage = path.join(PROJECT_ROOT, 'dist', 'web-demo');
+  const cache = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'onnxtune', `web-demo-${ONNXTUNE_VERSION}`);
+  return writable(path.dirname(inPackage)) ? [inPackage, cache] : [cache, inPackage];
+}
+
+function canWrite(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A package's Node entry file, resolved as require() does from the project. */

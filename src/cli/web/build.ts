@@ -13,7 +13,7 @@ import { InputError } from '../../errors';
 import { sha256 } from '../../io/hash';
 import { log } from '../../log';
 import { ONNXTUNE_VERSION, PROJECT_ROOT } from '../../version';
-import { ORT_WEB_FILES, TFJS_WASM_DIR, TFJS_WASM_FILES, WEB_SOURCE_DIR, ortWebDist, tfjsWasmDist, webBuildDir } from './assets';
+import { ORT_WEB_FILES, TFJS_WASM_DIR, TFJS_WASM_FILES, WEB_SOURCE_DIR, ortWebDist, tfjsWasmDist, webBuildDir, webBuildDirs } from './assets';
 import { writeSamples } from './samples';
 
 /** Bump when the build's output layout changes (part of the build key). */
@@ -111,7 +111,11 @@ export async function buildWebApp(opts: { outDir?: string; minify?: boolean } = 
   const tfjsWasm = tfjsWasmDist();
   const t0 = Date.now();
   const tmp = `${outDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  fs.mkdirSync(tmp, { recursive: true });
+  try {
+    fs.mkdirSync(tmp, { recursive: true });
+  } catch (err) {
+    throw new InputError(outDir, `cannot build the web page here (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set ONNXTUNE_WEB_BUILD_DIR to a writable folder`, { cause: err });
+  }
   try {
     const result = await esbuild.build({
       absWorkingDir: PROJECT_ROOT,
@@ -171,14 +175,15 @@ export async function buildWebApp(opts: { outDir?: string; minify?: boolean } = 
  * existing build is used as is.
  */
 export async function ensureWebBuild(opts: { outDir?: string; force?: boolean } = {}): Promise<WebBuild> {
-  const outDir = path.resolve(opts.outDir ?? webBuildDir());
-  const record = readRecord(outDir);
-  if (record && !opts.force) {
+  const dirs = opts.outDir ? [path.resolve(opts.outDir)] : webBuildDirs();
+  for (const dir of opts.force ? [] : dirs) {
+    const record = readRecord(dir);
+    if (!record) continue;
     const haveSources = fs.existsSync(path.join(WEB_SOURCE_DIR, 'src', 'main.ts'));
     if (!haveSources || record.key === buildKey(record.inputs, ortWebDist().version)) {
-      log.debug(`Web page build ${record.key} is up to date`);
-      return { dir: outDir, key: record.key, built: false, ortWeb: record.ortWeb };
+      log.debug(`Web page build ${record.key} in ${dir} is up to date`);
+      return { dir, key: record.key, built: false, ortWeb: record.ortWeb };
     }
   }
-  return buildWebApp({ outDir });
+  return buildWebApp({ outDir: dirs[0] });
 }

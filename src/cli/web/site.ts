@@ -34,7 +34,7 @@ export interface WebDemoOptions {
   model?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Build folder (default dist/web-demo); built when missing or stale. */
+  /** Build folder (default: webBuildDirs()); built when missing or stale. */
   buildDir?: string;
   /** Send COOP/COEP so the page may use threads (default true). */
   isolation?: boolean;
