@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { webBuildDirs } from '../../src/cli/web/assets';
+import { packageOrCacheDirs, webBuildDirs } from '../../src/cli/web/assets';
+import { defaultModelDirs } from '../../src/cli/web/default-model';
 import { buildWebApp } from '../../src/cli/web/build';
 import { InputError } from '../../src/errors';
 import { ONNXTUNE_VERSION, PROJECT_ROOT } from '../../src/version';
@@ -34,6 +35,14 @@ describe('the web page build folder', () => {
     const asked: string[] = [];
     expect(webBuildDirs((dir) => (asked.push(dir), false))).toEqual([cache, inPackage]);
     expect(asked).toEqual([path.dirname(inPackage)]);
+  });
+
+  it("the default model (onnxtune web without one) follows the same rule", () => {
+    expect(packageOrCacheDirs(path.join(PROJECT_ROOT, 'runs', 'web-default-model'), 'web-default-model', () => false)).toEqual([
+      path.join('/cache-home', 'onnxtune', 'web-default-model'),
+      path.join(PROJECT_ROOT, 'runs', 'web-default-model'),
+    ]);
+    expect(defaultModelDirs()[0]).toBe(path.join(PROJECT_ROOT, 'runs', 'web-default-model')); // writable here
   });
 
   it('is $ONNXTUNE_WEB_BUILD_DIR alone when set', () => {

@@ -28,14 +28,25 @@ export function webBuildDir(): string {
  */
 export function webBuildDirs(writable: (dir: string) => boolean = canWrite): string[] {
   if (process.env.ONNXTUNE_WEB_BUILD_DIR) return [path.resolve(process.env.ONNXTUNE_WEB_BUILD_DIR)];
-  const inPackage = path.join(PROJECT_ROOT, 'dist', 'web-demo');
-  const cache = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'onnxtune', `web-demo-${ONNXTUNE_VERSION}`);
+  return packageOrCacheDirs(path.join(PROJECT_ROOT, 'dist', 'web-demo'), `web-demo-${ONNXTUNE_VERSION}`, writable);
+}
+
+/**
+ * A folder the CLI writes next to its own files (`inPackage`), and the per-user cache folder
+ * $XDG_CACHE_HOME (or ~/.cache)/onnxtune/<cacheName> for when it cannot: the one to write first, then the other
+ * (which may hold what an earlier run, or the installer, wrote).
+ */
+export function packageOrCacheDirs(inPackage: string, cacheName: string, writable: (dir: string) => boolean = canWrite): string[] {
+  const cache = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'onnxtune', cacheName);
   return writable(path.dirname(inPackage)) ? [inPackage, cache] : [cache, inPackage];
 }
 
+/** Whether this user may create `dir`'s entries: `dir` itself, or its nearest existing ancestor when it is not there yet. */
 function canWrite(dir: string): boolean {
+  let at = path.resolve(dir);
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
   try {
-    fs.accessSync(dir, fs.constants.W_OK);
+    fs.accessSync(at, fs.constants.W_OK);
     return true;
   } catch {
     return false;
