@@ -194,6 +194,15 @@ function readTensorName(r: Reader): string {
  * @param bytes the whole `.onnx` file
  * @throws ModelFormatError when the bytes are not an ONNX ModelProto with a graph
  */
+/**
+ * For an error message: a file that starts like JSON is most likely a TF.js model.json handed to something that
+ * reads ONNX ('' otherwise).
+ */
+export function jsonModelHint(bytes: Uint8Array): string {
+  const text = new TextDecoder().decode(bytes.subarray(0, 64)).replace(/^\uFEFF/, '').trimStart();
+  return text.startsWith('{') ? '; it is JSON — a TF.js model.json? `onnxtune convert model.json model.onnx` makes an ONNX file of it' : '';
+}
+
 export function readOnnxSummary(bytes: Uint8Array): OnnxModelSummary {
   const out: OnnxModelSummary = { irVersion: 0, producer: '', opsets: [], metadata: {}, inputs: [], outputs: [] };
   let sawGraph = false;
@@ -232,11 +241,11 @@ export function readOnnxSummary(bytes: Uint8Array): OnnxModelSummary {
       return true;
     });
   } catch (err) {
-    if (err instanceof ModelFormatError) throw new ModelFormatError(`not an ONNX model (${err.message})`);
+    if (err instanceof ModelFormatError) throw new ModelFormatError(`not an ONNX model (${err.message})${jsonModelHint(bytes)}`);
     throw err;
   }
   if (!sawGraph || out.irVersion === 0) {
-    throw new ModelFormatError(`not an ONNX model (${sawGraph ? 'no ir_version' : 'no graph'})`);
+    throw new ModelFormatError(`not an ONNX model (${sawGraph ? 'no ir_version' : 'no graph'})${jsonModelHint(bytes)}`);
   }
   out.inputs = rawInputs.filter((i) => !initializers.has(i.name));
   return out;

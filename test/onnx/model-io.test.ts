@@ -5,6 +5,7 @@ import { createSession } from '../../src/backends/ort';
 import { InputError } from '../../src/errors';
 import { decodeModel, encodeModel, loadModel, saveModel } from '../../src/onnx/model-io';
 import { onnx } from '../../src/onnx/proto';
+import { readOnnxSummary } from '../../src/onnx/reader';
 import { tensorToFloat32 } from '../../src/onnx/tensor';
 import { tmpDir } from '../helpers/tmp';
 import { convReluConvRelu, seeded } from './fixtures';
@@ -127,5 +128,16 @@ describe('model IO', () => {
       saveModel(m, file);
       expect(() => loadModel(file)).toThrow(why);
     });
+  });
+});
+
+describe('a TF.js model.json given where ONNX is read', () => {
+  const json = new TextEncoder().encode('\uFEFF  {"format": "layers-model", "modelTopology": {}}');
+  it('is named as JSON, with the command that converts it (both readers)', () => {
+    expect(() => decodeModel(json, 'model.json')).toThrow(/model\.json: .*; it is JSON — a TF\.js model\.json\? `onnxtune convert model\.json model\.onnx`/);
+    expect(() => readOnnxSummary(json)).toThrow(/not an ONNX model .*; it is JSON — a TF\.js model\.json\?/);
+  });
+  it('other garbage gets no such hint', () => {
+    expect(() => decodeModel(Uint8Array.of(0xff, 0xff, 0xff), 'x.onnx')).toThrow(/^(?!.*JSON).*x\.onnx/);
   });
 });
