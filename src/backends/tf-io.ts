@@ -28,25 +28,59 @@ export async function saveLayersModel(tf: Tf, model: TfModule.LayersModel, dir: 
   );
 }
 
-/** Loads a model saved by saveLayersModel (or by tfjs `file://`, single weights file). */
+type WeightGroup = { paths: string[]; weights: TfModule.io.WeightsManifestEntry[] };
+
+/**
+ * Loads a model saved by saveLayersModel (or by tfjs `file://`, weight files beside model.json).
+ * @throws InputError naming model.json or the weight file when the JSON is not a LayersModel (a graph model
+ *   included), a weight file is missing or lies outside the model's folder, or tfjs refuses the topology/weights
+ */
 export async function loadLayersModel(tf: Tf, dir: string): Promise<TfModule.LayersModel> {
   const jsonFile = path.join(dir, 'model.json');
-  let json: {
-    modelTopology: object;
-    weightsManifest: Array<{ paths: string[]; weights: TfModule.io.WeightsManifestEntry[] }>;
-  };
+  let json: { format?: unknown; modelTopology?: unknown; weightsManifest?: unknown };
   try {
     json = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
   } catch (err) {
     throw new InputError(jsonFile, `cannot read tfjs model: ${(err as Error).message}`, { cause: err });
   }
+  const topology = json?.modelTopology as { node?: unknown } | undefined;
+  if (json?.format === 'graph-model' || Array.isArray(topology?.node)) {
+    throw new InputError(
+      jsonFile,
+      "is a TF.js graph model (tfjs-converter output); onnxtune reads LayersModels (format 'layers-model', as " +
+        'tf.LayersModel.save writes them): convert the source Keras model to a LayersModel, or export the SavedModel to ONNX',
+    );
+  }
+  if (!topology || typeof topology !== 'object') throw new InputError(jsonFile, 'has no modelTopology; expected a TF.js LayersModel model.json');
+  const groups = json.weightsManifest ?? [];
+  const valid = (g: unknown): g is WeightGroup =>
+    !!g && Array.isArray((g as WeightGroup).paths) && (g as WeightGroup).paths.every((p) => typeof p === 'string') && Array.isArray((g as WeightGroup).weights);
+  if (!Array.isArray(groups) || !groups.every(valid)) {
+    throw new InputError(jsonFile, 'weightsManifest: expected a list of { paths: [file, …], weights: [{ name, shape, dtype }, …] }');
+  }
+  const root = path.resolve(dir);
   const specs: TfModule.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
-  for (const group of json.weightsManifest) {
+  for (const group of groups) {
     specs.push(...group.weights);
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(dir, p)));
+    for (const p of group.paths) {
+      // Weight files are data beside the model: never a path out of its folder (as for ONNX external data).
+      const file = path.resolve(root, p);
+      if (path.isAbsolute(p) || path.relative(root, file).startsWith('..')) {
+        throw new InputError(jsonFile, `weightsManifest names '${p}', outside the model's folder; weight files must lie beside model.json`);
+      }
+      try {
+        buffers.push(fs.readFileSync(file));
+      } catch (err) {
+        throw new InputError(file, `cannot read this weight file of ${path.basename(jsonFile)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+      }
+    }
   }
   const all = Buffer.concat(buffers);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: specs, weightData }));
+  } catch (err) {
+    throw new InputError(jsonFile, `TF.js cannot load it as a LayersModel: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
 }
