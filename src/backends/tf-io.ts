@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type * as TfModule from '@tensorflow/tfjs';
 import { InputError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { confinedFile } from '../io/confined-path';
 
 type Tf = typeof TfModule;
 
@@ -65,15 +66,10 @@ export async function loadLayersModel(tf: Tf, dir: string): Promise<TfModule.Lay
     specs.push(...group.weights);
     for (const p of group.paths) {
       // Weight files are data beside the model: never a path out of its folder (as for ONNX external data).
-      const file = path.resolve(root, p);
-      if (path.isAbsolute(p) || path.relative(root, file).startsWith('..')) {
-        throw new InputError(jsonFile, `weightsManifest names '${p}', outside the model's folder; weight files must lie beside model.json`);
-      }
-      try {
-        buffers.push(fs.readFileSync(file));
-      } catch (err) {
-        throw new InputError(file, `cannot read this weight file of ${path.basename(jsonFile)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
-      }
+      const file = confinedFile(root, p, ({ reason, missing }) => {
+        throw new InputError(missing ? path.join(root, p) : jsonFile, missing ? `weight file of ${path.basename(jsonFile)} not found` : `weightsManifest path '${p}' refused: ${reason}`);
+      });
+      buffers.push(fs.readFileSync(file));
     }
   }
   const all = Buffer.concat(buffers);

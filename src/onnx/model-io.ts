@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
+import { confinedFile } from '../io/confined-path';
 import { forEachGraph, nodeSubgraphs } from './graph-utils';
 import { dataTypeName, onnx, toNumber, type GraphProto, type Int64Like, type ModelProto, type TensorProto } from './proto';
 import { elementSize, tensorNumel } from './tensor';
@@ -183,33 +184,11 @@ function parseNonNegInt(value: string | undefined, what: string, label: string, 
   return n;
 }
 
-/** Checks `location` is a relative path that stays inside `dir` (after resolving symlinks); returns the real path. */
+/** `location` as a data file of the model's folder `dir` (io/confined-path.ts), or an InputError naming the tensor. */
 function safeExternalPath(dir: string, location: string, label: string, tensor: string): string {
-  const refuse = (why: string): never => {
-    throw new InputError(label, `tensor '${tensor}': external data location '${location}' refused: ${why}`);
-  };
-  if (!location) refuse('empty location');
-  if (location.includes('\0')) refuse('contains a NUL byte');
-  if (path.isAbsolute(location) || path.win32.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) {
-    refuse('absolute paths are not allowed; external data must sit in the model\'s folder');
-  }
-  const inside = (root: string, p: string) => {
-    const rel = path.relative(root, p);
-    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  };
-  const resolved = path.resolve(dir, location);
-  if (!inside(dir, resolved)) refuse('it resolves outside the model\'s folder');
-  let real: string;
-  try {
-    real = fs.realpathSync(resolved);
-  } catch {
-    throw new InputError(label, `tensor '${tensor}': external data file '${location}' not found next to the model`);
-  }
-  const realDir = fs.realpathSync(dir);
-  if (!inside(realDir, real)) refuse('it links to a file outside the model\'s folder');
-  // A folder, FIFO or device would fail or block on read: only plain files hold tensor data.
-  if (!fs.statSync(real).isFile()) refuse('it is not a regular file');
-  return real;
+  return confinedFile(dir, location, ({ reason, missing }) => {
+    throw new InputError(label, missing ? `tensor '${tensor}': external data file '${location}' not found next to the model` : `tensor '${tensor}': external data location '${location}' refused: ${reason}`);
+  });
 }
 
 /**

@@ -35,11 +35,18 @@ describe('loadLayersModel', () => {
     ['a graph model', { format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }, {}, /is a TF\.js graph model \(tfjs-converter output\); onnxtune reads LayersModels/],
     ['no topology', { weightsManifest: [] }, {}, /has no modelTopology; expected a TF\.js LayersModel model\.json/],
     ['a manifest that is not a list of groups', { modelTopology: {}, weightsManifest: { paths: 'w.bin' } }, {}, /weightsManifest: expected a list of \{ paths/],
-    ['a weight path out of the folder', { modelTopology: {}, weightsManifest: [{ paths: ['../secret.bin'], weights: [] }] }, {}, /names '\.\.\/secret\.bin', outside the model's folder/],
-    ['an absolute weight path', { modelTopology: {}, weightsManifest: [{ paths: ['/etc/passwd'], weights: [] }] }, {}, /names '\/etc\/passwd', outside the model's folder/],
-    ['a missing weight file', { modelTopology: {}, weightsManifest: [{ paths: ['w.bin'], weights: [] }] }, {}, /w\.bin: cannot read this weight file of model\.json \(ENOENT\)/],
+    ['a weight path out of the folder', { modelTopology: {}, weightsManifest: [{ paths: ['../secret.bin'], weights: [] }] }, {}, /weightsManifest path '\.\.\/secret\.bin' refused: it resolves outside the model's folder/],
+    ['an absolute weight path', { modelTopology: {}, weightsManifest: [{ paths: ['/etc/passwd'], weights: [] }] }, {}, /weightsManifest path '\/etc\/passwd' refused: absolute paths are not allowed/],
+    ['a missing weight file', { modelTopology: {}, weightsManifest: [{ paths: ['w.bin'], weights: [] }] }, {}, /w\.bin: weight file of model\.json not found/],
     ['a topology tfjs refuses', { modelTopology: { class_name: 'Nonsense', config: {} }, weightsManifest: [] }, {}, /model\.json: TF\.js cannot load it as a LayersModel: /],
   ];
+  it('a weight file that links out of the folder is refused', async () => {
+    const dir = writeModelJson(path.join(root, 'link'), { modelTopology: {}, weightsManifest: [{ paths: ['w.bin'], weights: [] }] });
+    fs.writeFileSync(path.join(root, 'outside.bin'), new Uint8Array(8));
+    fs.symlinkSync(path.join(root, 'outside.bin'), path.join(dir, 'w.bin'));
+    await expect(loadLayersModel(tf, dir)).rejects.toThrow(/weightsManifest path 'w\.bin' refused: it links to a file outside the model's folder/);
+  });
+
   it.each(cases)('%s: InputError naming the file', async (name, json, files, pattern) => {
     const dir = writeModelJson(path.join(root, name.replace(/\W+/g, '-')), json, files);
     const err = await loadLayersModel(tf, dir).catch((e: unknown) => e);
