@@ -3,6 +3,7 @@
  * read-only to the user (a global install: `onnxtune web` failed there with EACCES), or $ONNXTUNE_WEB_BUILD_DIR;
  * a folder that cannot be written is named with the variable that moves it.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageOrCacheDirs, webBuildDirs } from '../../src/cli/web/assets';
@@ -48,6 +49,16 @@ describe('the web page build folder', () => {
   it('is $ONNXTUNE_WEB_BUILD_DIR alone when set', () => {
     process.env.ONNXTUNE_WEB_BUILD_DIR = 'rel/site';
     expect(webBuildDirs()).toEqual([path.resolve('rel/site')]);
+  });
+
+  it("a build removes the temporary folders of builds whose process is gone, not those of live ones", async () => {
+    const parent = tmpDir();
+    const outDir = path.join(parent, 'site');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const names = [`site.tmp-${dead}-abc123`, `site.old-${dead}-17`, 'site.tmp-1-live', 'other.tmp-' + dead + '-x'];
+    for (const n of names) fs.mkdirSync(path.join(parent, n, 'ort'), { recursive: true });
+    await buildWebApp({ outDir });
+    expect(fs.readdirSync(parent).sort()).toEqual(['other.tmp-' + dead + '-x', 'site', 'site.tmp-1-live']);
   });
 
   it('a folder that cannot be made is named, with the variable to set', async () => {

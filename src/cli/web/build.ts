@@ -99,6 +99,35 @@ function swapInto(tmp: string, dest: string): void {
   }
 }
 
+/** Whether process `pid` is alive on this machine (signal 0 tests without sending; EPERM: alive, not ours). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary and replaced folders (`<outDir>.tmp-<pid>-…`, `.old-<pid>-…`) of builds whose process is
+ * gone: a build stopped by Ctrl-C or a kill leaves ~30 MB (onnxruntime-web's wasm) beside the page otherwise.
+ */
+function removeStaleBuilds(outDir: string): void {
+  const parent = path.dirname(outDir);
+  const stale = new RegExp(`^${path.basename(outDir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(?:tmp|old)-(\\d+)-`);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.match(stale)?.[1]);
+    if (pid && pid !== process.pid && !alive(pid)) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Builds the page into `outDir` (replacing what is there).
  * @param opts.minify minify the bundle (default true)
@@ -110,6 +139,7 @@ export async function buildWebApp(opts: { outDir?: string; minify?: boolean } = 
   const ort = ortWebDist();
   const tfjsWasm = tfjsWasmDist();
   const t0 = Date.now();
+  removeStaleBuilds(outDir);
   const tmp = `${outDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   try {
     fs.mkdirSync(tmp, { recursive: true });
