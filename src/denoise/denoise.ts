@@ -7,7 +7,7 @@ import { cropNhwc, padAmount, reflectPadNhwc } from '../tensor/pad';
 import { ensembleViews, selfEnsemble, swapsAxes } from './ensemble';
 import type { DenoiserInfo } from './model-info';
 import { decodeOutput, encodeInput, fromModelRange, toModelRange, type ModelTensorData } from './pixels';
-import { DEFAULT_TILING, runTiled, type Planar, type TileOptions, type TileRect } from './tiling';
+import { DEFAULT_TILING, defaultOverlap, runTiled, type Planar, type TileOptions, type TileRect } from './tiling';
 
 /** Runs the model once on a [1, C, h, w] tensor of the model's input type; returns the output values. */
 export type ModelCall = (input: ModelTensorData, dims: [number, number, number, number]) => Promise<ArrayLike<number>>;
@@ -35,7 +35,8 @@ export interface DenoiseResult {
 
 /**
  * Tile options for a model: its fixed input size when it has one, else the requested/default tile;
- * tile starts aligned to the model's stride multiple; the context margin defaults to 16 px, or less
+ * tile starts aligned to the model's stride multiple; the overlap defaults to a quarter of the tile (at
+ * most 64 px); the context margin defaults to 16 px, or less
  * when a smaller overlap leaves no room for it (2·margin < overlap).
  * @throws RangeError when a fixed-size model meets a smaller image
  */
@@ -49,7 +50,8 @@ export function tilingFor(info: DenoiserInfo, height: number, width: number, req
     align = 1;
   }
   const side = typeof tile === 'number' ? tile : Math.min(tile[0], tile[1]);
-  const overlap = Math.min(requested.overlap ?? DEFAULT_TILING.overlap, side - 1);
+  // A fixed 32×32 model got overlap 31 (a 1-pixel step: ~50,000 calls for 256²) before the quarter-side default.
+  const overlap = Math.min(requested.overlap ?? defaultOverlap(side), side - 1);
   const margin = requested.margin ?? Math.max(0, Math.min(DEFAULT_TILING.margin, Math.ceil(overlap / 2) - 1));
   return { tile, overlap, margin, align: requested.align ?? align };
 }

@@ -8,7 +8,7 @@ export {
   MODEL_DTYPES, defaultSigma, describeDenoiser, formatNoise, metadataRows, parseValueRange, readDenoiserInfo,
   type DenoiserInfo, type ModelDtype, type NoiseSpec,
 } from './model-info';
-export { checkTileOptions, DEFAULT_TILING, extractTile, planTiles, rampWeights, runTiled, tileStarts, type Planar, type TileOptions, type TileRect, type TileRunner } from './tiling';
+export { checkTileOptions, DEFAULT_TILING, defaultOverlap, extractTile, planTiles, rampWeights, runTiled, tileStarts, type Planar, type TileOptions, type TileRect, type TileRunner } from './tiling';
 export { addGaussianNoise } from '../noise/gaussian';
 export { decodeOutput, encodeInput, fromModelRange, planarToRgba, rgbaToPlanar, toModelRange, type ModelTensorData } from './pixels';
 export { ENSEMBLE_SIZES, ensembleViews, fromView, selfEnsemble, toView, type EnsembleSize } from './ensemble';

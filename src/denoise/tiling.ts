@@ -47,6 +47,11 @@ export type TileRunner = (tile: Planar, index: number) => Promise<Float32Array>;
  */
 export const DEFAULT_TILING: Readonly<{ tile: number; overlap: number; margin: number }> = Object.freeze({ tile: 256, overlap: 64, margin: 16 });
 
+/** The overlap for a tile side when none is asked for: a quarter of the side, at most {@link DEFAULT_TILING}'s 64. */
+export function defaultOverlap(side: number): number {
+  return Math.min(DEFAULT_TILING.overlap, Math.floor(side / 4));
+}
+
 /**
  * Checks one axis's tiling numbers (what {@link tileStarts} and {@link planTiles} apply).
  * @throws RangeError naming the value that cannot work

@@ -13,7 +13,7 @@ import { encodeModel } from '../../src/onnx/model-io';
 import { onnx } from '../../src/onnx/proto';
 import { fromHalf, toHalf } from '../../src/tensor/fp16';
 import {
-  ModelFormatError, addGaussianNoise, decodeOutput, ensembleViews, fromView, toView, defaultSigma, denoiseImage, describeDenoiser, encodeInput,
+  ModelFormatError, addGaussianNoise, decodeOutput, defaultOverlap, tilingFor, ensembleViews, fromView, toView, defaultSigma, denoiseImage, describeDenoiser, encodeInput,
   extractTile, formatNoise, fromModelRange, metadataRows, parseValueRange, planTiles, planarToRgba, psnr, rampWeights,
   readDenoiserInfo, readOnnxSummary, rgbaToPlanar, runTiled, tileStarts, toModelRange, type Planar, type TileOptions,
 } from '../../src/denoise';
@@ -413,6 +413,14 @@ describe('denoiseImage', () => {
 
   it('refuses an image with the wrong channel count', async () => {
     await expect(denoiseImage(image(3, 8, 8), info, async (x) => x.data)).rejects.toThrow(/1-channel images, got 3/);
+  });
+
+  it('overlaps a quarter of the tile by default, at most 64 (a fixed 32×32 model: 8, not 31)', () => {
+    expect([256, 512, 64, 32, 3].map(defaultOverlap)).toEqual([64, 64, 16, 8, 0]);
+    const fixed = readDenoiserInfo(tinyModel({ dims: [1, 1, 32, 32] }));
+    expect(tilingFor(fixed, 256, 256)).toMatchObject({ tile: [32, 32], overlap: 8, margin: 3, align: 1 });
+    expect(tilingFor(info, 256, 256, { tile: 64 })).toMatchObject({ tile: 64, overlap: 16 });
+    expect(tilingFor(info, 256, 256)).toMatchObject({ tile: 256, overlap: 64, margin: 16 });
   });
 });
 

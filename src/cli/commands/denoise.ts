@@ -13,7 +13,7 @@ import { resolveModel } from '../../../pretrained/shipped';
 import { printResult, table } from '../output';
 import type { GlobalArgs } from '../main';
 import { ENSEMBLE_SIZES } from '../../denoise/ensemble';
-import { checkTileOptions } from '../../denoise/tiling';
+import { checkTileOptions, defaultOverlap } from '../../denoise/tiling';
 
 interface DenoiseArgs extends GlobalArgs {
   model?: string;
@@ -21,7 +21,7 @@ interface DenoiseArgs extends GlobalArgs {
   page: boolean;
   out: string;
   tile: number;
-  overlap: number;
+  overlap?: number;
   margin?: number;
   'self-ensemble': number;
   color: ColorMode;
@@ -44,7 +44,7 @@ export const denoiseCommand: CommandModule<GlobalArgs, DenoiseArgs> = {
       .option('page', { type: 'boolean', default: true, describe: 'also write DIR/index.html: a before/after slider per image (previews in DIR/compare/); --no-page to skip' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (same file names; formats other than PNG/TIFF/JPEG become PNG)' })
       .option('tile', { type: 'number', default: 256, describe: 'tile side in pixels: larger images run tile by tile so memory stays bounded' })
-      .option('overlap', { type: 'number', default: 64, describe: 'overlap between tiles, blended linearly (no seams)' })
+      .option('overlap', { type: 'number', describe: 'overlap between tiles, blended linearly (no seams); default a quarter of --tile, at most 64' })
       .option('margin', {
         type: 'number',
         describe: 'pixels at each shared tile side used as context only (weight 0), since a convolution sees padding there; default 16 (less when 2·margin would not fit in the overlap)',
@@ -79,9 +79,10 @@ export const denoiseCommand: CommandModule<GlobalArgs, DenoiseArgs> = {
     const model = resolveModel(modelArg, args.model === undefined ? 'model (first argument)' : '--model');
     try {
       // Before any image is read: the rules the tiler applies.
-      checkTileOptions(args.tile, args.overlap, args.margin ?? 0);
+      checkTileOptions(args.tile, args.overlap ?? defaultOverlap(args.tile), args.margin ?? 0);
     } catch (err) {
-      throw new UsageError(`--tile ${args.tile} --overlap ${args.overlap}${args.margin === undefined ? '' : ` --margin ${args.margin}`}: ${(err as Error).message}`);
+      const given = [`--tile ${args.tile}`, args.overlap === undefined ? '' : `--overlap ${args.overlap}`, args.margin === undefined ? '' : `--margin ${args.margin}`];
+      throw new UsageError(`${given.filter(Boolean).join(' ')}: ${(err as Error).message}`);
     }
     const { done, skipped, page } = await denoiseFiles(model, inputs, {
       out: args.out, tile: args.tile, overlap: args.overlap, margin: args.margin, ensemble: args['self-ensemble'], color: args.color, bitDepth: args['bit-depth'], force: args.force, device: args.device,
