@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runJob } from '../../pipeline/runner';
+import { formatRunSummary } from '../../src/cli/commands/run';
 import { optimizedOpCounts, QUANTIZATION_METADATA_KEY } from '../../converters/quantize-static';
 import { getMetadata } from '../../src/onnx/metadata';
 import { loadModel } from '../../src/onnx/model-io';
@@ -38,5 +39,9 @@ describe('export.quantize: int8', () => {
     const diffs = a.map((v, i) => Math.abs(v - b[i]));
     expect(Math.max(...diffs)).toBeLessThan(0.15);
     expect(diffs.reduce((s, d) => s + d, 0) / diffs.length).toBeLessThan(0.02);
+
+    // The run's summary names both files.
+    expect(formatRunSummary(r)).toContain(`int8 model (export.quantize): ${path.join(exp, 'denoiser.int8.onnx')} (`);
+    expect(formatRunSummary(r)).toMatch(new RegExp(`${q.quantized} int8 convs, 0 float\\)`));
   }, 300_000);
 });

@@ -56,8 +56,12 @@ export function formatRunSummary(r: RunJobResult): string {
     if (ev.learnedNothing) lines.push('LEARNED NOTHING: the denoised output is (nearly) the noisy input; see the train stage\'s warning in the log');
     lines.push(`Before/after grid: ${path.join(r.runDir, 'evaluate', 'grid.png')}`);
   }
-  const ex = r.summaries.export as { file: string; bytes: number } | undefined;
+  const ex = r.summaries.export as { file: string; bytes: number; int8?: { file: string; bytes: number; int8Convs: number; floatConvs: number } } | undefined;
   if (ex) lines.push(`Exported model: ${path.join(r.runDir, 'export', ex.file)} (${(ex.bytes / 1024).toFixed(0)} KiB)`);
+  if (ex?.int8) {
+    const q = ex.int8;
+    lines.push(`int8 model (export.quantize): ${path.join(r.runDir, 'export', q.file)} (${(q.bytes / 1024).toFixed(0)} KiB, ${q.int8Convs} int8 convs, ${q.floatConvs} float)`);
+  }
   const ve = r.summaries.verify as { maxAbsDiff: number; tolerance: number; samples: number } | undefined;
   if (ve) lines.push(`Parity (combined ONNX vs encoder + tfjs decoder, ${ve.samples} images): max abs diff ${ve.maxAbsDiff.toExponential(2)} ≤ ${ve.tolerance}`);
   return lines.join('\n');
