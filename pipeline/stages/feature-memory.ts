@@ -7,7 +7,7 @@
  * instead of being killed by the kernel (exit 137, no message) or a full disk after minutes of encoding.
  */
 import * as os from 'node:os';
-import type { CachedTensor, DatasetManifest, EncoderIo, SplitGroup } from '../artifacts';
+import type { CachedTensor, DatasetManifest, EncoderIo, Split, SplitGroup } from '../artifacts';
 import { padAmount } from '../../src/tensor/pad';
 import { ConfigError } from '../../src/errors';
 
@@ -41,25 +41,36 @@ function realizationsThatFit(m: CacheBytes, budget: number): number {
   return Math.floor((budget - rest) / Math.max(m.perTrainRealization, 1));
 }
 
-/** Estimates the train stage's resident bytes for the train and val splits (float32 throughout). */
-export function trainingFeatureMemory(manifest: DatasetManifest, io: EncoderIo, cached: readonly CachedTensor[]): CacheBytes {
-  let bytes = 0;
-  let perTrainRealization = 0;
-  let trainRealizations = 1;
-  for (const split of ['train', 'val'] as const) {
+/** What one group of a split contributes: `realizations` blocks of `perRealization` bytes, plus `fixed` bytes. */
+type GroupBytes = { perRealization: number; realizations: number; fixed: number };
+
+/** Sums `perGroup` over the groups of `splits`, keeping the training split's per-realization share. */
+function sumGroups(manifest: DatasetManifest, splits: readonly Split[], perGroup: (g: SplitGroup) => GroupBytes): CacheBytes {
+  const out: CacheBytes = { bytes: 0, perTrainRealization: 0, trainRealizations: 1 };
+  for (const split of splits) {
     for (const g of manifest.splits[split]) {
-      // Per noisy row: each cached tensor and the padded image; per clean row: the target.
-      const row = cachedRow(g, io, cached);
-      const noisyBytes = g.count * (row.values + row.height * row.width * manifest.channels) * 4;
-      const resident = Math.min(g.realizations, RESIDENT_REALIZATIONS);
-      bytes += resident * noisyBytes + g.count * g.height * g.width * manifest.channels * 4;
+      const { perRealization, realizations, fixed } = perGroup(g);
+      out.bytes += realizations * perRealization + fixed;
       if (split === 'train') {
-        perTrainRealization += noisyBytes;
-        trainRealizations = resident;
+        out.perTrainRealization += perRealization;
+        out.trainRealizations = realizations;
       }
     }
   }
-  return { bytes, perTrainRealization, trainRealizations };
+  return out;
+}
+
+/** Estimates the train stage's resident bytes for the train and val splits (float32 throughout). */
+export function trainingFeatureMemory(manifest: DatasetManifest, io: EncoderIo, cached: readonly CachedTensor[]): CacheBytes {
+  return sumGroups(manifest, ['train', 'val'], (g) => {
+    // Per noisy row: each cached tensor and the padded image; per clean row: the target.
+    const row = cachedRow(g, io, cached);
+    return {
+      perRealization: g.count * (row.values + row.height * row.width * manifest.channels) * 4,
+      realizations: Math.min(g.realizations, RESIDENT_REALIZATIONS),
+      fixed: g.count * g.height * g.width * manifest.channels * 4,
+    };
+  });
 }
 
 /** The memory this process may use: the machine's, or the container's (cgroup) limit when lower. */
@@ -77,21 +88,11 @@ export const cacheDtype = (float32Bytes: number): 'float16' | 'float32' => (floa
 
 /** The feature cache's size on disk (every split, every realization, at {@link cacheDtype}) and one training realization's share. */
 export function featureCacheDiskBytes(manifest: DatasetManifest, io: EncoderIo, cached: readonly CachedTensor[]): CacheBytes {
-  let bytes = 0;
-  let perTrainRealization = 0;
-  let trainRealizations = 1;
-  for (const split of ['train', 'val', 'test'] as const) {
-    for (const g of manifest.splits[split]) {
-      const float32 = g.count * g.realizations * cachedRow(g, io, cached).values * 4;
-      const stored = cacheDtype(float32) === 'float16' ? float32 / 2 : float32;
-      bytes += stored;
-      if (split === 'train') {
-        perTrainRealization += stored / g.realizations;
-        trainRealizations = g.realizations;
-      }
-    }
-  }
-  return { bytes, perTrainRealization, trainRealizations };
+  return sumGroups(manifest, ['train', 'val', 'test'], (g) => {
+    const float32 = g.count * g.realizations * cachedRow(g, io, cached).values * 4;
+    const stored = cacheDtype(float32) === 'float16' ? float32 / 2 : float32;
+    return { perRealization: stored / g.realizations, realizations: g.realizations, fixed: 0 };
+  });
 }
 
 /**
