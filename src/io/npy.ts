@@ -19,8 +19,11 @@ export interface NpyArray {
 /** Bytes moved per read/write call: large caches (several GiB) stream through instead of one Buffer. */
 export const NPY_CHUNK_BYTES = 1 << 28;
 
+/** The number of values of a shape. */
+const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
 function npyHeader(dims: number[], data: { length: number }, dtype: NpyDtype): Uint8Array {
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = product(dims);
   if (n !== data.length) throw new Error(`npy: dims [${dims}] need ${n} values, got ${data.length}`);
   const shape = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
   let header = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
@@ -96,7 +99,7 @@ function readLayout(fd: number, file: string): NpyLayout {
     throw new InputError(file, `unsupported .npy header ${header.trim()}`);
   }
   const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = product(dims);
   const offset = start + hlen;
   const bytesPer = descr === '<f4' ? 4 : descr === '<f2' ? 2 : 0;
   if (!bytesPer) throw new InputError(file, `unsupported dtype ${descr}; expected <f4 or <f2`);
@@ -142,7 +145,7 @@ function withFile<T>(file: string, body: (fd: number) => T): T {
 export function readNpy(file: string, chunkBytes = NPY_CHUNK_BYTES): NpyArray {
   return withFile(file, (fd) => {
     const layout = readLayout(fd, file);
-    const n = layout.dims.reduce((a, b) => a * b, 1);
+    const n = product(layout.dims);
     return { dims: layout.dims, data: readValues(fd, file, layout, 0, n, chunkBytes) };
   });
 }
@@ -163,7 +166,7 @@ export function readNpyRows(file: string, start: number, count: number, chunkByt
     if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > (rows ?? 0)) {
       throw new InputError(file, `rows ${start}…${start + count - 1} requested; the file holds ${rows ?? 0}`);
     }
-    const rowValues = rest.reduce((a, b) => a * b, 1);
+    const rowValues = product(rest);
     return { dims: [count, ...rest], data: readValues(fd, file, layout, start * rowValues, count * rowValues, chunkBytes) };
   });
 }
@@ -179,9 +182,9 @@ export class NpyRowWriter {
   private rows = 0;
 
   constructor(private readonly file: string, private readonly dims: number[], private readonly dtype: NpyDtype = 'float32') {
-    this.rowValues = dims.slice(1).reduce((a, b) => a * b, 1);
+    this.rowValues = product(dims.slice(1));
     this.out = new AtomicWriter(file);
-    this.out.write(npyHeader(dims, { length: dims.reduce((a, b) => a * b, 1) }, dtype));
+    this.out.write(npyHeader(dims, { length: product(dims) }, dtype));
   }
 
   /** Appends whole rows (a multiple of the row size). */
