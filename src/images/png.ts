@@ -1,7 +1,7 @@
 /**
  * Image files ⇄ Float32Array in [0, 1], HWC layout, 1 (gray) or 3 (RGB) channels, via sharp,
  * plus the built-in BMP and PGM/PPM decoders (./formats) for what libvips does not read.
- * Reading accepts 8- and 16-bit gray/RGB/CMYK (alpha is dropped, palettes expanded, CMYK
+ * Reading accepts 8- and 16-bit gray/RGB/CMYK (alpha is dropped or, on request, returned apart; palettes expanded, CMYK
  * converted to sRGB, the first frame of an animated or multi-page file taken with a warning) and
  * refuses a file whose header declares more than {@link MAX_IMAGE_PIXELS} before decoding it;
  * writing is 8-bit PNG (clipped and rounded) through an atomic rename.
@@ -29,6 +29,8 @@ export interface DecodedImage {
   width: number;
   height: number;
   channels: 1 | 3;
+  /** The alpha channel (H×W, [0, 1]), only when asked for ({@link ReadImageOptions.keepAlpha}) and the file has one. */
+  alpha?: Float32Array;
 }
 
 function checkGeometry(data: ArrayLike<number>, width: number, height: number, channels: number, what: string): void {
@@ -93,15 +95,30 @@ function oneLine(err: unknown): string {
   return [...new Set(text.split('\n').map((l) => l.trim()).filter(Boolean))].join('; ');
 }
 
+/** 8-bit bytes or 16-bit little-endian samples as floats in [0, 1]. */
+function toUnitFloat(data: Buffer, deep: boolean): Float32Array {
+  const values = deep ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : data;
+  const scale = deep ? 1 / 65535 : 1 / 255;
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] * scale;
+  return out;
+}
+
 /** Options for {@link readImage}. */
 export interface ReadImageOptions {
   /** Refuse files whose header declares more pixels than this (default {@link MAX_IMAGE_PIXELS}). */
   maxPixels?: number;
+  /**
+   * Return a file's alpha channel in `alpha` (the colour channels stay as they are, not
+   * premultiplied), so an output can keep the transparency (`onnxtune denoise`). Default: dropped.
+   */
+  keepAlpha?: boolean;
 }
 
 /**
  * Reads a PNG/JPEG/TIFF/WebP/GIF/… file as floats in [0, 1] (divided by 255 or 65535 by bit depth).
- * Gray files give 1 channel, anything else 3 (sRGB; CMYK is converted); alpha is dropped; an EXIF
+ * Gray files give 1 channel, anything else 3 (sRGB; CMYK is converted); alpha is dropped (or
+ * returned apart with `keepAlpha`); an EXIF
  * orientation (phone photos) is applied, so the pixels are upright as a viewer shows them; an
  * animated or multi-page file gives its first frame (logged as a warning).
  * @throws {InputError} naming the file when it is missing, empty, unreadable, not an image,
@@ -156,14 +173,21 @@ export async function readImage(file: string, opts: ReadImageOptions = {}): Prom
     if (meta.hasAlpha) img = img.removeAlpha();
     img = img.toColourspace(gray ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb');
     const { data, info } = await img.raw({ depth: deep ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
-    if (info.channels !== 1 && info.channels !== 3) {
+    const channels = info.channels;
+    if (channels !== 1 && channels !== 3) {
       throw new Error(`unexpected ${info.channels} channels after conversion from ${meta.space ?? 'an unknown colour space'}`);
     }
-    const values = deep ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : data;
-    const scale = deep ? 1 / 65535 : 1 / 255;
-    const out = new Float32Array(values.length);
-    for (let i = 0; i < values.length; i++) out[i] = values[i] * scale;
-    return { data: out, width: info.width, height: info.height, channels: info.channels };
+    const out = toUnitFloat(data, deep);
+    // A second decode for alpha: libvips' gray conversion drops it, so it cannot ride along with the colour.
+    let alpha: Float32Array | undefined;
+    if (meta.hasAlpha && opts.keepAlpha) {
+      let a = sharp(bytes, { limitInputPixels: maxPixels, page: 0, pages: 1 });
+      if ((meta.orientation ?? 1) > 1) a = a.rotate();
+      // grey16 keeps a 16-bit alpha at 16 bits (without it the plane comes back scaled to 0–255).
+      a = a.extractChannel('alpha').toColourspace(deep ? 'grey16' : 'b-w');
+      alpha = toUnitFloat(await a.raw({ depth: deep ? 'ushort' : 'uchar' }).toBuffer(), deep);
+    }
+    return { data: out, width: info.width, height: info.height, channels, ...(alpha ? { alpha } : {}) };
   } catch (err) {
     throw new InputError(file, `cannot decode image: ${oneLine(err)}`, { cause: err });
   }

@@ -129,7 +129,7 @@ export async function denoiseFiles(model: string, inputs: readonly string[], opt
       const t0 = performance.now();
       let img: Awaited<ReturnType<typeof readImage>>;
       try {
-        img = await readImage(file);
+        img = await readImage(file, { keepAlpha: true });
       } catch (err) {
         if (!(err instanceof InputError) || files.length === 1) throw err;
         log.warn(`${err.message}; skipped`);
@@ -138,7 +138,8 @@ export async function denoiseFiles(model: string, inputs: readonly string[], opt
       }
       const deep = (await sourceBitDepth(file)) === 16;
       const r = await denoiseOne(d, img, opts);
-      await writeImage(targets[k], r.data, img.width, img.height, r.channels, opts.bitDepth ?? (deep ? 16 : 8));
+      // Transparency passes through untouched: the model denoises the colour channels only.
+      await writeImage(targets[k], r.data, img.width, img.height, r.channels, opts.bitDepth ?? (deep ? 16 : 8), img.alpha);
       const seconds = (performance.now() - t0) / 1000;
       const tiles = d.lastTiles() * r.runs;
       done.push({ input: file, output: targets[k], width: img.width, height: img.height, channels: r.channels, tiles, seconds });

@@ -1,7 +1,7 @@
 /**
  * `onnxtune denoise`: with a per-pixel model built here (y = 0.5·x + 0.25), tiled output equals the
  * untiled formula exactly (blending is sum-normalized), 16-bit input gives 16-bit output, a gray
- * model denoises each channel of an RGB image, existing outputs are kept without --force, and an
+ * model denoises each channel of an RGB image, an alpha channel passes through untouched, existing outputs are kept without --force, and an
  * unreadable image in a folder is reported on stderr and skipped while the others are written (exit 2).
  */
 import * as fs from 'node:fs';
@@ -47,6 +47,24 @@ describe('onnxtune denoise', () => {
     const c = await readImage(path.join(out, 'color.tif'));
     expect(c.channels).toBe(3);
     expect(r.stdout).toMatch(/color\.tif\s+300×170×3\s+18/); // 3 channels × 6 tiles of 128 with overlap 16
+  });
+
+  it('keeps the transparency of an RGBA PNG: colour denoised, alpha copied bit for bit', async () => {
+    const src = path.join(dir, 'alpha-in');
+    fs.mkdirSync(src);
+    const [w, h] = [40, 24];
+    const rgba = Buffer.alloc(w * h * 4);
+    for (let p = 0; p < w * h; p++) rgba.set([(p * 37) % 256, (p * 11) % 256, (p * 5) % 256, p % w < 10 ? 0 : (p * 3) % 256], p * 4);
+    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toFile(path.join(src, 'logo.png'));
+    const out = path.join(dir, 'alpha-out');
+    const r = await runCli(['denoise', model, src, '--out', out]);
+    expect(r.code).toBe(0);
+    const { data, info } = await sharp(path.join(out, 'logo.png')).raw().toBuffer({ resolveWithObject: true });
+    expect(info.channels).toBe(4);
+    for (let p = 0; p < w * h; p++) {
+      expect(data[p * 4 + 3]).toBe(rgba[p * 4 + 3]);
+      for (let c = 0; c < 3; c++) expect(Math.abs(data[p * 4 + c] - (0.5 * rgba[p * 4 + c] + 63.75))).toBeLessThanOrEqual(0.5 + 1e-9);
+    }
   });
 
   it('refuses tiling that cannot work (margin too wide for the overlap, overlap ≥ tile) before reading any image', async () => {

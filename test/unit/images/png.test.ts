@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { InputError } from '../../../src/errors';
 import { encodePng, readImage, toUint8, writePng } from '../../../src/images/png';
+import { writeImage } from '../../../src/images/write';
 
 let dir: string;
 beforeAll(() => {
@@ -71,6 +72,45 @@ describe('writePng / readImage', () => {
     const ci = await readImage(rgba);
     expect(ci.channels).toBe(3);
     expect(ci.data).toBeCloseToArray([1, 2, 3, 4, 5, 6].map((v) => v / 255), { atol: 1e-7 });
+  });
+
+  it('keepAlpha returns the alpha plane apart, 8- and 16-bit, gray and RGB; files without alpha give none', async () => {
+    const ga = path.join(dir, 'ga-keep.png');
+    await sharp(Buffer.from([10, 255, 20, 0, 30, 128]), { raw: { width: 3, height: 1, channels: 2 } }).toColourspace('b-w').png().toFile(ga);
+    const gi = await readImage(ga, { keepAlpha: true });
+    expect(gi.channels).toBe(1);
+    expect(gi.data).toBeCloseToArray([10, 20, 30].map((v) => v / 255), { atol: 1e-7 });
+    expect(gi.alpha).toBeCloseToArray([255, 0, 128].map((v) => v / 255), { atol: 1e-7 });
+    const rgba16 = path.join(dir, 'rgba16.png');
+    const px = Uint16Array.from([1000, 2000, 3000, 65535, 40000, 50000, 60000, 0]);
+    await sharp(px, { raw: { width: 2, height: 1, channels: 4 } }).toColourspace('rgb16').png().toFile(rgba16);
+    const ri = await readImage(rgba16, { keepAlpha: true });
+    expect(ri.channels).toBe(3);
+    expect(ri.data).toBeCloseToArray([1000, 2000, 3000, 40000, 50000, 60000].map((v) => v / 65535), { atol: 1e-7 });
+    expect(ri.alpha).toBeCloseToArray([1, 0], { atol: 1e-7 });
+    const opaque = path.join(dir, 'opaque.png');
+    await sharp(Buffer.from([1, 2, 3]), { raw: { width: 1, height: 1, channels: 3 } }).png().toFile(opaque);
+    expect((await readImage(opaque, { keepAlpha: true })).alpha).toBeUndefined();
+  });
+
+  it('writeImage stores an alpha plane (PNG 8/16-bit, WebP, TIFF) and leaves it out of JPEG', async () => {
+    const rgb = Float32Array.from([0.2, 0.4, 0.6, 0.8, 0.6, 0.4]);
+    const alpha = Float32Array.from([1, 0.5]);
+    for (const [name, depth] of [['a8.png', 8], ['a16.png', 16], ['a.webp', 8], ['a.tif', 16]] as const) {
+      const f = path.join(dir, name);
+      await writeImage(f, rgb, 2, 1, 3, depth, alpha);
+      const back = await readImage(f, { keepAlpha: true });
+      const step = depth === 16 ? 1 / 65535 : 1 / 255;
+      expect(back.data).toBeCloseToArray(Array.from(rgb), { atol: step });
+      expect(back.alpha).toBeCloseToArray(Array.from(alpha), { atol: step });
+    }
+    const gray = path.join(dir, 'ga-out.png');
+    await writeImage(gray, [0.25, 0.75], 2, 1, 1, 8, alpha);
+    const g = await readImage(gray, { keepAlpha: true });
+    expect([g.channels, ...Array.from(g.alpha ?? [], (v) => Math.round(v * 255))]).toEqual([1, 255, 128]);
+    const jpg = path.join(dir, 'a.jpg');
+    await writeImage(jpg, rgb, 2, 1, 3, 8, alpha);
+    expect((await sharp(jpg).metadata()).hasAlpha).toBe(false);
   });
 
   it('throws InputError naming the file when it is missing or not an image', async () => {
