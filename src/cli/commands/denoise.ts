@@ -64,7 +64,8 @@ export const denoiseCommand: CommandModule<GlobalArgs, DenoiseArgs> = {
       .example('$0 denoise runs/x/export/denoiser.onnx photos/ --out clean/', 'your own export on a folder')
       .example('$0 denoise ../shared/models/dncnn_25.onnx ../shared/data/rni6 --out rni6-dncnn', 'real noisy photos, no reference')
       .epilogue(
-        'An image that cannot be read (corrupt, truncated, not an image) is reported and skipped; the others are still ' +
+        'Each output keeps its input\'s format, bit depth and transparency (the alpha channel is copied, not denoised); photos are written upright (EXIF orientation applied). ' +
+          'An image that cannot be read (corrupt, truncated, not an image) is reported and skipped; the others are still ' +
           'denoised, then the command ends with one error line naming the skipped files and exit code 2 (as for other bad input; 0 when every image was denoised).',
       ) as Argv<DenoiseArgs>,
   handler: async (args) => {
