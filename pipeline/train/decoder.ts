@@ -8,7 +8,8 @@
  * 'residual' predicts the (negated) noise and adds it to the input. Every head takes the same
  * inputs (`tap0…tapK`, `image`; a plain direct head ignores all but the deepest tap), so export
  * wires any head the same way. Inputs are NHWC with dynamic height/width. With `tapNorms`
- * (decoder.normalize_taps) each used tap first passes a frozen per-channel affine `tap<k>_norm`.
+ * (decoder.normalize_taps) each used tap first passes a frozen per-channel affine `tap<k>_norm`;
+ * with `decoder.tap_gate` that affine trains, starting at gate × the standardization.
  */
 import type * as TfModule from '@tensorflow/tfjs';
 import { decoderSchema, DECODER_TYPES, type DecoderConfig } from '../../src/config/schema';
@@ -30,8 +31,8 @@ export const tapNormLayerName = (i: number) => `tap${i}_norm`;
 
 export interface BuildDecoderOptions {
   /**
-   * Per-tap standardization (`decoder.normalize_taps`): a frozen 1×1 depthwise conv computing
-   * (x − mean)·scale per channel right after each tap input. It is an ordinary layer, so it is
+   * Per-tap standardization (`decoder.normalize_taps`): a 1×1 depthwise conv (frozen unless
+   * `decoder.tap_gate`) computing (x − mean)·scale per channel right after each tap input. It is an ordinary layer, so it is
    * saved with the model and exported as a grouped 1×1 Conv with constant weights (the exported
    * model's inputs are unchanged). It draws no seed, so heads without it keep their weights.
    */
@@ -92,12 +93,15 @@ export function buildDecoder(
   const tapInputs = taps.map((t, i) => tf.input({ shape: [null, null, t.channels], name: tapInputName(i) }));
   const image = tf.input({ shape: [null, null, imageChannels], name: IMAGE_INPUT });
   const normLayers: Array<{ layer: TfModule.layers.Layer; norm: TapNorm }> = [];
+  // A gate needs the affine even for raw taps: there it starts from the identity.
+  const gated = cfg.tap_gate !== undefined;
+  const identity = (c: number): TapNorm => ({ mean: new Array<number>(c).fill(0), scale: new Array<number>(c).fill(1) });
   const tapIn = (i: number): TfModule.SymbolicTensor => {
-    const norm = opts.tapNorms?.[i];
+    const norm = opts.tapNorms?.[i] ?? (gated ? identity(taps[i].channels) : undefined);
     if (!norm) return tapInputs[i];
     if (norm.mean.length !== taps[i].channels) throw new Error(`tap ${i}: ${norm.mean.length} normalization channels, expected ${taps[i].channels}`);
     const layer = tf.layers.depthwiseConv2d({
-      kernelSize: 1, depthMultiplier: 1, useBias: true, trainable: false, name: tapNormLayerName(i),
+      kernelSize: 1, depthMultiplier: 1, useBias: true, trainable: gated, name: tapNormLayerName(i),
       depthwiseInitializer: 'ones', biasInitializer: 'zeros',
     });
     normLayers.push({ layer, norm });
@@ -151,11 +155,13 @@ export function buildDecoder(
     out = tf.layers.add({ name: 'denoised' }).apply([image, out]) as TfModule.SymbolicTensor;
   }
   const model = tf.model({ inputs: [...tapInputs, image], outputs: out, name: 'decoder' });
+  // A gate of 0 starts the head as the head alone: the taps' gradients open it where they help.
+  const g = cfg.tap_gate ?? 1;
   for (const { layer, norm } of normLayers) {
     const c = norm.scale.length;
     const weights = [
-      tf.tensor4d(Float32Array.from(norm.scale), [1, 1, c, 1]),
-      tf.tensor1d(Float32Array.from(norm.mean, (m, k) => -m * norm.scale[k])),
+      tf.tensor4d(Float32Array.from(norm.scale, (v) => v * g), [1, 1, c, 1]),
+      tf.tensor1d(Float32Array.from(norm.mean, (m, k) => -m * norm.scale[k] * g)),
     ];
     layer.setWeights(weights);
     tf.dispose(weights);

@@ -42,8 +42,20 @@ export const decoderSchema = z
     dropout: z.number().min(0).lt(1).default(0).describe('dropout rate before each level conv (training only; a new seeded mask every step)'),
     normalize_taps: z.boolean().default(true)
       .describe('standardize each tap channel with the mean/std of the cached training features (a fixed affine at the head\'s tap inputs, baked into the exported graph), so the head does not depend on the encoder\'s activation scale; false: raw taps'),
+    tap_gate: z.number().min(0).max(1).optional()
+      .describe('make each tap channel\'s input scale and shift trainable, starting at this fraction of the standardization (of 1·x with normalize_taps: false). 0: the head starts as if there were no taps and learns how much of each channel to use (needs image_skip: every_level, so every level has an input to start from); absent: the taps enter fixed'),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    // A level fed by taps alone would see zeros: its ReLUs sit at 0, pass no gradient, and the gate never opens.
+    if (v.tap_gate === 0 && !(v.type === 'unet' && v.image_skip === 'every_level')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tap_gate'],
+        message: `0 shuts the taps, and with ${v.type === 'plain' ? 'type: plain' : 'image_skip: full_resolution'} the deepest level has no other input, so it never learns; use image_skip: every_level (unet) or a gate above 0 (e.g. 0.1)`,
+      });
+    }
+  });
 
 const scheduleSchema = z
   .object({

@@ -2,7 +2,8 @@
  * Encoder scale robustness (issue 12, item 5): per-channel tap statistics equal a direct
  * computation, the head's fixed input affine standardizes the taps (so a tap scaled by 1000
  * trains like the unscaled one), jobs export it into the ONNX graph with parity ≤ 1e-4,
- * `decoder.normalize_taps: false` gives the old head, and a run that cannot learn is warned
+ * `decoder.normalize_taps: false` gives the old head, `decoder.tap_gate` makes the affine trainable from
+ * gate × the standardization (0: the taps start shut) and exports what it learned, and a run that cannot learn is warned
  * about after epoch 1 and marked "learned nothing" in metrics.json and report.html.
  */
 import * as fs from 'node:fs';
@@ -137,6 +138,35 @@ describe('the head standardizes its tap inputs', () => {
     normed.dispose();
   });
 
+  it('tap_gate: the affine trains, starting at gate × the standardization; gate 0 starts as the head without taps', () => {
+    const norm = { mean: [1, 2, 3], scale: [2, 0.5, 4] };
+    const fixed = buildDecoder(tf, taps, 1, cfg, 4, { tapNorms: [norm] });
+    const half = buildDecoder(tf, taps, 1, { ...cfg, tap_gate: 0.5 }, 4, { tapNorms: [norm] });
+    const layer = half.getLayer(tapNormLayerName(0));
+    expect(layer.trainable).toBe(true);
+    expect(half.trainableWeights.length).toBe(fixed.trainableWeights.length + 2);
+    const [k, b] = layer.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(k).toBeCloseToArray([1, 0.25, 2], { atol: 1e-7 });
+    expect(b).toBeCloseToArray([-1, -0.5, -6], { atol: 1e-6 });
+    // Gate 0: the output does not depend on the taps at all (whatever their values).
+    const shut = buildDecoder(tf, taps, 1, { ...cfg, image_skip: 'every_level', tap_gate: 0 }, 4, { tapNorms: [norm] });
+    expect(() => buildDecoder(tf, taps, 1, { ...cfg, tap_gate: 0 }, 4)).toThrow(/tap_gate.*image_skip: every_level/s);
+    const image = tf.randomUniform([2, 8, 8, 1], 0, 1, 'float32', 5);
+    const outFor = (scale: number) => {
+      const tap = tf.randomNormal([2, 4, 4, 3], 0, scale, 'float32', 6);
+      const y = shut.predict([tap, image]) as TfModule.Tensor;
+      const v = Array.from(y.dataSync());
+      tf.dispose([tap, y]);
+      return v;
+    };
+    expect(outFor(1)).toEqual(outFor(100));
+    // Raw taps (no standardization) with a gate get an identity affine × gate.
+    const raw = buildDecoder(tf, taps, 1, { ...cfg, tap_gate: 1 }, 4);
+    expect(Array.from(raw.getLayer(tapNormLayerName(0)).getWeights()[0].dataSync())).toEqual([1, 1, 1]);
+    tf.dispose([image]);
+    for (const m of [fixed, half, shut, raw]) m.dispose();
+  });
+
   it('a tap scaled by 1000 trains like the unscaled one with normalization, and not without', async () => {
     // The target depends on the tap, so the head has to use it.
     const base = syntheticSplit(64, 9);
@@ -262,6 +292,19 @@ describe('jobs', () => {
     await expect(runJob({ resume: runDir })).rejects.toThrow(
       /stage train was finished with a different configuration \(key 0123456789ab, now \w+\); changed: decoder\.normalize_taps: \(absent\) → true \(a field added since this run was made takes its default\); use --from train/,
     );
+  });
+
+  it('tap_gate: 0 opens the gate in training and the export carries the learned affine (parity ≤ 1e-4)', async () => {
+    const runDir = path.join(dir, 'gate');
+    await runJob({ jobFile: writeJob(dir, quickJob({ name: 'gate', decoder: { widths: [8, 8, 8], output: 'residual', image_skip: 'every_level', tap_gate: 0 } }), 'gate.yaml'), outDir: runDir });
+    const decoder = await loadLayersModel(tf, path.join(runDir, 'train', 'decoder'));
+    const learned = decoder.layers.filter((l) => /^tap\d+_norm$/.test(l.name)).map((l) => Array.from(l.getWeights()[0].dataSync()));
+    decoder.dispose();
+    expect(learned.length).toBeGreaterThan(0);
+    for (const k of learned) expect(Math.max(...k.map(Math.abs))).toBeGreaterThan(1e-4); // started at exactly 0
+    const parity = JSON.parse(fs.readFileSync(path.join(runDir, 'verify', 'parity.json'), 'utf8'));
+    expect(parity.passed).toBe(true);
+    expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
   });
 
   it('normalize_taps: false trains the old head (no affine layer, no extra nodes)', async () => {
