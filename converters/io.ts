@@ -26,6 +26,15 @@ export function modelFormat(file: string, role: 'input' | 'output'): ModelFormat
   const isDir = fs.existsSync(file) && fs.statSync(file).isDirectory();
   if (role === 'input' && isDir && fs.existsSync(path.join(file, 'model.json'))) return 'tfjs';
   if (role === 'output' && (isDir || path.extname(file) === '' || file.endsWith('/'))) return 'tfjs';
+  if (path.extname(file).toLowerCase() === '.json') {
+    const dir = path.join(path.dirname(file), path.basename(file, path.extname(file)));
+    throw new InputError(
+      file,
+      role === 'output'
+        ? `a tfjs model is written as model.json + weights in a folder; give the folder (${dir}) or ${path.join(path.dirname(file), 'model.json')}`
+        : `a tfjs model is read as model.json from its folder (its weight files are named inside it); rename it to model.json or give its folder`,
+    );
+  }
   throw new InputError(file, `cannot tell the model format: expected a .onnx file or a tfjs model.json${role === 'input' ? ' (or the folder holding it)' : ' (or a folder to write it to)'}`);
 }
 

@@ -12,7 +12,7 @@ import { confinedFile } from '../io/confined-path';
 import { forEachGraph, nodeSubgraphs } from './graph-utils';
 import { dataTypeName, onnx, toNumber, type GraphProto, type Int64Like, type ModelProto, type TensorProto } from './proto';
 import { elementSize, tensorNumel } from './tensor';
-import { jsonModelHint } from './reader';
+import { notOnnxHint } from './not-onnx-hint';
 
 /** Deepest nesting of subgraphs (If/Loop/Scan bodies) a model may have; real models use a few levels. */
 export const MAX_GRAPH_DEPTH = 64;
@@ -32,11 +32,11 @@ export function decodeModel(bytes: Uint8Array, label: string): onnx.ModelProto {
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {
-    throw new InputError(label, `is not a valid ONNX model (truncated or corrupt protobuf: ${firstLine(err)})${jsonModelHint(bytes)}`, {
+    throw new InputError(label, `is not a valid ONNX model (truncated or corrupt protobuf: ${firstLine(err)})${notOnnxHint(bytes)}`, {
       cause: err,
     });
   }
-  if (!model.graph) throw new InputError(label, `decoded as protobuf but holds no graph; not an ONNX model${jsonModelHint(bytes)}`);
+  if (!model.graph) throw new InputError(label, `decoded as protobuf but holds no graph; not an ONNX model${notOnnxHint(bytes)}`);
   checkModelLimits(model, bytes.length, label);
   return model;
 }

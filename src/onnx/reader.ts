@@ -4,6 +4,7 @@
  * and skips everything else (weights included) without decoding it. Pure: no Node or DOM APIs.
  * Field numbers follow onnx/onnx.proto (ModelProto, GraphProto, ValueInfoProto, TypeProto).
  */
+import { notOnnxHint } from './not-onnx-hint';
 
 /** A model file the reader cannot make sense of (not protobuf, or not an ONNX ModelProto). */
 export class ModelFormatError extends Error {
@@ -194,15 +195,6 @@ function readTensorName(r: Reader): string {
  * @param bytes the whole `.onnx` file
  * @throws ModelFormatError when the bytes are not an ONNX ModelProto with a graph
  */
-/**
- * For an error message: a file that starts like JSON is most likely a TF.js model.json handed to something that
- * reads ONNX ('' otherwise).
- */
-export function jsonModelHint(bytes: Uint8Array): string {
-  const text = new TextDecoder().decode(bytes.subarray(0, 64)).replace(/^\uFEFF/, '').trimStart();
-  return text.startsWith('{') ? '; it is JSON — a TF.js model.json? `onnxtune convert model.json model.onnx` makes an ONNX file of it' : '';
-}
-
 export function readOnnxSummary(bytes: Uint8Array): OnnxModelSummary {
   const out: OnnxModelSummary = { irVersion: 0, producer: '', opsets: [], metadata: {}, inputs: [], outputs: [] };
   let sawGraph = false;
@@ -241,11 +233,11 @@ export function readOnnxSummary(bytes: Uint8Array): OnnxModelSummary {
       return true;
     });
   } catch (err) {
-    if (err instanceof ModelFormatError) throw new ModelFormatError(`not an ONNX model (${err.message})${jsonModelHint(bytes)}`);
+    if (err instanceof ModelFormatError) throw new ModelFormatError(`not an ONNX model (${err.message})${notOnnxHint(bytes)}`);
     throw err;
   }
   if (!sawGraph || out.irVersion === 0) {
-    throw new ModelFormatError(`not an ONNX model (${sawGraph ? 'no ir_version' : 'no graph'})${jsonModelHint(bytes)}`);
+    throw new ModelFormatError(`not an ONNX model (${sawGraph ? 'no ir_version' : 'no graph'})${notOnnxHint(bytes)}`);
   }
   out.inputs = rawInputs.filter((i) => !initializers.has(i.name));
   return out;

@@ -125,6 +125,11 @@ describe('onnxtune convert / verify', () => {
     r = await runCli(['convert', src, path.join(dir, 'x.txt')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot tell the model format/);
+    // A .json output other than model.json: the folder it would be written to is named.
+    r = await runCli(['convert', src, path.join(dir, 'mine.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`a tfjs model is written as model.json + weights in a folder; give the folder (${path.join(dir, 'mine')})`);
+    expect(fs.existsSync(path.join(dir, 'mine.json'))).toBe(false);
     r = await runCli(['convert', src, path.join(dir, 'tf2'), '--fp16']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/apply to \.onnx outputs only/);

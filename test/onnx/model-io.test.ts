@@ -5,6 +5,7 @@ import { createSession } from '../../src/backends/ort';
 import { InputError } from '../../src/errors';
 import { decodeModel, encodeModel, loadModel, saveModel } from '../../src/onnx/model-io';
 import { onnx } from '../../src/onnx/proto';
+import { notOnnxHint } from '../../src/onnx/not-onnx-hint';
 import { readOnnxSummary } from '../../src/onnx/reader';
 import { tensorToFloat32 } from '../../src/onnx/tensor';
 import { tmpDir } from '../helpers/tmp';
@@ -139,5 +140,34 @@ describe('a TF.js model.json given where ONNX is read', () => {
   });
   it('other garbage gets no such hint', () => {
     expect(() => decodeModel(Uint8Array.of(0xff, 0xff, 0xff), 'x.onnx')).toThrow(/^(?!.*JSON).*x\.onnx/);
+  });
+});
+
+describe('other files handed over as ONNX are named for what they are', () => {
+  const text = (t: string) => new TextEncoder().encode(t);
+  const bytes = (...b: number[]) => Uint8Array.from([...b, 1, 2, 3, 4, 5, 6, 7, 8]);
+  const cases: Array<[string, Uint8Array, RegExp]> = [
+    ['Git LFS pointer', text('version https://git-lfs.github.com/spec/v1\noid sha256:4d7a…\nsize 1092219\n'), /Git LFS pointer.*git lfs pull/],
+    ['saved error page', text('<!DOCTYPE html><html><body>Sign in</body></html>'), /HTML\/XML page.*Download the \.onnx file itself/],
+    ['job YAML', text('# my job\nname: x\ndata: { source: mnist }\n'), /YAML job file — `onnxtune run <job\.yaml>`/],
+    ['other text', text('hello\n'), /a text file, not a model/],
+    ['PNG', bytes(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), /a PNG image.*onnxtune denoise/],
+    ['JPEG', bytes(0xff, 0xd8, 0xff, 0xe0, 0, 0x10), /a JPEG image/],
+    ['WebP', Uint8Array.from([...text('RIFF'), 0, 0, 0, 0, ...text('WEBPVP8 ')]), /a WebP image/],
+    ['PyTorch zip', bytes(0x50, 0x4b, 0x03, 0x04, 0x14, 0), /zip archive — a PyTorch checkpoint.*torch\.onnx\.export/],
+    ['pickle', bytes(0x80, 0x02, 0x8a, 0x0a), /Python pickle.*torch\.onnx\.export/],
+    ['Keras h5', bytes(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a, 0), /HDF5.*tf2onnx/],
+    ['TFLite', Uint8Array.from([0x1c, 0, 0, 0, ...text('TFL3'), 0, 0, 0x12, 0]), /TensorFlow Lite.*--tflite/],
+    ['gzip', bytes(0x1f, 0x8b, 0x08, 0), /gzip-compressed/],
+    ['safetensors', Uint8Array.from([0x20, 0, 0, 0, 0, 0, 0, 0, ...text('{"w":{"dtype":"F32"}}')]), /safetensors/],
+  ];
+  for (const [name, data, hint] of cases) {
+    it(`${name}: both readers say so`, () => {
+      expect(() => decodeModel(data, 'model.onnx')).toThrow(hint);
+      expect(() => readOnnxSummary(data)).toThrow(hint);
+    });
+  }
+  it('random binary gets no hint', () => {
+    expect(notOnnxHint(Uint8Array.of(0x12, 0x34, 0x00, 0x9a, 0xfe, 0x07))).toBe('');
   });
 });
