@@ -33,19 +33,14 @@ function withAlphaChannel(data: ArrayLike<number>, alpha: ArrayLike<number>, cha
   return out;
 }
 
+/** An image to write: HWC [0, 1] data, its geometry, the bit depth (8 by default) and an optional H×W alpha plane. */
+export type ImageArgs = [data: ArrayLike<number>, width: number, height: number, channels: 1 | 3, bitDepth?: BitDepth, alpha?: ArrayLike<number>];
+
 /**
  * Encodes an image for `file`'s extension; `alpha` (H×W in [0, 1]) is stored as its alpha channel
  * except in JPEG. @throws InputError for an unsupported extension.
  */
-export async function encodeImage(
-  file: string,
-  data: ArrayLike<number>,
-  width: number,
-  height: number,
-  channels: 1 | 3,
-  bitDepth: BitDepth = 8,
-  alpha?: ArrayLike<number>,
-): Promise<Buffer> {
+export async function encodeImage(file: string, ...[data, width, height, channels, bitDepth = 8, alpha]: ImageArgs): Promise<Buffer> {
   const ext = path.extname(file).toLowerCase();
   if (!(OUTPUT_FORMATS as readonly string[]).includes(ext)) {
     throw new InputError(file, `cannot write '${ext}' images; use one of ${OUTPUT_FORMATS.join(', ')}`);
@@ -64,14 +59,7 @@ export async function encodeImage(
   return img.toBuffer();
 }
 
-export async function writeImage(
-  file: string,
-  data: ArrayLike<number>,
-  width: number,
-  height: number,
-  channels: 1 | 3,
-  bitDepth: BitDepth = 8,
-  alpha?: ArrayLike<number>,
-): Promise<void> {
-  writeFileAtomic(file, await encodeImage(file, data, width, height, channels, bitDepth, alpha));
+/** {@link encodeImage}, written atomically to `file`. */
+export async function writeImage(file: string, ...image: ImageArgs): Promise<void> {
+  writeFileAtomic(file, await encodeImage(file, ...image));
 }
