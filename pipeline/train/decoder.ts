@@ -32,9 +32,10 @@ export const tapNormLayerName = (i: number) => `tap${i}_norm`;
 export interface BuildDecoderOptions {
   /**
    * Per-tap standardization (`decoder.normalize_taps`): a 1×1 depthwise conv (frozen unless
-   * `decoder.tap_gate`) computing (x − mean)·scale per channel right after each tap input. It is an ordinary layer, so it is
-   * saved with the model and exported as a grouped 1×1 Conv with constant weights (the exported
-   * model's inputs are unchanged). It draws no seed, so heads without it keep their weights.
+   * `decoder.tap_gate`) computing (x − mean)·scale per channel right after each tap input. It is
+   * an ordinary layer, so it is saved with the model and exported as a grouped 1×1 Conv with
+   * constant weights (the exported model's inputs are unchanged). It draws no seed, so heads
+   * without it keep their weights.
    */
   tapNorms?: readonly TapNorm[];
 }
