@@ -33,16 +33,21 @@ export function rgbaToPlanar(rgba: ArrayLike<number>, width: number, height: num
   return { data, channels, height, width };
 }
 
-/** Planar [0,1] floats → opaque RGBA bytes (clipped, rounded; gray is repeated into R, G, B). */
-export function planarToRgba(image: Planar, out = new Uint8ClampedArray(image.width * image.height * 4)): Uint8ClampedArray {
+/**
+ * Planar [0,1] floats → RGBA bytes (clipped, rounded; gray is repeated into R, G, B), opaque, or
+ * with the alpha of `alphaFrom` (RGBA bytes of the same size, e.g. the image the input came from)
+ * so a transparent image keeps its transparency.
+ */
+export function planarToRgba(image: Planar, out = new Uint8ClampedArray(image.width * image.height * 4), alphaFrom?: ArrayLike<number>): Uint8ClampedArray {
   const n = image.width * image.height;
+  if (alphaFrom && alphaFrom.length !== n * 4) throw new RangeError(`planarToRgba: alpha source has ${alphaFrom.length} bytes, not ${image.width}×${image.height} RGBA`);
   const byte = (v: number) => (v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0);
   for (let p = 0; p < n; p++) {
     const r = byte(image.data[p]);
     out[4 * p] = r;
     out[4 * p + 1] = image.channels === 3 ? byte(image.data[n + p]) : r;
     out[4 * p + 2] = image.channels === 3 ? byte(image.data[2 * n + p]) : r;
-    out[4 * p + 3] = 255;
+    out[4 * p + 3] = alphaFrom ? alphaFrom[4 * p + 3] : 255;
   }
   return out;
 }

@@ -2,7 +2,7 @@
  * The demo page in real Chromium (Debian's /usr/bin/chromium, headless, driven by playwright-core):
  * a model exported by the pipeline is served on 127.0.0.1, the page denoises samples with
  * onnxruntime-web (wasm EP), and its pixels are checked against onnxruntime-node on the same
- * input. Also: tiling a large image, a float16-input model picked from a file, browser vs Node
+ * input. Also: a transparent image's alpha kept in the download, tiling a large image, a float16-input model picked from a file, browser vs Node
  * timing, screenshots in the test output folder, and no request beyond 127.0.0.1.
  * Skips, saying why, when chromium is not installed (.ci/run installs it).
  */
@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { runJob } from '../../pipeline/runner';
 import { createSession, type OrtSession } from '../../src/backends/ort';
 import { psnr } from '../../src/metrics/psnr';
@@ -170,6 +171,29 @@ describeIfChromium('the demo page in Chromium', () => {
     await page.screenshot({ path: shot, fullPage: true });
     Object.assign(report, { maxAbsDiff256: diff, psnrNoisy: last.psnrNoisy, psnrDenoised: last.psnrDenoised, screenshot: shot });
     expect(await page.textContent('#stats')).toMatch(/time\d+\.\d ms/);
+  });
+
+  it('keeps the transparency of an RGBA image: the download has the input\'s alpha channel', async () => {
+    const [w, h] = [48, 32];
+    const rgba = Buffer.alloc(w * h * 4);
+    for (let p = 0; p < w * h; p++) {
+      const v = (p * 29) % 256;
+      rgba.set([v, v, v, p % w < 12 ? 0 : p % w < 24 ? 100 : 255], p * 4);
+    }
+    const file = path.join(dir, 'cutout.png');
+    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toFile(file);
+    const runs = await evalHook<number>(page, '.runs');
+    await page.setInputFiles('#image-file', file);
+    await waitFor(page, 'the RGBA image', `${HOOK}.source?.name === 'cutout.png'`);
+    await page.click('#denoise');
+    await waitFor(page, 'its denoise', `${HOOK}.runs > ${runs}`);
+    await page.waitForSelector('#download:not([hidden])');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    const saved = path.join(dir, 'cutout-denoised.png');
+    await download.saveAs(saved);
+    const { data, info } = await sharp(saved).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([w, h, 4]);
+    for (let p = 0; p < w * h; p++) expect(data[p * 4 + 3]).toBe(rgba[p * 4 + 3]);
   });
 
   it('tiles a 1024×768 sample exactly as the Node side does', async () => {

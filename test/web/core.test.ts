@@ -170,6 +170,14 @@ describe('pixels', () => {
     expect(Array.from(planarToRgba(rgbaToPlanar(rgba, 16, 16, 3)))).toEqual(Array.from(rgba));
   });
 
+  it('planarToRgba keeps the alpha of a source image when given one, and refuses one of another size', () => {
+    const rgba = Uint8Array.from([10, 20, 30, 0, 40, 50, 60, 128, 70, 80, 90, 255]);
+    const planar = rgbaToPlanar(rgba, 3, 1, 3);
+    expect(Array.from(planarToRgba(planar, undefined, rgba))).toEqual(Array.from(rgba));
+    expect(Array.from(planarToRgba(planar)).filter((_, i) => i % 4 === 3)).toEqual([255, 255, 255]);
+    expect(() => planarToRgba(planar, undefined, rgba.subarray(4))).toThrow(RangeError);
+  });
+
   it('maps value ranges both ways and clips after', () => {
     const x = new Float32Array([0, 0.5, 1]);
     expect(Array.from(toModelRange(x, [0, 255]))).toEqual([0, 127.5, 255]);

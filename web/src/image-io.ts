@@ -49,13 +49,13 @@ export async function fetchImage(url: string): Promise<Rgba> {
   return decodeImage(await res.blob());
 }
 
-/** Paints a planar [0,1] image on a canvas, resizing the canvas to the image. */
-export function paint(canvas: HTMLCanvasElement, image: Planar): void {
+/** Paints a planar [0,1] image on a canvas, resizing the canvas to the image; with `alphaFrom` (RGBA) keeping its alpha. */
+export function paint(canvas: HTMLCanvasElement, image: Planar, alphaFrom?: ArrayLike<number>): void {
   canvas.width = image.width;
   canvas.height = image.height;
   const ctx = canvas.getContext('2d');
   if (!ctx) throw new Error('no 2D canvas context');
   const pixels = new ImageData(image.width, image.height);
-  planarToRgba(image, pixels.data);
+  planarToRgba(image, pixels.data, alphaFrom);
   ctx.putImageData(pixels, 0, 0);
 }

@@ -79,7 +79,7 @@ let loaded: { bytes: Uint8Array; name: string } | null = null;
 let source: Source | null = null;
 let samples: SampleEntry[] = [];
 /** What the left half can show: the model input and, when known, the clean image. */
-let view: { noisy: Planar; clean: Planar | null; sigma: number | null } | null = null;
+let view: { noisy: Planar; clean: Planar | null; sigma: number | null; alpha: Uint8ClampedArray | null } | null = null;
 
 const hook: OnnxtuneHook = {
   state: 'loading',
@@ -202,14 +202,21 @@ function currentSigma(): number {
 }
 
 /** The model input of the current settings and the clean image it came from (when known). */
-function makeInput(): { noisy: Planar; clean: Planar | null; sigma: number | null } | null {
+function makeInput(): { noisy: Planar; clean: Planar | null; sigma: number | null; alpha: Uint8ClampedArray | null } | null {
   if (!source) return null;
   const channels = info?.channels ?? 1;
   const clean = rgbaToPlanar(source.rgba.data, source.rgba.width, source.rgba.height, channels);
-  if (!ui.modeAdd.checked) return { noisy: clean, clean: null, sigma: null };
+  // A transparent image keeps its alpha on both halves and in the download; the model sees the colour only.
+  const alpha = hasTransparency(source.rgba.data) ? source.rgba.data : null;
+  if (!ui.modeAdd.checked) return { noisy: clean, clean: null, sigma: null, alpha };
   const sigma = currentSigma();
   const seed = Math.trunc(Number(ui.seed.value)) || 0;
-  return { noisy: { ...clean, data: addGaussianNoise(clean.data, sigma, seed, ui.clip.checked) }, clean, sigma };
+  return { noisy: { ...clean, data: addGaussianNoise(clean.data, sigma, seed, ui.clip.checked) }, clean, sigma, alpha };
+}
+
+function hasTransparency(rgba: Uint8ClampedArray): boolean {
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return true;
+  return false;
 }
 
 /** Sizes the comparison so small images are enlarged with whole-pixel scaling. */
@@ -233,7 +240,7 @@ function paintLeft(): void {
   if (!view) return;
   ui.leftClean.disabled = !view.clean;
   const clean = ui.leftClean.checked && view.clean;
-  paint(ui.noisyCanvas, clean || view.noisy);
+  paint(ui.noisyCanvas, clean || view.noisy, view.alpha ?? undefined);
   ui.leftTag.textContent = clean ? 'clean' : view.sigma === null ? 'input' : `noisy σ=${view.sigma}`;
 }
 
@@ -244,7 +251,7 @@ function preview(): void {
   view = input;
   layoutCompare(input.noisy.width, input.noisy.height);
   paintLeft();
-  paint(ui.denoisedCanvas, input.noisy);
+  paint(ui.denoisedCanvas, input.noisy, input.alpha ?? undefined);
   ui.compare.classList.add('stale');
   ui.rightTag.textContent = 'denoised (press Denoise)';
   ui.download.hidden = true;
@@ -286,7 +293,7 @@ async function runDenoise(): Promise<void> {
     const psnrDenoised = clean ? psnr(result.output.data, clean.data) : null;
     view = input;
     paintLeft();
-    paint(ui.denoisedCanvas, result.output);
+    paint(ui.denoisedCanvas, result.output, input.alpha ?? undefined);
     ui.compare.classList.remove('stale');
     ui.rightTag.textContent = 'denoised';
     const s = session;
