@@ -15,6 +15,7 @@ import { denoiseImage } from '../../src/denoise/denoise';
 import { readDenoiserInfo } from '../../src/denoise/model-info';
 import { encodeModel, loadModel } from '../../src/onnx/model-io';
 import { setMetadata, getMetadata } from '../../src/onnx/metadata';
+import { nchwToNhwc, nhwcToNchw } from '../../src/tensor/layout';
 import { cropNhwc, padAmount, reflectPadNhwc } from '../../src/tensor/pad';
 import { resolveModel } from '../../pretrained/shipped';
 import { seeded } from '../helpers/seeded';
@@ -22,8 +23,8 @@ import { seeded } from '../helpers/seeded';
 const C = 3;
 /** A seeded NCHW RGB image. */
 const image = (h: number, w: number) => Float32Array.from(seeded(C * h * w, h * 1000 + w), (v) => 0.5 + 0.2 * v);
-const nchwToNhwc = (x: Float32Array, h: number, w: number) => Float32Array.from({ length: x.length }, (_, i) => x[(i % C) * h * w + Math.floor(i / C)]);
-const nhwcToNchw = (x: ArrayLike<number>, h: number, w: number) => Float32Array.from({ length: x.length }, (_, i) => x[(i % (h * w)) * C + Math.floor(i / (h * w))]);
+const toNhwc = (x: Float32Array, h: number, w: number) => nchwToNhwc(x, 1, C, h, w);
+const toNchw = (x: Float32Array, h: number, w: number) => nhwcToNchw(x, 1, h, w, C);
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe('exported models on images with short sides', () => {
@@ -60,9 +61,9 @@ describe('exported models on images with short sides', () => {
     const out = await run(rejoined, x, h, w);
     expect(out.dims).toEqual([1, C, h, w]);
     const [ph, pw] = [padAmount(h, S), padAmount(w, S)];
-    const padded = nhwcToNchw(reflectPadNhwc(nchwToNhwc(x, h, w), 1, h, w, C, ph, pw), h + ph, w + pw);
+    const padded = toNchw(reflectPadNhwc(toNhwc(x, h, w), 1, h, w, C, ph, pw), h + ph, w + pw);
     const full = (await run(shipped, padded, h + ph, w + pw)).data as Float32Array;
-    const ref = nhwcToNchw(cropNhwc(nchwToNhwc(full, h + ph, w + pw), 1, h + ph, w + pw, C, h, w), h, w);
+    const ref = toNchw(cropNhwc(toNhwc(full, h + ph, w + pw), 1, h + ph, w + pw, C, h, w), h, w);
     expect(maxAbs(out.data, ref)).toBeLessThan(1e-6);
   });
 
