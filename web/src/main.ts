@@ -77,6 +77,8 @@ let session: PageSession | null = null;
 /** The loaded model's bytes and name (the Fine-tune panel starts from them). */
 let loaded: { bytes: Uint8Array; name: string } | null = null;
 let source: Source | null = null;
+/** The source's RGBA when it has any transparency (checked once per image), else null. */
+let sourceAlpha: Uint8ClampedArray | null = null;
 let samples: SampleEntry[] = [];
 /** What the left half can show: the model input and, when known, the clean image. */
 let view: { noisy: Planar; clean: Planar | null; sigma: number | null; alpha: Uint8ClampedArray | null } | null = null;
@@ -191,6 +193,7 @@ async function loadModelUrl(url: string, name: string): Promise<void> {
 
 async function setSource(next: Source): Promise<void> {
   source = next;
+  sourceAlpha = hasTransparency(next.rgba.data) ? next.rgba.data : null;
   hook.source = { name: next.name, width: next.rgba.width, height: next.rgba.height };
   updateReady();
   preview();
@@ -207,7 +210,7 @@ function makeInput(): { noisy: Planar; clean: Planar | null; sigma: number | nul
   const channels = info?.channels ?? 1;
   const clean = rgbaToPlanar(source.rgba.data, source.rgba.width, source.rgba.height, channels);
   // A transparent image keeps its alpha on both halves and in the download; the model sees the colour only.
-  const alpha = hasTransparency(source.rgba.data) ? source.rgba.data : null;
+  const alpha = sourceAlpha;
   if (!ui.modeAdd.checked) return { noisy: clean, clean: null, sigma: null, alpha };
   const sigma = currentSigma();
   const seed = Math.trunc(Number(ui.seed.value)) || 0;
